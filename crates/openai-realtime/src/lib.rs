@@ -2,3 +2,12 @@
 //! client that explains every refusal, and a faithful mock server.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// --- models and dialects (owner: models) ---
+
+// --- network features (owner: net) ---
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "mock-server")]
+pub mod mock;
