@@ -11,6 +11,8 @@ pub mod context;
 pub mod signature;
 pub mod twiml;
 
+pub use twiml::VoiceResponse;
+
 // --- network features ---
 #[cfg(feature = "rest")]
 pub mod rest;
