@@ -1,0 +1,2 @@
+//! Per-frame costs (placeholder until the engine lands).
+fn main() {}
