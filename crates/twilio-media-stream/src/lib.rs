@@ -1,10 +1,83 @@
 //! Typed Twilio Media Streams: messages, session rules, TwiML, request signatures,
 //! outbound calls over REST and a call simulator.
+//!
+//! Twilio streams a phone call's audio to your server over a WebSocket as JSON text frames.
+//! This crate turns each frame into a typed [`StreamEvent`], checks the stream's rules with
+//! a sans-IO [`StreamSession`], and writes what your server sends back as
+//! [`StreamCommand`]s:
+//!
+//! ```
+//! use twilio_media_stream::{StreamCommand, StreamEvent, StreamSession};
+//!
+//! let mut session = StreamSession::new();
+//! let frames = [
+//!     r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#,
+//!     r#"{"event":"start","sequenceNumber":"1",
+//!         "start":{"accountSid":"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+//!                  "streamSid":"MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+//!                  "callSid":"CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX","tracks":["inbound"],
+//!                  "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},
+//!                  "customParameters":{"appointment_id":"apt_42"}},
+//!         "streamSid":"MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}"#,
+//!     r#"{"event":"media","sequenceNumber":"2","streamSid":"MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+//!         "media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"//////////8="}}"#,
+//! ];
+//! for frame in frames {
+//!     let event = StreamEvent::decode(frame)?;
+//!     session.handle(&event)?;
+//!     if let StreamEvent::Media(media) = &event {
+//!         // Base64 kept as received; length and duration without decoding.
+//!         assert_eq!(media.media.payload.decoded_len(), 8);
+//!         assert_eq!(media.media.payload.duration_ms(), 1);
+//!     }
+//! }
+//! assert_eq!(session.custom_parameters().unwrap()["appointment_id"], "apt_42");
+//!
+//! // Everything sent back carries the stream's id.
+//! let sid = session.stream_sid().unwrap().clone();
+//! session.mark_sent("greeting")?;
+//! let frame = StreamCommand::mark(sid, "greeting").encode();
+//! assert!(frame.starts_with(r#"{"event":"mark","streamSid":"MZXX"#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layout
+//!
+//! Models, codec and rules (no tokio, no feature needed):
+//! - [`event`]: [`StreamEvent`], the messages Twilio sends, one struct per event.
+//! - [`command`]: [`StreamCommand`], the messages the server sends (`media`, `mark`, `clear`).
+//! - [`ids`]: [`StreamSid`], [`CallSid`], [`AccountSid`], [`MarkName`].
+//! - [`payload`]: [`Payload`], base64 mu-law kept as text until decoded on request.
+//! - [`session`]: [`StreamSession`], the stream's order, identity and mark bookkeeping.
+//! - [`error`]: [`DecodeError`], [`PayloadError`], [`SessionError`].
+//! - [`twiml`]: a TwiML builder for streaming calls (`<Connect><Stream>` and friends).
+//! - [`signature`]: `X-Twilio-Signature` validation for webhooks and the WebSocket upgrade.
+//! - [`context`]: a call's context signed into `<Parameter>`s and verified from `start`.
+//!
+//! Network features:
+//! - `rest`: the `rest` module, outbound calls and call updates over Twilio's REST API.
+//! - `simulator`: the `simulator` module, a Twilio-like peer that places a simulated call
+//!   against any media-stream URL, for tests, demos and benchmarks.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // --- models, codec and session rules (owner: core) ---
+mod codec;
+pub mod command;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod payload;
+pub mod session;
+
+pub use codec::DEFAULT_MAX_FRAME_LEN;
+pub use command::StreamCommand;
+pub use error::{DecodeError, DecodeErrorKind, PayloadError, SessionError};
+pub use event::StreamEvent;
+pub use ids::{AccountSid, CallSid, MarkName, StreamSid};
+pub use payload::Payload;
+pub use session::{Accepted, MarkEcho, MarkOutcome, Phase, SequenceGap, StreamSession};
 
 // --- TwiML, signatures, signed call context (owner: edge) ---
 pub mod context;
