@@ -53,6 +53,7 @@
 //! - [`twiml`]: a TwiML builder for streaming calls (`<Connect><Stream>` and friends).
 //! - [`signature`]: `X-Twilio-Signature` validation for webhooks and the WebSocket upgrade.
 //! - [`context`]: a call's context signed into `<Parameter>`s and verified from `start`.
+//! - [`callback`]: typed call status, answering-machine and `<Stream>` status webhooks.
 //!
 //! Network features:
 //! - `rest`: the `rest` module, outbound calls and call updates over Twilio's REST API.
@@ -79,11 +80,13 @@ pub use ids::{AccountSid, CallSid, MarkName, StreamSid};
 pub use payload::Payload;
 pub use session::{Accepted, MarkEcho, MarkOutcome, Phase, SequenceGap, StreamSession};
 
-// --- TwiML, signatures, signed call context (owner: edge) ---
+// --- TwiML, signatures, signed call context, webhooks (owner: edge) ---
+pub mod callback;
 pub mod context;
 pub mod signature;
 pub mod twiml;
 
+pub use signature::{AuthToken, RequestValidator};
 pub use twiml::VoiceResponse;
 
 // --- network features ---
