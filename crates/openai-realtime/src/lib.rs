@@ -1,10 +1,94 @@
 //! Typed OpenAI Realtime API events in both dialects (GA and the retired beta), an async
 //! client that explains every refusal, and a faithful mock server.
+//!
+//! # Public names (models layer, no tokio)
+//!
+//! - [`Dialect`] `{ Ga, Beta }` (default `Ga`); the mapping between them is documented in
+//!   [`dialect`].
+//! - [`ClientEvent`] (what the client sends) with [`ClientEvent::decode`],
+//!   [`ClientEvent::encode`], [`ClientEvent::decode_strict`] (the service's refusals, as a
+//!   [`RequestError`]) and constructors: [`ClientEvent::session_update`],
+//!   [`ClientEvent::input_audio_append`], [`ClientEvent::input_audio_commit`],
+//!   [`ClientEvent::truncate`], [`ClientEvent::function_call_output`],
+//!   [`ClientEvent::response_create`], [`ClientEvent::response_cancel`], …
+//!   The per-event structs are in [`client_event`].
+//! - [`ServerEvent`] (what the service sends) with [`ServerEvent::decode`],
+//!   [`ServerEvent::encode`], [`ServerEvent::exists_in`], [`ServerEvent::as_error`]; the
+//!   per-event structs are in [`server_event`] (e.g. [`server_event::ResponseOutputAudioDelta`]).
+//! - Both enums: `event_type()` (GA name), `event_id()`, and `Unknown(`[`UnknownEvent`]`)`.
+//! - Session configuration: [`Session`] (`Realtime` | `Transcription`), [`RealtimeSession`]
+//!   (with [`RealtimeSession::phone_call`], G.711 mu-law both ways and server VAD),
+//!   [`TranscriptionSession`], [`AudioConfig`], [`AudioInput`], [`AudioOutput`],
+//!   [`AudioFormat`], [`Voice`], [`TurnDetection`], [`ServerVad`], [`SemanticVad`],
+//!   [`Transcription`], [`NoiseReduction`], [`Modality`], [`MaxOutputTokens`], [`Tool`],
+//!   [`FunctionTool`], [`ToolChoice`].
+//! - Items and responses: [`Item`], [`MessageItem`], [`ContentPart`], [`ResponseParams`],
+//!   [`Response`], [`Usage`], [`ResponseStatus`].
+//! - Errors: [`DecodeError`] (a frame we could not read), [`ApiError`] (the `error` event's
+//!   payload), [`RequestError`] (a client event the service would refuse).
+//! - Ids: [`EventId`], [`ItemId`], [`ResponseId`], [`CallId`], [`ConversationId`],
+//!   [`SessionId`].
+//!
+//! # Example
+//!
+//! ```
+//! use openai_realtime::{ClientEvent, Dialect, RealtimeSession, ServerEvent};
+//!
+//! // The session a phone bridge asks for: G.711 mu-law both ways, server VAD.
+//! let update = ClientEvent::session_update(RealtimeSession::phone_call());
+//! let frame = update.encode(Dialect::Ga);
+//! assert!(frame.contains(r#""type":"realtime""#));
+//!
+//! // Audio from the model, kept as base64 text for Twilio.
+//! let frame = r#"{"type":"response.output_audio.delta","event_id":"event_C3","response_id":"resp_C1","item_id":"item_CcXk1","output_index":0,"content_index":0,"delta":"//////////8="}"#;
+//! if let ServerEvent::ResponseOutputAudioDelta(audio) = ServerEvent::decode(frame, Dialect::Ga)? {
+//!     assert_eq!(audio.delta, "//////////8=");
+//! }
+//! # Ok::<(), openai_realtime::DecodeError>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // --- models and dialects (owner: models) ---
+pub mod client_event;
+mod codec;
+pub mod dialect;
+mod error;
+mod ids;
+mod open_enum;
+pub mod resource;
+pub mod server_event;
+mod unknown;
+
+pub use client_event::ClientEvent;
+pub use dialect::Dialect;
+pub use error::{ApiError, DecodeError, DecodeErrorKind, RequestError, RequestErrorCode};
+pub use ids::{CallId, ConversationId, EventId, ItemId, ResponseId, SessionId};
+pub use open_enum::UnknownValue;
+pub use resource::audio_format::AudioFormat;
+pub use resource::item::{
+    ContentPart, ContentPartType, FunctionCallItem, FunctionCallOutputItem, ImageDetail, Item,
+    ItemReference, ItemStatus, McpApprovalRequestItem, McpApprovalResponseItem, McpCallItem,
+    McpCodedError, McpError, McpListToolsItem, McpToolExecutionError, McpToolInfo, MessageItem,
+    Role,
+};
+pub use resource::response::{
+    CachedTokensDetails, ConversationMode, InputTokenDetails, OutputTokenDetails, Response,
+    ResponseAudio, ResponseAudioOutput, ResponseParams, ResponseStatus, StatusDetails, StatusError,
+    StatusReason, Usage,
+};
+pub use resource::session::{
+    AudioConfig, AudioInput, AudioOutput, Eagerness, MaxOutputTokens, Modality, NoiseReduction,
+    NoiseReductionType, Prompt, RealtimeSession, Reasoning, ReasoningEffort, RetentionRatio,
+    SemanticVad, ServerVad, Session, TokenLimits, Tracing, TracingConfig, Transcription,
+    TranscriptionAudio, TranscriptionDelay, TranscriptionModel, TranscriptionSession, Truncation,
+    TurnDetection,
+};
+pub use resource::tool::{FunctionTool, McpTool, Tool, ToolChoice};
+pub use resource::voice::Voice;
+pub use server_event::ServerEvent;
+pub use unknown::UnknownEvent;
 
 // --- network features (owner: net) ---
 #[cfg(feature = "client")]

@@ -1,0 +1,20 @@
+//! The `error` event.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::ids::EventId;
+
+/// The service refused something, or failed. Most errors leave the session open; the fatal ones
+/// (`invalid_api_key`, `beta_api_shape_disabled`, `model_not_found`, `session_expired`) are
+/// followed by a close.
+///
+/// Wire name: `error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ErrorEvent {
+    /// The server event id.
+    pub event_id: EventId,
+    /// What went wrong, and which client event caused it.
+    pub error: ApiError,
+}
