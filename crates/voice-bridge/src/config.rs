@@ -1,0 +1,88 @@
+//! The bridge's settings.
+
+use std::time::Duration;
+
+use crate::audio::AudioChunk;
+use crate::call::HandOver;
+
+/// Settings for one call. `BridgeConfig::default()` is a sensible start; set the fields
+/// you need.
+///
+/// ```
+/// use std::time::Duration;
+/// use voice_bridge::BridgeConfig;
+/// let mut config = BridgeConfig::default();
+/// config.max_call_duration = Some(Duration::from_secs(10 * 60));
+/// config.idle_timeout = None;
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// How much caller audio to hold while the agent leg is not ready yet; when full, the
+    /// oldest frames are dropped (and counted). Default 5 s.
+    pub early_audio_limit: Duration,
+    /// How long the agent leg may take to become ready before it counts as failed.
+    /// Default 10 s.
+    pub agent_ready_timeout: Duration,
+    /// The longest a call may last. Default 55 minutes (OpenAI sessions end at 60).
+    pub max_call_duration: Option<Duration>,
+    /// End the call if no audio goes either way for this long. Default 30 s.
+    pub idle_timeout: Option<Duration>,
+    /// How long a tool handler may run before the agent gets an error result.
+    /// Default 10 s.
+    pub tool_timeout: Duration,
+    /// How long the last command to a leg (close, hang up, hand over) may take before the
+    /// leg is dropped. At most (and by default) one second.
+    pub close_timeout: Duration,
+    /// How long to wait for the caller to hear the rest (a goodbye before a tool ends the
+    /// call or hands it over) when marks do not come back. Default 15 s.
+    pub goodbye_timeout: Duration,
+    /// How long to wait, beyond the fallback audio's own length, for its mark to come
+    /// back before hanging up. Default 3 s.
+    pub playout_grace: Duration,
+    /// What the caller gets if the agent fails. Default
+    /// [`Fallback::HandOver(HandOver::Continue)`](Fallback::HandOver): the platform goes
+    /// on with the call's own instructions (for Twilio, the TwiML after `</Connect>`,
+    /// e.g. a `<Say>` apology).
+    pub fallback: Fallback,
+    /// Send a cancel when the caller interrupts a response still being generated.
+    /// Default true. (With server VAD and `interrupt_response`, the agent cancels by
+    /// itself; the extra cancel at worst gets a harmless "no active response" error.)
+    pub cancel_on_barge_in: bool,
+    /// Tell the agent about the caller's key presses. Default true.
+    pub forward_dtmf: bool,
+}
+
+impl Default for BridgeConfig {
+    fn default() -> Self {
+        Self {
+            early_audio_limit: Duration::from_secs(5),
+            agent_ready_timeout: Duration::from_secs(10),
+            max_call_duration: Some(Duration::from_secs(55 * 60)),
+            idle_timeout: Some(Duration::from_secs(30)),
+            tool_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(1),
+            goodbye_timeout: Duration::from_secs(15),
+            playout_grace: Duration::from_secs(3),
+            fallback: Fallback::HandOver(HandOver::Continue),
+            cancel_on_barge_in: true,
+            forward_dtmf: true,
+        }
+    }
+}
+
+/// What the caller gets when the agent leg fails (refused, closed, fatal error, never
+/// ready), so the line never goes silent.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fallback {
+    /// Play this prompt (converted to the call's format if needed), wait until it has
+    /// been heard, then hang up.
+    Audio(AudioChunk),
+    /// Hand the call over, if the call leg can ([`CallCapabilities`]); otherwise hang up.
+    ///
+    /// [`CallCapabilities`]: crate::CallCapabilities
+    HandOver(HandOver),
+    /// Hang up at once.
+    HangUp,
+}

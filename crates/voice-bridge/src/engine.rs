@@ -1,0 +1,391 @@
+//! The sans-IO engine: every rule of the bridge, no sockets, no timers, no runtime.
+//!
+//! The rules live one per file, each in a function named after it:
+//!
+//! | rule | file | function |
+//! |---|---|---|
+//! | caller audio to the agent, agent audio to the caller | `engine/audio_path.rs` | `forward_caller_audio`, `forward_agent_audio` |
+//! | playback accounting (marks, heard position) | `engine/playback.rs` | `Playback::mark_after_chunk`, `Playback::on_echo` |
+//! | barge-in | `engine/barge_in.rs` | `barge_in` |
+//! | early caller audio | `engine/early_audio.rs` | `EarlyAudio::hold`, `EarlyAudio::release` |
+//! | tool calls | `engine/tools.rs` | `run_tool_call`, `apply_tool_result`, `continue_after_tools` |
+//! | lifecycle, fallback, limits | `engine/lifecycle.rs` | `agent_failed`, `start_fallback`, `check_ending`, `end_call` |
+//! | transcript | `engine/transcript.rs` | `record_transcript` |
+
+mod audio_path;
+mod barge_in;
+mod early_audio;
+mod lifecycle;
+mod playback;
+mod tools;
+mod transcript;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::agent::{AgentCommand, AgentEvent, AgentReady};
+use crate::audio::{AudioFormat, Transcoder};
+use crate::call::{CallCapabilities, CallCommand, CallEvent, HandOver};
+use crate::config::BridgeConfig;
+use crate::ids::{CallId, Mark, StreamId, ToolCallId};
+use crate::leg::Side;
+use crate::report::{
+    BargeIn, CallReport, Counters, DtmfPress, EndReason, ErrorRecord, FallbackUsed, Outcome,
+    Timings, ToolCallRecord, TranscriptLine,
+};
+use crate::tool::{ToolCall, ToolResult};
+
+use self::early_audio::EarlyAudio;
+use self::playback::Playback;
+use self::transcript::Partial;
+
+/// Something the engine needs done. The driver carries actions out in order.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send a command to the call leg.
+    Call(CallCommand),
+    /// Send a command to the agent leg.
+    Agent(AgentCommand),
+    /// Run a tool call with the user's handler, then give the result to
+    /// [`Engine::handle_tool_result`].
+    RunTool(ToolCall),
+    /// The call is over: every closing command has been emitted before this action.
+    /// Take the report with [`Engine::into_report`]. Always the last action.
+    End(Outcome),
+}
+
+/// The bridge between one call leg and one agent leg, as a state machine.
+///
+/// The engine holds every rule of a call (playback accounting, barge-in, early audio,
+/// tool calls, lifecycle) and performs no I/O: events come in through `handle_*` with the
+/// time they happened, and what must be done comes out of `poll_action`. Time is only
+/// ever passed in, so tests drive it by hand and every decision is reproducible.
+///
+/// # Methods
+///
+/// - **Input**: [`handle_call`](Self::handle_call) (an event from the call leg),
+///   [`handle_agent`](Self::handle_agent) (from the agent leg),
+///   [`handle_tool_result`](Self::handle_tool_result) (a tool handler finished) and
+///   [`handle_timeout`](Self::handle_timeout) (the time from `poll_timeout` has come).
+/// - **Output**: [`poll_action`](Self::poll_action) (the next command, in order) and
+///   [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout`).
+/// - **End**: [`into_report`](Self::into_report).
+///
+/// Every `now` must be at or after the previous one; an earlier `now` is treated as the
+/// previous one.
+///
+/// # Run loop
+///
+/// After **every** `handle_*` call, drain `poll_action` until it returns `None`, carrying
+/// out each action in order; then read `poll_timeout` and wait for the next event or that
+/// instant, whichever comes first. Draining after each input is what keeps the order of
+/// commands right: a barge-in's clear must reach the caller before any later audio. The
+/// loop ends after [`Action::End`] has been carried out.
+///
+/// ```
+/// use std::time::Instant;
+/// use voice_bridge::{Action, BridgeConfig, CallEvent, CallStart, Engine};
+/// use voice_bridge::audio::AudioFormat;
+///
+/// let start = Instant::now();
+/// let mut engine = Engine::new(BridgeConfig::default(), start);
+/// engine.handle_call(start, CallEvent::Started(CallStart::new("CA1", "MZ1", AudioFormat::MuLaw)));
+/// while let Some(action) = engine.poll_action() {
+///     match action {
+///         Action::Call(_command) => { /* send to the call leg */ }
+///         Action::Agent(_command) => { /* send to the agent leg */ }
+///         Action::RunTool(_call) => { /* spawn the handler, later handle_tool_result */ }
+///         Action::End(_outcome) => break,
+///         _ => {}
+///     }
+/// }
+/// let _wake_at = engine.poll_timeout(); // then wait for an event or this instant
+/// ```
+#[derive(Debug)]
+pub struct Engine {
+    config: BridgeConfig,
+    start: Instant,
+    now: Instant,
+    actions: VecDeque<Action>,
+    state: State,
+
+    call: Option<CallInfo>,
+    call_open: bool,
+    agent_open: bool,
+    agent_ready: Option<AgentReady>,
+    /// Both formats known and transcoders built (`None` = same format, pass through).
+    audio_connected: bool,
+    to_agent: Option<Transcoder>,
+    to_call: Option<Transcoder>,
+    refusal_logged: bool,
+
+    response_active: bool,
+    /// Drop agent audio until the next response: the caller interrupted this one.
+    discard_response: bool,
+    /// The item receiving audio now.
+    current_item: Option<usize>,
+    playback: Playback,
+    early: EarlyAudio,
+
+    pending_tools: Vec<ToolCallId>,
+    continue_pending: bool,
+
+    last_audio: Instant,
+    speech_stopped_at: Option<Instant>,
+    ended_at: Option<Instant>,
+    cause: Option<(Side, EndReason)>,
+    fallback_used: Option<FallbackUsed>,
+
+    partials: Vec<Partial>,
+    transcript: Vec<TranscriptLine>,
+    tool_calls: Vec<ToolCallRecord>,
+    barge_ins: Vec<BargeIn>,
+    dtmf: Vec<DtmfPress>,
+    timings: Timings,
+    counters: Counters,
+    errors: Vec<ErrorRecord>,
+}
+
+#[derive(Debug, Clone)]
+struct CallInfo {
+    call_id: CallId,
+    stream_id: StreamId,
+    format: AudioFormat,
+    capabilities: CallCapabilities,
+}
+
+#[derive(Debug)]
+enum State {
+    /// The call is on.
+    Active,
+    /// A tool ended the call or handed it over; waiting for the caller to hear the rest.
+    Ending(Ending),
+    /// The agent failed; the fallback is playing (`mark` is its end mark), or waiting for
+    /// the call to start (`mark` is `None`).
+    FallingBack {
+        mark: Option<Mark>,
+        deadline: Instant,
+    },
+    /// [`Action::End`] has been emitted.
+    Ended,
+}
+
+#[derive(Debug)]
+struct Ending {
+    terminal: Terminal,
+    reason: EndReason,
+    wait: ResponseWait,
+    deadline: Instant,
+}
+
+/// Whether an ending waits for one more response (a goodbye).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseWait {
+    No,
+    Requested,
+    Started,
+    Done,
+}
+
+/// The last command to the call leg.
+#[derive(Debug, Clone)]
+enum Terminal {
+    HangUp,
+    HandOver(HandOver),
+}
+
+impl Engine {
+    /// A new engine for one call, starting at `now`.
+    pub fn new(config: BridgeConfig, now: Instant) -> Self {
+        let early = EarlyAudio::new(config.early_audio_limit);
+        Self {
+            config,
+            start: now,
+            now,
+            actions: VecDeque::new(),
+            state: State::Active,
+            call: None,
+            call_open: true,
+            agent_open: true,
+            agent_ready: None,
+            audio_connected: false,
+            to_agent: None,
+            to_call: None,
+            refusal_logged: false,
+            response_active: false,
+            discard_response: false,
+            current_item: None,
+            playback: Playback::default(),
+            early,
+            pending_tools: Vec::new(),
+            continue_pending: false,
+            last_audio: now,
+            speech_stopped_at: None,
+            ended_at: None,
+            cause: None,
+            fallback_used: None,
+            partials: Vec::new(),
+            transcript: Vec::new(),
+            tool_calls: Vec::new(),
+            barge_ins: Vec::new(),
+            dtmf: Vec::new(),
+            timings: Timings::default(),
+            counters: Counters::default(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BridgeConfig {
+        &self.config
+    }
+
+    /// The call's and stream's ids, once the call leg has started.
+    pub fn call_ids(&self) -> Option<(&CallId, &StreamId)> {
+        self.call
+            .as_ref()
+            .map(|call| (&call.call_id, &call.stream_id))
+    }
+
+    /// Whether [`Action::End`] has been emitted.
+    pub fn is_ended(&self) -> bool {
+        matches!(self.state, State::Ended)
+    }
+
+    /// Feeds an event from the call leg.
+    pub fn handle_call(&mut self, now: Instant, event: CallEvent) {
+        self.advance(now);
+        if self.is_ended() {
+            return;
+        }
+        match event {
+            CallEvent::Started(start) => self.call_started(start),
+            CallEvent::Audio(chunk) => self.forward_caller_audio(chunk),
+            CallEvent::MarkPlayed(name) => self.mark_played(&name),
+            CallEvent::Dtmf(digit) => self.dtmf_pressed(digit),
+            CallEvent::Ended(end) => self.call_ended(end),
+        }
+        self.check_ending();
+    }
+
+    /// Feeds an event from the agent leg.
+    pub fn handle_agent(&mut self, now: Instant, event: AgentEvent) {
+        self.advance(now);
+        if self.is_ended() {
+            return;
+        }
+        match event {
+            AgentEvent::Ready(ready) => self.agent_ready(ready),
+            AgentEvent::Audio(audio) => self.forward_agent_audio(audio),
+            AgentEvent::SpeechStarted => {
+                self.speech_stopped_at = None;
+                self.barge_in();
+            }
+            AgentEvent::SpeechStopped => self.speech_stopped_at = Some(self.now),
+            AgentEvent::Transcript(piece) => self.record_transcript(piece),
+            AgentEvent::ToolCall(call) => self.run_tool_call(call),
+            AgentEvent::ResponseStarted(_) => self.response_started(),
+            AgentEvent::ResponseDone(_) => self.response_done(),
+            AgentEvent::Error(error) => self.agent_error(error),
+            AgentEvent::Ended(end) => self.agent_ended(end),
+        }
+        self.check_ending();
+    }
+
+    /// Feeds the outcome of a tool call the engine asked for with [`Action::RunTool`].
+    pub fn handle_tool_result(&mut self, now: Instant, result: ToolResult) {
+        self.advance(now);
+        if self.is_ended() {
+            return;
+        }
+        self.apply_tool_result(result);
+        self.check_ending();
+    }
+
+    /// Tells the engine that the instant from [`poll_timeout`](Self::poll_timeout) has
+    /// come (calling it early does nothing harmful).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+        if self.is_ended() {
+            return;
+        }
+        self.check_deadlines();
+    }
+
+    /// The next action, in the order the engine decided them.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) if nothing else happens
+    /// first; `None` once the call has ended.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_deadline()
+    }
+
+    /// The call's report. Call it after [`Action::End`]; taken earlier, the outcome is
+    /// [`EndReason::Stopped`].
+    pub fn into_report(mut self) -> CallReport {
+        self.flush_partials();
+        let end = self.ended_at.unwrap_or(self.now);
+        let (ended_by, reason) = self
+            .cause
+            .take()
+            .unwrap_or((Side::Bridge, EndReason::Stopped));
+        self.counters.early_frames_buffered = self.early.buffered;
+        self.counters.early_frames_dropped = self.early.dropped;
+        let (call_id, stream_id) = match self.call {
+            Some(call) => (Some(call.call_id), Some(call.stream_id)),
+            None => (None, None),
+        };
+        CallReport {
+            call_id,
+            stream_id,
+            outcome: Outcome {
+                ended_by,
+                reason,
+                fallback: self.fallback_used,
+            },
+            duration_ms: millis(end - self.start),
+            transcript: self.transcript,
+            tool_calls: self.tool_calls,
+            barge_ins: self.barge_ins,
+            dtmf: self.dtmf,
+            timings: self.timings,
+            counters: self.counters,
+            errors: self.errors,
+        }
+    }
+
+    fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    fn push(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    /// Milliseconds since the start, for the report.
+    fn at_ms(&self) -> u64 {
+        millis(self.now - self.start)
+    }
+
+    fn record_error(&mut self, side: Side, code: Option<String>, message: String, fatal: bool) {
+        tracing::warn!(%side, code = code.as_deref(), fatal, "{message}");
+        self.errors.push(ErrorRecord {
+            at_ms: self.at_ms(),
+            side,
+            code,
+            message,
+            fatal,
+        });
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,262 @@
+//! Audio both ways, format checks, marks and key presses.
+//!
+//! Per frame, the path is: count it, check its format, convert it only if the two legs'
+//! formats differ, forward it. Same-format frames move through untouched (no decode,
+//! no copy); agent frames get a mark each (a `Copy` number, no allocation).
+
+use crate::agent::{AgentAudio, AgentCommand, AgentReady};
+use crate::audio::{AudioChunk, AudioError, Transcoder};
+use crate::call::{AudioSource, CallCommand, CallStart};
+use crate::ids::{DtmfDigit, Mark};
+use crate::leg::Side;
+use crate::report::{DtmfPress, EndReason, Turn};
+
+use super::playback::Echo;
+use super::{Action, CallInfo, Engine, State, millis};
+
+impl Engine {
+    pub(super) fn call_started(&mut self, start: CallStart) {
+        if self.call.is_some() {
+            self.record_error(
+                Side::Call,
+                None,
+                "call leg started twice; ignored".into(),
+                false,
+            );
+            return;
+        }
+        tracing::info!(call_id = %start.call_id, stream_id = %start.stream_id,
+            format = %start.format, "call started");
+        self.call = Some(CallInfo {
+            call_id: start.call_id,
+            stream_id: start.stream_id,
+            format: start.format,
+            capabilities: start.capabilities,
+        });
+        self.timings.call_started_ms = Some(self.at_ms());
+        if matches!(self.state, State::FallingBack { mark: None, .. }) {
+            // The agent failed before the call started: the fallback can go out now.
+            self.start_fallback();
+            return;
+        }
+        self.connect_audio();
+    }
+
+    pub(super) fn agent_ready(&mut self, ready: AgentReady) {
+        if self.agent_ready == Some(ready) {
+            return;
+        }
+        tracing::info!(input = %ready.input, output = %ready.output, "agent ready");
+        if self.timings.agent_ready_ms.is_none() {
+            self.timings.agent_ready_ms = Some(self.at_ms());
+        }
+        self.agent_ready = Some(ready);
+        // New formats (or the first ones): build the conversions again.
+        self.audio_connected = false;
+        self.connect_audio();
+    }
+
+    /// Once both formats are known: set up conversions (only where the formats differ)
+    /// and deliver the caller audio held so far, in order. A pair of formats the bridge
+    /// cannot convert fails the agent leg; no audio goes out in a format the other side
+    /// cannot play.
+    fn connect_audio(&mut self) {
+        let (Some(call), Some(ready)) = (&self.call, self.agent_ready) else {
+            return;
+        };
+        if self.audio_connected || !matches!(self.state, State::Active | State::Ending(_)) {
+            return;
+        }
+        let call_format = call.format;
+        let conversions = (|| -> Result<_, AudioError> {
+            let to_agent = (call_format != ready.input)
+                .then(|| Transcoder::new(call_format, ready.input))
+                .transpose()?;
+            let to_call = (ready.output != call_format)
+                .then(|| Transcoder::new(ready.output, call_format))
+                .transpose()?;
+            Ok((to_agent, to_call))
+        })();
+        match conversions {
+            Ok((to_agent, to_call)) => {
+                self.to_agent = to_agent;
+                self.to_call = to_call;
+                self.audio_connected = true;
+            }
+            Err(error) => {
+                let message = format!("agent audio formats unusable for this call: {error}");
+                self.agent_failed(EndReason::AudioUnsupported { message });
+                return;
+            }
+        }
+        let held: Vec<AudioChunk> = self.early.release().collect();
+        if !held.is_empty() {
+            tracing::debug!(frames = held.len(), "delivering early caller audio");
+        }
+        for chunk in held {
+            self.send_to_agent(chunk);
+        }
+    }
+
+    /// Caller audio: held while the agent is not ready, then delivered in order.
+    pub(super) fn forward_caller_audio(&mut self, chunk: AudioChunk) {
+        self.counters.caller_frames += 1;
+        self.counters.caller_bytes += chunk.byte_len() as u64;
+        self.last_audio = self.now;
+        if !self.agent_open {
+            return;
+        }
+        if !self.audio_connected {
+            self.early.hold(chunk);
+            return;
+        }
+        self.send_to_agent(chunk);
+    }
+
+    fn send_to_agent(&mut self, chunk: AudioChunk) {
+        let chunk = match self.to_agent.as_mut() {
+            None => {
+                let expected = self.agent_ready.map(|ready| ready.input);
+                if Some(chunk.format()) != expected {
+                    let found = chunk.format();
+                    let expected = expected.unwrap_or(found);
+                    self.refuse_frame(Side::Call, AudioError::FormatMismatch { expected, found });
+                    return;
+                }
+                chunk
+            }
+            Some(transcoder) => match transcoder.convert(&chunk) {
+                Ok(converted) => {
+                    self.counters.frames_transcoded += 1;
+                    converted
+                }
+                Err(error) => {
+                    self.refuse_frame(Side::Call, error);
+                    return;
+                }
+            },
+        };
+        self.counters.caller_frames_sent += 1;
+        self.push(Action::Agent(AgentCommand::Audio(chunk)));
+    }
+
+    /// Agent audio: checked, converted if needed, sent with a mark after it.
+    pub(super) fn forward_agent_audio(&mut self, audio: AgentAudio) {
+        self.counters.agent_frames += 1;
+        self.counters.agent_bytes += audio.chunk.byte_len() as u64;
+        if !matches!(self.state, State::Active | State::Ending(_)) || !self.call_open {
+            return;
+        }
+        let Some(ready) = self.agent_ready.filter(|_| self.audio_connected) else {
+            let message = "agent audio before the agent's formats were confirmed or the call \
+                           started; dropped";
+            self.refuse_frame_with(Side::Agent, message.to_owned());
+            return;
+        };
+        if audio.chunk.format() != ready.output {
+            let found = audio.chunk.format();
+            self.refuse_frame(
+                Side::Agent,
+                AudioError::FormatMismatch {
+                    expected: ready.output,
+                    found,
+                },
+            );
+            return;
+        }
+        if self.discard_response {
+            self.counters.agent_frames_discarded += 1;
+            return;
+        }
+        let slot = self
+            .playback
+            .item_slot(&audio.item_id, audio.content_index, ready.output);
+        if self.playback.item(slot).muted {
+            self.counters.agent_frames_discarded += 1;
+            return;
+        }
+        let bytes = audio.chunk.byte_len() as u64;
+        let chunk = match self.to_call.as_mut() {
+            None => audio.chunk,
+            Some(transcoder) => match transcoder.convert(&audio.chunk) {
+                Ok(converted) => {
+                    self.counters.frames_transcoded += 1;
+                    converted
+                }
+                Err(error) => {
+                    self.refuse_frame(Side::Agent, error);
+                    return;
+                }
+            },
+        };
+        self.current_item = Some(slot);
+        self.last_audio = self.now;
+        self.note_first_audio();
+        let source = AudioSource::Agent {
+            item_id: audio.item_id,
+            content_index: audio.content_index,
+        };
+        self.push(Action::Call(CallCommand::Play { chunk, source }));
+        let mark = self.playback.mark_after_chunk(Some(slot), bytes);
+        self.push(Action::Call(CallCommand::Mark(mark)));
+        self.counters.marks_sent += 1;
+        self.counters.agent_frames_sent += 1;
+    }
+
+    /// Time to first audio, and the latency of the turn the caller just ended.
+    fn note_first_audio(&mut self) {
+        let at_ms = self.at_ms();
+        self.timings.first_agent_audio_ms.get_or_insert(at_ms);
+        if let Some(stopped) = self.speech_stopped_at.take() {
+            self.timings.turns.push(Turn {
+                speech_stopped_ms: millis(stopped - self.start),
+                latency_ms: millis(self.now - stopped),
+            });
+        }
+    }
+
+    fn refuse_frame(&mut self, side: Side, error: AudioError) {
+        self.refuse_frame_with(side, format!("audio frame refused: {error}"));
+    }
+
+    /// Counts every refused frame; records (and logs) only the first, so a stream of bad
+    /// frames does not flood the report.
+    fn refuse_frame_with(&mut self, side: Side, message: String) {
+        self.counters.frames_refused += 1;
+        if !self.refusal_logged {
+            self.refusal_logged = true;
+            self.record_error(side, None, message, false);
+        }
+    }
+
+    pub(super) fn mark_played(&mut self, name: &str) {
+        let Some(mark) = Mark::parse(name) else {
+            tracing::debug!(name, "echo of a mark the bridge did not send");
+            self.counters.marks_unexpected += 1;
+            return;
+        };
+        match self.playback.on_echo(mark) {
+            Echo::Played { implied } => {
+                self.counters.marks_played += 1;
+                self.counters.marks_implied += implied;
+            }
+            Echo::Cleared => self.counters.marks_cleared += 1,
+            Echo::Unexpected => {
+                tracing::debug!(%mark, "unexpected mark echo (duplicate or stale)");
+                self.counters.marks_unexpected += 1;
+            }
+        }
+        self.fallback_mark_echoed();
+    }
+
+    pub(super) fn dtmf_pressed(&mut self, digit: DtmfDigit) {
+        tracing::debug!(%digit, "dtmf");
+        self.dtmf.push(DtmfPress {
+            at_ms: self.at_ms(),
+            digit,
+        });
+        if self.config.forward_dtmf && self.agent_open && self.audio_connected {
+            self.push(Action::Agent(AgentCommand::Dtmf(digit)));
+        }
+    }
+}

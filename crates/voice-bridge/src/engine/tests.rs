@@ -1,0 +1,1060 @@
+//! Engine scenarios: no runtime, time advanced by hand, actions asserted as transcripts.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::{Action, Engine};
+use crate::agent::{
+    AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, ResponseDone, ResponseStatus,
+    Speaker, Transcript,
+};
+use crate::audio::{AudioChunk, AudioFormat};
+use crate::call::{AudioSource, CallCapabilities, CallCommand, CallEvent, CallStart, HandOver};
+use crate::config::{BridgeConfig, Fallback};
+use crate::ids::{DtmfDigit, ItemId, Mark};
+use crate::leg::{LegEnd, Side};
+use crate::report::{CallReport, EndReason, FallbackUsed, ToolCallResult};
+use crate::tool::{ToolCall, ToolOutcome, ToolReply, ToolResult};
+
+/// A call under test: the engine, a hand-driven clock, and helpers that return the
+/// actions each input produced, written as short lines.
+struct Scenario {
+    engine: Engine,
+    start: Instant,
+    now: Instant,
+    call_format: AudioFormat,
+    agent_output: AudioFormat,
+}
+
+impl Scenario {
+    fn new(config: BridgeConfig) -> Self {
+        let start = Instant::now();
+        Self {
+            engine: Engine::new(config, start),
+            start,
+            now: start,
+            call_format: AudioFormat::MuLaw,
+            agent_output: AudioFormat::MuLaw,
+        }
+    }
+
+    /// Started call (mu-law) and ready agent (mu-law both ways).
+    fn connected() -> Self {
+        Self::connected_with(BridgeConfig::default(), CallCapabilities::NONE)
+    }
+
+    fn connected_with(config: BridgeConfig, capabilities: CallCapabilities) -> Self {
+        let mut s = Self::new(config);
+        s.start_call(capabilities);
+        s.ready(AudioFormat::MuLaw, AudioFormat::MuLaw);
+        s
+    }
+
+    fn at(&mut self, ms: u64) -> &mut Self {
+        self.now = self.start + Duration::from_millis(ms);
+        self
+    }
+
+    fn start_call(&mut self, capabilities: CallCapabilities) -> Vec<String> {
+        let start = CallStart::new("CA1", "MZ1", self.call_format).with_capabilities(capabilities);
+        self.call(CallEvent::Started(start))
+    }
+
+    fn ready(&mut self, input: AudioFormat, output: AudioFormat) -> Vec<String> {
+        self.agent_output = output;
+        self.agent(AgentEvent::Ready(AgentReady { input, output }))
+    }
+
+    fn call(&mut self, event: CallEvent) -> Vec<String> {
+        self.engine.handle_call(self.now, event);
+        self.drain()
+    }
+
+    fn agent(&mut self, event: AgentEvent) -> Vec<String> {
+        self.engine.handle_agent(self.now, event);
+        self.drain()
+    }
+
+    fn tool_result(&mut self, call_id: &str, outcome: ToolOutcome) -> Vec<String> {
+        let result = ToolResult {
+            call_id: call_id.into(),
+            outcome,
+        };
+        self.engine.handle_tool_result(self.now, result);
+        self.drain()
+    }
+
+    fn timeout(&mut self) -> Vec<String> {
+        self.now = self.engine.poll_timeout().expect("a timer is armed");
+        self.engine.handle_timeout(self.now);
+        self.drain()
+    }
+
+    /// A 20 ms frame of caller audio in the call's format.
+    fn caller_frame(&mut self, tag: u8) -> Vec<String> {
+        let chunk = frame(self.call_format, tag);
+        self.call(CallEvent::Audio(chunk))
+    }
+
+    /// A 20 ms frame of the agent's item.
+    fn agent_frame(&mut self, item: &str) -> Vec<String> {
+        let chunk = frame(self.agent_output, 0x55);
+        self.agent(AgentEvent::Audio(AgentAudio {
+            item_id: item.into(),
+            content_index: 0,
+            chunk,
+        }))
+    }
+
+    fn agent_frames(&mut self, item: &str, n: usize) -> Vec<String> {
+        (0..n).flat_map(|_| self.agent_frame(item)).collect()
+    }
+
+    fn echo(&mut self, seq: u64) -> Vec<String> {
+        self.call(CallEvent::MarkPlayed(Mark::new(seq).to_string()))
+    }
+
+    fn echo_range(&mut self, seqs: std::ops::RangeInclusive<u64>) -> Vec<String> {
+        seqs.flat_map(|seq| self.echo(seq)).collect()
+    }
+
+    fn drain(&mut self) -> Vec<String> {
+        std::iter::from_fn(|| self.engine.poll_action())
+            .map(describe)
+            .collect()
+    }
+
+    fn report(self) -> CallReport {
+        self.engine.into_report()
+    }
+}
+
+fn frame(format: AudioFormat, tag: u8) -> AudioChunk {
+    let bytes = 20 * format.bytes_per_second() as usize / 1000;
+    AudioChunk::from_bytes(format, vec![tag; bytes]).unwrap()
+}
+
+fn response_done() -> AgentEvent {
+    AgentEvent::ResponseDone(ResponseDone {
+        response_id: None,
+        status: ResponseStatus::Completed,
+    })
+}
+
+fn response_started() -> AgentEvent {
+    AgentEvent::ResponseStarted(None)
+}
+
+fn describe(action: Action) -> String {
+    match action {
+        Action::Call(CallCommand::Play {
+            chunk,
+            source: AudioSource::Agent { item_id, .. },
+        }) => {
+            format!(
+                "call: play {item_id} {}ms {}",
+                chunk.duration_ms(),
+                chunk.format()
+            )
+        }
+        Action::Call(CallCommand::Play {
+            chunk,
+            source: AudioSource::Fallback,
+        }) => {
+            format!("call: play fallback {}ms", chunk.duration_ms())
+        }
+        Action::Call(CallCommand::Mark(mark)) => format!("call: mark {mark}"),
+        Action::Call(CallCommand::Clear) => "call: clear".into(),
+        Action::Call(CallCommand::HangUp) => "call: hang up".into(),
+        Action::Call(CallCommand::HandOver(to)) => format!("call: hand over {to:?}"),
+        Action::Agent(AgentCommand::Audio(chunk)) => {
+            format!("agent: audio {}ms {}", chunk.duration_ms(), chunk.format())
+        }
+        Action::Agent(AgentCommand::Truncate {
+            item_id,
+            content_index,
+            audio_end_ms,
+        }) => {
+            format!("agent: truncate {item_id}/{content_index} at {audio_end_ms}ms")
+        }
+        Action::Agent(AgentCommand::CancelResponse) => "agent: cancel response".into(),
+        Action::Agent(AgentCommand::ToolResult { call_id, output }) => {
+            format!("agent: tool result {call_id} {output}")
+        }
+        Action::Agent(AgentCommand::CreateResponse) => "agent: create response".into(),
+        Action::Agent(AgentCommand::Dtmf(digit)) => format!("agent: dtmf {digit}"),
+        Action::Agent(AgentCommand::Close) => "agent: close".into(),
+        Action::RunTool(call) => format!("run tool {} {}", call.name, call.call_id),
+        Action::End(outcome) => format!(
+            "end by {}: {}",
+            outcome.ended_by,
+            reason_kind(&outcome.reason)
+        ),
+    }
+}
+
+fn reason_kind(reason: &EndReason) -> String {
+    serde_json::to_value(reason).unwrap()["kind"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn plays(item: &str, from_mark: u64, n: u64) -> Vec<String> {
+    (from_mark..from_mark + n)
+        .flat_map(|seq| {
+            [
+                format!("call: play {item} 20ms pcmu"),
+                format!("call: mark vb-{seq}"),
+            ]
+        })
+        .collect()
+}
+
+// ---- barge-in -------------------------------------------------------------------------
+
+#[test]
+fn barge_in_truncates_the_earlier_item_still_playing_not_the_one_arriving() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    assert_eq!(s.agent_frames("item_a", 5), plays("item_a", 0, 5));
+    s.agent(response_done());
+    // A second response starts arriving while item_a is still queued at the caller.
+    s.agent(response_started());
+    assert_eq!(s.agent_frames("item_b", 3), plays("item_b", 5, 3));
+    // The caller has heard 3 frames (60 ms) of item_a.
+    s.at(60).echo_range(0..=2);
+    assert_eq!(
+        s.at(70).agent(AgentEvent::SpeechStarted),
+        [
+            "call: clear",
+            "agent: cancel response",
+            "agent: truncate item_a/0 at 60ms",
+            "agent: truncate item_b/0 at 0ms",
+        ]
+    );
+    // More of the interrupted response is dropped, not played.
+    assert!(s.agent_frames("item_b", 2).is_empty());
+    // Twilio echoes every mark that was pending at the clear: cleared, not heard.
+    assert!(s.echo_range(3..=7).is_empty());
+    s.agent(AgentEvent::ResponseDone(ResponseDone {
+        response_id: None,
+        status: ResponseStatus::Cancelled,
+    }));
+    // The next answer plays normally.
+    s.agent(response_started());
+    assert_eq!(s.agent_frame("item_c"), plays("item_c", 8, 1));
+
+    let report = s.report();
+    assert_eq!(report.barge_ins.len(), 1);
+    let barge_in = &report.barge_ins[0];
+    assert_eq!(barge_in.item_id, Some(ItemId::new("item_a")));
+    assert_eq!(
+        (barge_in.heard_ms, barge_in.sent_ms, barge_in.truncated_ms),
+        (60, 100, Some(60))
+    );
+    assert!(barge_in.cancelled_response);
+    assert_eq!(report.counters.marks_cleared, 5);
+    assert_eq!(report.counters.marks_played, 3);
+    assert_eq!(report.counters.agent_frames_discarded, 2);
+}
+
+#[test]
+fn barge_in_after_an_answer_played_out_whole_truncates_nothing() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    s.agent_frames("item_a", 3);
+    s.agent(response_done());
+    s.at(60).echo_range(0..=2);
+    // Seconds later the caller speaks: nothing is queued, nothing is being generated.
+    assert!(s.at(5000).agent(AgentEvent::SpeechStarted).is_empty());
+    s.agent(AgentEvent::SpeechStopped);
+    // The next answer's truncation counts from its own start, not from the first answer.
+    s.at(5500).agent(response_started());
+    assert_eq!(s.agent_frames("item_b", 2), plays("item_b", 3, 2));
+    s.at(5520).echo(3);
+    assert_eq!(
+        s.at(5530).agent(AgentEvent::SpeechStarted),
+        [
+            "call: clear",
+            "agent: cancel response",
+            "agent: truncate item_b/0 at 20ms",
+        ]
+    );
+    let report = s.report();
+    assert_eq!(report.barge_ins.len(), 1);
+    assert_eq!(report.barge_ins[0].truncated_ms, Some(20));
+}
+
+#[test]
+fn barge_in_during_generation_cancels_and_truncates_at_what_was_heard() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    s.agent_frames("item_a", 2);
+    // Nothing echoed yet: the caller has heard none of it.
+    assert_eq!(
+        s.at(10).agent(AgentEvent::SpeechStarted),
+        [
+            "call: clear",
+            "agent: cancel response",
+            "agent: truncate item_a/0 at 0ms",
+        ]
+    );
+    assert!(s.agent_frame("item_a").is_empty());
+}
+
+#[test]
+fn barge_in_while_generating_with_everything_heard_truncates_at_the_heard_end() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    s.agent_frames("item_a", 2);
+    s.echo_range(0..=1);
+    // No audio queued, but the response is still running: its later audio must not play,
+    // and the item is cut where the caller stopped hearing it.
+    assert_eq!(
+        s.agent(AgentEvent::SpeechStarted),
+        ["agent: cancel response", "agent: truncate item_a/0 at 40ms",]
+    );
+}
+
+#[test]
+fn no_cancel_when_configured_off() {
+    let config = BridgeConfig {
+        cancel_on_barge_in: false,
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    s.agent(response_started());
+    s.agent_frames("item_a", 2);
+    s.echo(0);
+    assert_eq!(
+        s.agent(AgentEvent::SpeechStarted),
+        ["call: clear", "agent: truncate item_a/0 at 20ms",]
+    );
+}
+
+#[test]
+fn lost_and_late_marks_do_not_skew_the_heard_position() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    s.agent_frames("item_a", 5);
+    s.agent(response_done());
+    // The echoes of marks 0 and 1 are lost; mark 2 says 60 ms were played.
+    assert!(s.echo(2).is_empty());
+    // A late echo of mark 0 changes nothing.
+    assert!(s.echo(0).is_empty());
+    assert_eq!(
+        s.agent(AgentEvent::SpeechStarted),
+        ["call: clear", "agent: truncate item_a/0 at 60ms",]
+    );
+    // Late echoes of marks pending at the clear are cleared, not heard.
+    s.echo_range(3..=4);
+    // Echoes of names the bridge never sent are counted and ignored.
+    assert!(
+        s.call(CallEvent::MarkPlayed("someone-else".into()))
+            .is_empty()
+    );
+    let report = s.report();
+    assert_eq!(report.barge_ins[0].heard_ms, 60);
+    let c = report.counters;
+    assert_eq!((c.marks_sent, c.marks_played, c.marks_implied), (5, 1, 2));
+    assert_eq!((c.marks_cleared, c.marks_unexpected), (2, 2));
+}
+
+// ---- audio paths ----------------------------------------------------------------------
+
+#[test]
+fn same_formats_pass_base64_through_untouched() {
+    let mut s = Scenario::connected();
+    let text = "////".repeat(54); // 216 characters = 160 bytes = 20 ms of mu-law silence
+    let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, text.clone()).unwrap();
+    s.engine.handle_call(s.now, CallEvent::Audio(chunk));
+    match s.engine.poll_action() {
+        Some(Action::Agent(AgentCommand::Audio(out))) => {
+            assert!(out.is_base64());
+            assert_eq!(out.into_base64(), text);
+        }
+        other => panic!("expected agent audio, got {other:?}"),
+    }
+    let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, text.clone()).unwrap();
+    let audio = AgentAudio {
+        item_id: "item_a".into(),
+        content_index: 0,
+        chunk,
+    };
+    s.engine.handle_agent(s.now, AgentEvent::Audio(audio));
+    match s.engine.poll_action() {
+        Some(Action::Call(CallCommand::Play { chunk, .. })) => {
+            assert_eq!(chunk.into_base64(), text);
+        }
+        other => panic!("expected play, got {other:?}"),
+    }
+    assert_eq!(s.report().counters.frames_transcoded, 0);
+}
+
+#[test]
+fn different_formats_are_transcoded_and_truncation_counts_in_the_agent_format() {
+    let mut s = Scenario::new(BridgeConfig::default());
+    s.start_call(CallCapabilities::NONE);
+    s.ready(AudioFormat::PCM16_24K, AudioFormat::PCM16_24K);
+    assert_eq!(s.caller_frame(0xFF), ["agent: audio 20ms pcm16/24000"]);
+    s.agent(response_started());
+    assert_eq!(
+        s.agent_frames("item_a", 2),
+        [
+            "call: play item_a 20ms pcmu",
+            "call: mark vb-0",
+            "call: play item_a 20ms pcmu",
+            "call: mark vb-1",
+        ]
+    );
+    s.echo(0);
+    assert_eq!(
+        s.agent(AgentEvent::SpeechStarted),
+        [
+            "call: clear",
+            "agent: cancel response",
+            "agent: truncate item_a/0 at 20ms",
+        ]
+    );
+    assert_eq!(s.report().counters.frames_transcoded, 3);
+}
+
+#[test]
+fn audio_in_a_format_the_call_cannot_get_is_refused_and_fails_the_agent() {
+    let config = BridgeConfig {
+        fallback: Fallback::HangUp,
+        ..Default::default()
+    };
+    let mut s = Scenario::new(config);
+    s.call_format = AudioFormat::PCM16_24K;
+    s.start_call(CallCapabilities::NONE);
+    assert_eq!(
+        s.ready(AudioFormat::PCM16_16K, AudioFormat::PCM16_16K),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by agent: audio_unsupported",
+        ]
+    );
+    let report = s.report();
+    assert!(matches!(
+        report.outcome.fallback,
+        Some(FallbackUsed::HangUp { .. })
+    ));
+}
+
+#[test]
+fn agent_audio_in_an_unannounced_format_is_refused() {
+    let mut s = Scenario::connected();
+    let chunk = frame(AudioFormat::PCM16_24K, 0);
+    let audio = AgentAudio {
+        item_id: "item_a".into(),
+        content_index: 0,
+        chunk,
+    };
+    assert!(s.agent(AgentEvent::Audio(audio.clone())).is_empty());
+    assert!(s.agent(AgentEvent::Audio(audio)).is_empty());
+    let report = s.report();
+    assert_eq!(report.counters.frames_refused, 2);
+    assert_eq!(
+        report.errors.len(),
+        1,
+        "one record for a stream of bad frames"
+    );
+}
+
+#[test]
+fn early_caller_audio_is_held_and_delivered_in_order() {
+    let mut s = Scenario::new(BridgeConfig::default());
+    s.start_call(CallCapabilities::NONE);
+    for tag in 1..=3 {
+        assert!(s.caller_frame(tag).is_empty());
+    }
+    s.engine.handle_agent(
+        s.now,
+        AgentEvent::Ready(AgentReady {
+            input: AudioFormat::MuLaw,
+            output: AudioFormat::MuLaw,
+        }),
+    );
+    let mut delivered = Vec::new();
+    while let Some(action) = s.engine.poll_action() {
+        match action {
+            Action::Agent(AgentCommand::Audio(chunk)) => delivered.push(chunk.to_bytes()[0]),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(delivered, [1, 2, 3]);
+    // Later frames go straight through.
+    assert_eq!(s.caller_frame(4), ["agent: audio 20ms pcmu"]);
+    let c = s.report().counters;
+    assert_eq!(
+        (
+            c.early_frames_buffered,
+            c.early_frames_dropped,
+            c.caller_frames_sent
+        ),
+        (3, 0, 4)
+    );
+}
+
+#[test]
+fn early_audio_overflow_drops_the_oldest_and_counts_it() {
+    let config = BridgeConfig {
+        early_audio_limit: Duration::from_millis(40),
+        ..Default::default()
+    };
+    let mut s = Scenario::new(config);
+    s.start_call(CallCapabilities::NONE);
+    for tag in 1..=5 {
+        s.caller_frame(tag);
+    }
+    assert_eq!(s.ready(AudioFormat::MuLaw, AudioFormat::MuLaw).len(), 2);
+    let c = s.report().counters;
+    assert_eq!((c.early_frames_buffered, c.early_frames_dropped), (5, 3));
+}
+
+#[test]
+fn dtmf_is_recorded_and_forwarded() {
+    let mut s = Scenario::connected();
+    assert_eq!(
+        s.at(1200).call(CallEvent::Dtmf(DtmfDigit::new('5'))),
+        ["agent: dtmf 5"]
+    );
+    let report = s.report();
+    assert_eq!(report.dtmf.len(), 1);
+    assert_eq!(
+        (report.dtmf[0].at_ms, report.dtmf[0].digit.key()),
+        (1200, '5')
+    );
+}
+
+#[test]
+fn turn_latency_runs_from_end_of_speech_to_first_agent_audio() {
+    let mut s = Scenario::connected();
+    s.at(1000).agent(AgentEvent::SpeechStopped);
+    s.at(1450).agent(response_started());
+    s.agent_frame("item_a");
+    s.at(1470).agent_frame("item_a");
+    let timings = s.report().timings;
+    assert_eq!(timings.first_agent_audio_ms, Some(1450));
+    assert_eq!(timings.turns.len(), 1);
+    assert_eq!(
+        (
+            timings.turns[0].speech_stopped_ms,
+            timings.turns[0].latency_ms
+        ),
+        (1000, 450)
+    );
+}
+
+#[test]
+fn transcript_keeps_whole_texts_and_unfinished_fragments() {
+    let mut s = Scenario::connected();
+    let piece = |speaker, item: &str, text: &str, is_final| {
+        AgentEvent::Transcript(Transcript {
+            speaker,
+            item_id: Some(item.into()),
+            text: text.into(),
+            is_final,
+        })
+    };
+    s.at(100)
+        .agent(piece(Speaker::Agent, "item_a", "Hel", false));
+    s.agent(piece(Speaker::Agent, "item_a", "lo", false));
+    s.at(900)
+        .agent(piece(Speaker::Agent, "item_a", "Hello there.", true));
+    s.at(1500)
+        .agent(piece(Speaker::Caller, "item_u", "Hi!", true));
+    s.at(2000)
+        .agent(piece(Speaker::Agent, "item_b", "I can", false));
+    s.agent(piece(Speaker::Agent, "item_b", " help", false));
+    let lines = s.report().transcript;
+    let got: Vec<_> = lines
+        .iter()
+        .map(|l| (l.at_ms, l.speaker, l.text.as_str(), l.complete))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (900, Speaker::Agent, "Hello there.", true),
+            (1500, Speaker::Caller, "Hi!", true),
+            (2000, Speaker::Agent, "I can help", false),
+        ]
+    );
+}
+
+// ---- tools ----------------------------------------------------------------------------
+
+fn tool_call(name: &str, id: &str) -> AgentEvent {
+    AgentEvent::ToolCall(ToolCall::new(id, name, json!({"day": "monday"})))
+}
+
+#[test]
+fn tool_success_answers_then_asks_the_agent_to_go_on_after_the_response() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    assert_eq!(
+        s.agent(tool_call("confirm", "call_1")),
+        ["run tool confirm call_1"]
+    );
+    // The result arrives before the response carrying the call is done: answer now,
+    // ask for the next response only once it is done.
+    assert_eq!(
+        s.at(300).tool_result(
+            "call_1",
+            ToolOutcome::Reply(ToolReply::new(json!({"ok": true})))
+        ),
+        [r#"agent: tool result call_1 {"ok":true}"#,]
+    );
+    assert_eq!(s.agent(response_done()), ["agent: create response"]);
+    let report = s.report();
+    let record = &report.tool_calls[0];
+    assert_eq!(
+        record.result,
+        Some(ToolCallResult::Ok {
+            output: json!({"ok": true})
+        })
+    );
+    assert_eq!(record.duration_ms, Some(300));
+    assert_eq!(record.arguments, json!({"day": "monday"}));
+}
+
+#[test]
+fn parallel_tool_calls_get_one_continue() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    s.agent(tool_call("a", "call_1"));
+    s.agent(tool_call("b", "call_2"));
+    s.agent(response_done());
+    assert_eq!(
+        s.tool_result("call_2", ToolOutcome::Reply(ToolReply::new(json!(2)))),
+        ["agent: tool result call_2 2",]
+    );
+    assert_eq!(
+        s.tool_result("call_1", ToolOutcome::Reply(ToolReply::new(json!(1)))),
+        ["agent: tool result call_1 1", "agent: create response",]
+    );
+}
+
+#[test]
+fn tool_error_and_timeout_give_the_agent_an_error_result() {
+    let mut s = Scenario::connected();
+    s.agent(tool_call("lookup", "call_1"));
+    assert_eq!(
+        s.tool_result("call_1", ToolOutcome::Failed("database down".into())),
+        [
+            r#"agent: tool result call_1 {"error":"database down"}"#,
+            "agent: create response",
+        ]
+    );
+    s.agent(response_started());
+    s.agent(tool_call("lookup", "call_2"));
+    s.agent(response_done());
+    assert_eq!(
+        s.tool_result("call_2", ToolOutcome::TimedOut),
+        [
+            r#"agent: tool result call_2 {"error":"the tool did not answer within 10 s"}"#,
+            "agent: create response",
+        ]
+    );
+    // A result nobody asked for is recorded, not sent.
+    assert!(s.tool_result("call_9", ToolOutcome::TimedOut).is_empty());
+    let report = s.report();
+    assert_eq!(
+        report.tool_calls[0].result,
+        Some(ToolCallResult::Error {
+            message: "database down".into()
+        })
+    );
+    assert_eq!(report.tool_calls[1].result, Some(ToolCallResult::TimedOut));
+    assert_eq!(report.errors.len(), 3);
+}
+
+#[test]
+fn tool_ends_the_call_after_the_goodbye_has_been_heard() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    s.agent_frames("goodbye", 3);
+    s.agent(tool_call("end_call", "call_1"));
+    let reply = ToolReply::new(json!({"ok": true})).end_call();
+    assert_eq!(
+        s.tool_result("call_1", ToolOutcome::Reply(reply)),
+        [r#"agent: tool result call_1 {"ok":true}"#,]
+    );
+    s.agent(response_done());
+    // Two of three frames heard: not yet.
+    assert!(s.echo_range(0..=1).is_empty());
+    assert_eq!(
+        s.at(60).echo(2),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by bridge: tool_ended_call"
+        ]
+    );
+    let report = s.report();
+    assert_eq!(
+        report.outcome.reason,
+        EndReason::ToolEndedCall {
+            tool: "end_call".into()
+        }
+    );
+    assert_eq!(report.duration_ms, 60);
+}
+
+#[test]
+fn tool_can_ask_for_a_goodbye_then_end() {
+    let mut s = Scenario::connected();
+    s.agent(tool_call("end_call", "call_1"));
+    let reply = ToolReply::new(json!({"ok": true})).end_call_after_response();
+    assert_eq!(
+        s.tool_result("call_1", ToolOutcome::Reply(reply)),
+        [
+            r#"agent: tool result call_1 {"ok":true}"#,
+            "agent: create response",
+        ]
+    );
+    s.agent(response_started());
+    s.agent_frames("goodbye", 2);
+    assert!(s.agent(response_done()).is_empty());
+    assert_eq!(
+        s.echo(1),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by bridge: tool_ended_call"
+        ]
+    );
+}
+
+#[test]
+fn tool_hands_over_when_the_leg_can() {
+    let mut s = Scenario::connected_with(BridgeConfig::default(), CallCapabilities::ALL);
+    s.agent(tool_call("transfer", "call_1"));
+    let to = HandOver::Markup("<Response><Dial>+15550100</Dial></Response>".into());
+    let reply = ToolReply::new(json!({"ok": true})).hand_over(to.clone());
+    assert_eq!(
+        s.tool_result("call_1", ToolOutcome::Reply(reply)),
+        [
+            r#"agent: tool result call_1 {"ok":true}"#,
+            "agent: close",
+            format!("call: hand over {to:?}").as_str(),
+            "end by bridge: handed_over",
+        ]
+    );
+}
+
+#[test]
+fn ending_waits_at_most_the_goodbye_timeout_when_marks_never_come() {
+    let mut s = Scenario::connected();
+    s.agent_frames("goodbye", 3);
+    s.agent(tool_call("end_call", "call_1"));
+    s.tool_result(
+        "call_1",
+        ToolOutcome::Reply(ToolReply::new(json!(null)).end_call()),
+    );
+    assert_eq!(
+        s.timeout(),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by bridge: tool_ended_call"
+        ]
+    );
+    let report = s.report();
+    assert_eq!(report.duration_ms, 15_000);
+    assert_eq!(report.errors.len(), 1);
+}
+
+// ---- lifecycle ------------------------------------------------------------------------
+
+#[test]
+fn caller_hang_up_closes_the_agent_at_once() {
+    let mut s = Scenario::connected();
+    assert_eq!(
+        s.at(4000).call(CallEvent::Ended(LegEnd::Finished)),
+        ["agent: close", "end by call: call_ended",]
+    );
+    assert_eq!(s.engine.poll_timeout(), None);
+    // Nothing after the end.
+    assert!(s.agent_frame("item_a").is_empty());
+    let report = s.report();
+    assert_eq!(report.outcome.ended_by, Side::Call);
+    assert_eq!(
+        report.outcome.reason,
+        EndReason::CallEnded {
+            end: LegEnd::Finished
+        }
+    );
+    assert_eq!(report.call_id.as_ref().map(|id| id.as_str()), Some("CA1"));
+}
+
+fn fallback_audio() -> Fallback {
+    Fallback::Audio(AudioChunk::from_bytes(AudioFormat::MuLaw, vec![0x7Fu8; 8000]).unwrap())
+}
+
+#[test]
+fn agent_refused_plays_the_fallback_then_hangs_up() {
+    let config = BridgeConfig {
+        fallback: fallback_audio(),
+        ..Default::default()
+    };
+    let mut s = Scenario::new(config);
+    s.start_call(CallCapabilities::NONE);
+    s.caller_frame(1);
+    let refused = LegEnd::Refused {
+        status: Some(401),
+        detail: "invalid_api_key".into(),
+    };
+    assert_eq!(
+        s.at(300).agent(AgentEvent::Ended(refused.clone())),
+        ["call: play fallback 1000ms", "call: mark vb-0",]
+    );
+    assert_eq!(
+        s.at(1300).echo(0),
+        ["call: hang up", "end by agent: agent_ended"]
+    );
+    let report = s.report();
+    assert_eq!(report.outcome.ended_by, Side::Agent);
+    assert_eq!(
+        report.outcome.reason,
+        EndReason::AgentEnded { end: refused }
+    );
+    assert_eq!(
+        report.outcome.fallback,
+        Some(FallbackUsed::Audio { heard: true })
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.side == Side::Agent && e.fatal)
+    );
+}
+
+#[test]
+fn agent_refused_before_the_call_started_plays_the_fallback_once_it_does() {
+    let config = BridgeConfig {
+        fallback: fallback_audio(),
+        ..Default::default()
+    };
+    let mut s = Scenario::new(config);
+    let refused = LegEnd::Refused {
+        status: Some(401),
+        detail: "bad key".into(),
+    };
+    assert!(s.agent(AgentEvent::Ended(refused)).is_empty());
+    assert_eq!(
+        s.start_call(CallCapabilities::NONE),
+        ["call: play fallback 1000ms", "call: mark vb-0",]
+    );
+    // The mark never comes back: hang up after the audio's length plus the grace.
+    assert_eq!(s.timeout(), ["call: hang up", "end by agent: agent_ended"]);
+    assert_eq!(
+        s.report().outcome.fallback,
+        Some(FallbackUsed::Audio { heard: false })
+    );
+}
+
+#[test]
+fn agent_closed_mid_call_hands_the_call_back_when_the_leg_can() {
+    let mut s = Scenario::connected_with(BridgeConfig::default(), CallCapabilities::ALL);
+    let closed = LegEnd::Closed {
+        code: Some(1011),
+        reason: "server error".into(),
+    };
+    assert_eq!(
+        s.agent(AgentEvent::Ended(closed.clone())),
+        ["call: hand over Continue", "end by agent: agent_ended",]
+    );
+    let report = s.report();
+    assert_eq!(report.outcome.reason, EndReason::AgentEnded { end: closed });
+    assert_eq!(
+        report.outcome.fallback,
+        Some(FallbackUsed::HandOver {
+            to: HandOver::Continue
+        })
+    );
+}
+
+#[test]
+fn agent_closed_mid_call_hangs_up_when_the_leg_cannot_hand_over() {
+    let mut s = Scenario::connected();
+    let closed = LegEnd::Closed {
+        code: Some(1011),
+        reason: "server error".into(),
+    };
+    assert_eq!(
+        s.agent(AgentEvent::Ended(closed)),
+        ["call: hang up", "end by agent: agent_ended"]
+    );
+    assert!(matches!(
+        s.report().outcome.fallback,
+        Some(FallbackUsed::HangUp { .. })
+    ));
+}
+
+#[test]
+fn agent_fatal_error_closes_it_and_plays_the_fallback() {
+    let config = BridgeConfig {
+        fallback: fallback_audio(),
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    // A non-fatal error changes nothing.
+    assert!(
+        s.agent(AgentEvent::Error(AgentError {
+            code: Some("response_cancel_not_active".into()),
+            message: "no active response".into(),
+            fatal: false,
+        }))
+        .is_empty()
+    );
+    assert_eq!(
+        s.agent(AgentEvent::Error(AgentError {
+            code: Some("session_expired".into()),
+            message: "session hit the 60 minute limit".into(),
+            fatal: true,
+        })),
+        [
+            "agent: close",
+            "call: play fallback 1000ms",
+            "call: mark vb-0"
+        ]
+    );
+    // The leg's own end after the error is expected, not a second failure.
+    assert!(
+        s.agent(AgentEvent::Ended(LegEnd::Closed {
+            code: Some(1000),
+            reason: String::new()
+        }))
+        .is_empty()
+    );
+    assert_eq!(s.echo(0), ["call: hang up", "end by agent: agent_ended"]);
+    let report = s.report();
+    assert_eq!(
+        report.outcome.reason,
+        EndReason::AgentEnded {
+            end: LegEnd::Error {
+                code: Some("session_expired".into()),
+                message: "session hit the 60 minute limit".into()
+            }
+        }
+    );
+    assert_eq!(report.errors.len(), 2);
+}
+
+#[test]
+fn caller_hanging_up_during_the_fallback_keeps_the_first_cause() {
+    let config = BridgeConfig {
+        fallback: fallback_audio(),
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    s.agent(AgentEvent::Ended(LegEnd::Finished));
+    assert_eq!(
+        s.call(CallEvent::Ended(LegEnd::Finished)),
+        ["end by agent: agent_ended"]
+    );
+    assert_eq!(
+        s.report().outcome.reason,
+        EndReason::AgentEnded {
+            end: LegEnd::Finished
+        }
+    );
+}
+
+#[test]
+fn agent_never_ready_counts_as_a_failure() {
+    let mut s = Scenario::new(BridgeConfig::default());
+    s.start_call(CallCapabilities::NONE);
+    assert_eq!(
+        s.timeout(),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by agent: agent_not_ready"
+        ]
+    );
+    let report = s.report();
+    assert_eq!(report.duration_ms, 10_000);
+    assert_eq!(
+        report.outcome.reason,
+        EndReason::AgentNotReady { limit_ms: 10_000 }
+    );
+}
+
+#[test]
+fn max_duration_ends_the_call() {
+    let config = BridgeConfig {
+        max_call_duration: Some(Duration::from_secs(60)),
+        idle_timeout: None,
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    assert_eq!(
+        s.engine.poll_timeout(),
+        Some(s.start + Duration::from_secs(60))
+    );
+    assert_eq!(
+        s.timeout(),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by bridge: max_duration"
+        ]
+    );
+    assert_eq!(s.report().duration_ms, 60_000);
+}
+
+#[test]
+fn idle_timeout_counts_from_the_last_audio_either_way() {
+    let config = BridgeConfig {
+        idle_timeout: Some(Duration::from_secs(5)),
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    s.at(2000).caller_frame(1);
+    s.at(4000).agent_frame("item_a");
+    assert_eq!(
+        s.engine.poll_timeout(),
+        Some(s.start + Duration::from_secs(9))
+    );
+    assert_eq!(
+        s.timeout(),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by bridge: idle_timeout"
+        ]
+    );
+    assert_eq!(
+        s.report().outcome.reason,
+        EndReason::IdleTimeout { limit_ms: 5000 }
+    );
+}
+
+#[test]
+fn report_serializes_to_json() {
+    let mut s = Scenario::connected();
+    s.at(500).call(CallEvent::Ended(LegEnd::Finished));
+    let json = serde_json::to_value(s.report()).unwrap();
+    assert_eq!(json["outcome"]["ended_by"], "call");
+    assert_eq!(json["outcome"]["reason"]["kind"], "call_ended");
+    assert_eq!(json["outcome"]["reason"]["end"]["kind"], "finished");
+    assert_eq!(json["stream_id"], "MZ1");
+    assert_eq!(json["duration_ms"], 500);
+}
+
+#[test]
+fn report_taken_early_says_stopped() {
+    let s = Scenario::connected();
+    let report = s.report();
+    assert_eq!(
+        (report.outcome.ended_by, report.outcome.reason),
+        (Side::Bridge, EndReason::Stopped)
+    );
+}

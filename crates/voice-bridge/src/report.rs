@@ -1,0 +1,284 @@
+//! The report every call ends with.
+//!
+//! Times are milliseconds since the bridge started the call (`at_ms`), so a report is
+//! plain data: it serializes to JSON with `serde_json::to_string(&report)`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::agent::Speaker;
+use crate::call::HandOver;
+use crate::ids::{CallId, DtmfDigit, ItemId, StreamId, ToolCallId};
+use crate::leg::{LegEnd, Side};
+
+/// What happened on one call.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallReport {
+    /// The call's id, once the call leg announced it.
+    pub call_id: Option<CallId>,
+    /// The media stream's id, once the call leg announced it.
+    pub stream_id: Option<StreamId>,
+    /// How and why the call ended.
+    pub outcome: Outcome,
+    /// From the bridge's start to the end, in milliseconds.
+    pub duration_ms: u64,
+    /// Both sides' words, in the order they were completed.
+    pub transcript: Vec<TranscriptLine>,
+    /// Every tool call and its result.
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Every time the caller spoke over the agent.
+    pub barge_ins: Vec<BargeIn>,
+    /// The keys the caller pressed.
+    pub dtmf: Vec<DtmfPress>,
+    /// Latencies.
+    pub timings: Timings,
+    /// Frames, bytes and marks.
+    pub counters: Counters,
+    /// Every error either side reported, and the bridge's own.
+    pub errors: Vec<ErrorRecord>,
+}
+
+/// How and why a call ended.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The side whose event ended the call.
+    pub ended_by: Side,
+    /// Why.
+    pub reason: EndReason,
+    /// What the caller was given when the agent failed, if it did.
+    pub fallback: Option<FallbackUsed>,
+}
+
+/// Why a call ended. Never "unknown": each path that ends a call names itself.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EndReason {
+    /// The telephony leg ended (the caller hung up, or its connection ended).
+    CallEnded {
+        /// How.
+        end: LegEnd,
+    },
+    /// The agent leg ended or failed mid-call (the fallback was played).
+    AgentEnded {
+        /// How.
+        end: LegEnd,
+    },
+    /// The agent did not confirm its audio formats in time.
+    AgentNotReady {
+        /// The configured limit.
+        limit_ms: u64,
+    },
+    /// The two legs' audio formats cannot be converted into each other.
+    AudioUnsupported {
+        /// What could not be converted.
+        message: String,
+    },
+    /// A tool asked to end the call.
+    ToolEndedCall {
+        /// The tool's name.
+        tool: String,
+    },
+    /// A tool handed the call over.
+    HandedOver {
+        /// The tool's name.
+        tool: String,
+        /// Where to.
+        to: HandOver,
+    },
+    /// The maximum call duration was reached.
+    MaxDuration {
+        /// The configured limit.
+        limit_ms: u64,
+    },
+    /// No audio went either way for the configured time.
+    IdleTimeout {
+        /// The configured limit.
+        limit_ms: u64,
+    },
+    /// The report was taken before the call ended (the bridge was stopped).
+    Stopped,
+}
+
+/// What the caller got instead of silence when the agent failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FallbackUsed {
+    /// The fallback audio was played.
+    Audio {
+        /// Whether its end mark came back (the caller heard it all).
+        heard: bool,
+    },
+    /// The call was handed over.
+    HandOver {
+        /// Where to.
+        to: HandOver,
+    },
+    /// No fallback could be given; the call was hung up.
+    HangUp {
+        /// Why (nothing configured, or the leg cannot carry out the configured one).
+        why: String,
+    },
+}
+
+/// One completed piece of transcript.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TranscriptLine {
+    /// When the text was complete (or, for `complete: false`, when it started).
+    pub at_ms: u64,
+    /// Whose words.
+    pub speaker: Speaker,
+    /// The agent item, if known.
+    pub item_id: Option<ItemId>,
+    /// The words.
+    pub text: String,
+    /// False if only fragments arrived before the call ended or the item was cut.
+    pub complete: bool,
+}
+
+/// A tool call and its result.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolCallRecord {
+    /// The call's id.
+    pub call_id: ToolCallId,
+    /// The tool.
+    pub name: String,
+    /// The arguments.
+    pub arguments: Value,
+    /// When the agent asked.
+    pub at_ms: u64,
+    /// How long the handler took, once it finished.
+    pub duration_ms: Option<u64>,
+    /// The result, once there is one.
+    pub result: Option<ToolCallResult>,
+}
+
+/// How a tool call turned out, for the report.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ToolCallResult {
+    /// The handler answered.
+    Ok {
+        /// The output given to the agent.
+        output: Value,
+    },
+    /// The handler failed.
+    Error {
+        /// Its error.
+        message: String,
+    },
+    /// The handler did not answer in time.
+    TimedOut,
+}
+
+/// The caller spoke over the agent.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BargeIn {
+    /// When the agent reported the caller's speech.
+    pub at_ms: u64,
+    /// The item the caller was hearing, if any audio was queued.
+    pub item_id: Option<ItemId>,
+    /// Milliseconds of that item the caller had heard (from echoed marks).
+    pub heard_ms: u64,
+    /// Milliseconds of that item that had been sent to the caller.
+    pub sent_ms: u64,
+    /// The `audio_end_ms` the item was truncated at, if it was.
+    pub truncated_ms: Option<u32>,
+    /// Whether the response being generated was cancelled.
+    pub cancelled_response: bool,
+}
+
+/// A key press.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DtmfPress {
+    /// When.
+    pub at_ms: u64,
+    /// Which key.
+    pub digit: DtmfDigit,
+}
+
+/// Latencies.
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Timings {
+    /// When the call leg started its stream.
+    pub call_started_ms: Option<u64>,
+    /// When the agent confirmed its formats.
+    pub agent_ready_ms: Option<u64>,
+    /// When the first agent audio was sent to the caller.
+    pub first_agent_audio_ms: Option<u64>,
+    /// Each turn: from the end of the caller's speech to the agent's first audio.
+    pub turns: Vec<Turn>,
+}
+
+/// One turn's latency.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Turn {
+    /// When the caller stopped speaking.
+    pub speech_stopped_ms: u64,
+    /// From then to the agent's first audio sent to the caller.
+    pub latency_ms: u64,
+}
+
+/// Frames, bytes and marks. Bytes are encoded audio bytes (after base64 decoding).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Caller audio frames received.
+    pub caller_frames: u64,
+    /// Caller audio bytes received.
+    pub caller_bytes: u64,
+    /// Caller audio frames delivered to the agent.
+    pub caller_frames_sent: u64,
+    /// Agent audio frames received.
+    pub agent_frames: u64,
+    /// Agent audio bytes received.
+    pub agent_bytes: u64,
+    /// Agent audio frames sent to the caller.
+    pub agent_frames_sent: u64,
+    /// Agent audio frames dropped because the caller had interrupted them.
+    pub agent_frames_discarded: u64,
+    /// Frames that had to be transcoded (both directions).
+    pub frames_transcoded: u64,
+    /// Frames refused (bad format, arrived out of order).
+    pub frames_refused: u64,
+    /// Marks sent.
+    pub marks_sent: u64,
+    /// Mark echoes meaning the audio before them was played.
+    pub marks_played: u64,
+    /// Mark echoes of marks a clear discarded.
+    pub marks_cleared: u64,
+    /// Marks taken as played because a later mark came back first (echo lost or late).
+    pub marks_implied: u64,
+    /// Mark echoes the bridge did not expect (unknown names, duplicates).
+    pub marks_unexpected: u64,
+    /// Caller frames held back while the agent was not ready.
+    pub early_frames_buffered: u64,
+    /// Of those, frames dropped (oldest first) because the buffer was full.
+    pub early_frames_dropped: u64,
+}
+
+/// An error, from either side or from the bridge.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorRecord {
+    /// When.
+    pub at_ms: u64,
+    /// Whose.
+    pub side: Side,
+    /// A machine-readable code, if any.
+    pub code: Option<String>,
+    /// What happened.
+    pub message: String,
+    /// Whether it ended that side.
+    pub fatal: bool,
+}
