@@ -112,3 +112,33 @@ fn replay_after_expiry_is_refused() {
         Err(VerifyError::Expired { .. })
     ));
 }
+
+#[test]
+fn context_verifies_from_a_decoded_start_message() {
+    use twilio_media_stream::StreamEvent;
+
+    let twiml = signed_twiml(at(1_767_225_600));
+    let params = custom_parameters(&twiml);
+    // The `start` frame Twilio sends, with the parameters as a JSON object.
+    let frame = serde_json::json!({
+        "event": "start",
+        "sequenceNumber": "1",
+        "streamSid": "MZ0123456789abcdef0123456789abcdef",
+        "start": {
+            "accountSid": "AC0123456789abcdef0123456789abcdef",
+            "streamSid": "MZ0123456789abcdef0123456789abcdef",
+            "callSid": "CA0123456789abcdef0123456789abcdef",
+            "tracks": ["inbound"],
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            "customParameters": params,
+        }
+    })
+    .to_string();
+    let StreamEvent::Start(start) = StreamEvent::decode(&frame).expect("decodes") else {
+        panic!("not a start message: {frame}");
+    };
+    let context = secret()
+        .verify(&start.start.custom_parameters, at(1_767_225_600 + 1))
+        .expect("valid");
+    assert_eq!(context.field("appointment_id"), Some("apt_42"));
+}
