@@ -221,7 +221,7 @@ impl ClientEvent {
     pub fn response_create_with(params: ResponseParams) -> Self {
         Self::ResponseCreate(ResponseCreate {
             event_id: None,
-            response: Some(params),
+            response: Some(Box::new(params)),
         })
     }
 

@@ -179,8 +179,14 @@ fn invalid_event(json: &str, event_type: &str, err: serde_json::Error) -> Decode
         DecodeErrorKind::InvalidEvent
     };
     let path = if kind == DecodeErrorKind::InvalidEvent {
-        let at = json_path_at(json, err.line(), err.column());
-        field_path(&at, &err)
+        let text = err.to_string();
+        // A derived struct reports a missing field at its own closing brace, where the scanner
+        // still holds the object's last key: drop it. A tagged union (`tagged_enum!`) reports
+        // after the whole nested value, prefixing its tag in backticks: keep the key, which
+        // names that value.
+        let inside_object = text.starts_with("missing field `");
+        let at = json_path_at(json, err.line(), err.column(), inside_object);
+        field_path(&at, &text)
     } else {
         None
     };
@@ -188,11 +194,10 @@ fn invalid_event(json: &str, event_type: &str, err: serde_json::Error) -> Decode
 }
 
 /// Completes the path at the error position with the field a "missing field" error names.
-fn field_path(at: &str, err: &serde_json::Error) -> Option<String> {
-    let text = err.to_string();
+fn field_path(at: &str, text: &str) -> Option<String> {
     let missing = text
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
+        .split_once("missing field `")
+        .and_then(|(_, rest)| rest.split('`').next());
     match (at.is_empty(), missing) {
         (true, Some(field)) => Some(field.to_owned()),
         (false, Some(field)) => Some(format!("{at}.{field}")),
@@ -206,7 +211,7 @@ fn field_path(at: &str, err: &serde_json::Error) -> Option<String> {
 ///
 /// A small scanner over the text, used only on the error path: it tracks the stack of object
 /// keys and array indexes up to the position.
-pub(crate) fn json_path_at(json: &str, line: usize, column: usize) -> String {
+pub(crate) fn json_path_at(json: &str, line: usize, column: usize, drop_last_key: bool) -> String {
     enum Frame {
         Object(Option<String>),
         Array(usize),
@@ -249,6 +254,11 @@ pub(crate) fn json_path_at(json: &str, line: usize, column: usize) -> String {
         }
         i += 1;
     }
+    if drop_last_key {
+        if let Some(Frame::Object(key)) = stack.last_mut() {
+            *key = None;
+        }
+    }
     let mut path = String::new();
     for frame in &stack {
         match frame {
@@ -273,7 +283,10 @@ fn byte_offset(json: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (index, text) in json.split_inclusive('\n').enumerate() {
         if index + 1 == line {
-            return offset + column.min(text.len());
+            // serde_json points at the last character it read; the path is the one of the
+            // value that character belongs to, so stop just before it (a closing brace would
+            // otherwise already have left the object).
+            return offset + column.saturating_sub(1).min(text.len());
         }
         offset += text.len();
     }
@@ -549,15 +562,18 @@ mod tests {
     #[test]
     fn path_names_nested_keys_and_indexes() {
         let json = r#"{"type":"x","session":{"tools":[{"a":1},{"name":5}]}}"#;
-        let column = json.find("5}").unwrap() + 1;
-        assert_eq!(json_path_at(json, 1, column), "session.tools[1].name");
+        let column = json.find("5}").unwrap() + 2;
+        assert_eq!(
+            json_path_at(json, 1, column, false),
+            "session.tools[1].name"
+        );
     }
 
     #[test]
     fn path_handles_escaped_quotes_in_strings() {
         let json = r#"{"a":"x\"y","b":{"c":true}}"#;
-        let column = json.find("true").unwrap() + 1;
-        assert_eq!(json_path_at(json, 1, column), "b.c");
+        let column = json.find("true").unwrap() + 2;
+        assert_eq!(json_path_at(json, 1, column, false), "b.c");
     }
 
     #[test]

@@ -351,10 +351,7 @@ mod tests {
 
     #[test]
     fn decode_error_is_one_pointer_wide() {
-        assert_eq!(
-            std::mem::size_of::<DecodeError>(),
-            std::mem::size_of::<usize>()
-        );
+        assert_eq!(size_of::<DecodeError>(), size_of::<usize>());
     }
 
     #[test]

@@ -60,6 +60,7 @@ mod open_enum;
 pub mod resource;
 pub mod server_event;
 mod unknown;
+mod validate;
 
 pub use client_event::ClientEvent;
 pub use dialect::Dialect;

@@ -285,3 +285,24 @@ impl ServerEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_small_on_the_per_frame_path() {
+        // Big payloads (sessions, responses, response overrides) are boxed so that moving an
+        // audio delta does not move a session configuration.
+        assert!(
+            size_of::<ServerEvent>() <= 256,
+            "{}",
+            size_of::<ServerEvent>()
+        );
+        assert!(
+            size_of::<crate::ClientEvent>() <= 256,
+            "{}",
+            size_of::<crate::ClientEvent>()
+        );
+    }
+}

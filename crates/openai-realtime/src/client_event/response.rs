@@ -17,7 +17,7 @@ pub struct ResponseCreate {
     pub event_id: Option<EventId>,
     /// Overrides for this response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<ResponseParams>,
+    pub response: Option<Box<ResponseParams>>,
 }
 
 /// Cancels a response. The answer is `response.done` with status `cancelled`, or the harmless

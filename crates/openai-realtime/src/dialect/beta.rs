@@ -190,13 +190,12 @@ fn format_to_beta(format: Value) -> Option<Value> {
 
 /// Beta `"g711_ulaw"` to GA `{"type":"audio/pcmu"}`; unknown strings stay strings.
 fn format_from_beta(format: Value) -> Value {
-    let ga = match format.as_str() {
+    match format.as_str() {
         Some("pcm16") => serde_json::json!({"type": "audio/pcm", "rate": 24000}),
         Some("g711_ulaw") => serde_json::json!({"type": "audio/pcmu"}),
         Some("g711_alaw") => serde_json::json!({"type": "audio/pcma"}),
-        _ => return format,
-    };
-    ga
+        _ => format,
+    }
 }
 
 /// GA `["audio"]` (audio with its transcript) is beta `["text","audio"]`.

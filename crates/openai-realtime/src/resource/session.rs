@@ -17,9 +17,9 @@ tagged_enum! {
     /// transcription-only one.
     pub enum Session {
         /// `type: "realtime"`: the model listens and answers.
-        "realtime" => Realtime(RealtimeSession),
+        "realtime" => Realtime(Box<RealtimeSession>),
         /// `type: "transcription"`: the service only transcribes the input audio.
-        "transcription" => Transcription(TranscriptionSession),
+        "transcription" => Transcription(Box<TranscriptionSession>),
     }
 }
 
@@ -60,13 +60,13 @@ impl Session {
 
 impl From<RealtimeSession> for Session {
     fn from(session: RealtimeSession) -> Self {
-        Self::Realtime(session)
+        Self::Realtime(Box::new(session))
     }
 }
 
 impl From<TranscriptionSession> for Session {
     fn from(session: TranscriptionSession) -> Self {
-        Self::Transcription(session)
+        Self::Transcription(Box::new(session))
     }
 }
 

@@ -15,7 +15,7 @@ pub struct ResponseCreated {
     /// The server event id.
     pub event_id: EventId,
     /// The response.
-    pub response: Response,
+    pub response: Box<Response>,
 }
 
 /// A response ended: `completed`, `cancelled` (`turn_detected` on barge-in), `failed` or
@@ -28,7 +28,7 @@ pub struct ResponseDone {
     /// The server event id.
     pub event_id: EventId,
     /// The response.
-    pub response: Response,
+    pub response: Box<Response>,
 }
 
 /// A response added an output item.
