@@ -1,0 +1,435 @@
+//! Where and how to connect: endpoint, credentials, model, dialect, headers and timings.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::Dialect;
+
+/// The model the client asks for when none is set.
+pub const DEFAULT_MODEL: &str = "gpt-realtime-2.1";
+
+/// The Realtime models the service offers today, newest first.
+///
+/// Used in the advice of a `model_not_found` refusal. `gpt-realtime` and `gpt-realtime-mini`
+/// still work but shut down on 2027-01-20.
+pub const CURRENT_MODELS: &[&str] = &[
+    "gpt-realtime-2.1",
+    "gpt-realtime-2.1-mini",
+    "gpt-realtime-2",
+    "gpt-realtime-1.5",
+];
+
+const OPENAI_URL: &str = "wss://api.openai.com/v1/realtime";
+const AZURE_PREVIEW_API_VERSION: &str = "2025-04-01-preview";
+
+/// A secret credential: an OpenAI API key, an ephemeral `ek_` client secret, or an Azure key.
+///
+/// `Debug` and `Display` print `<redacted>`; the value leaves this type only when the
+/// handshake header is built, and that header is marked sensitive.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(Box<str>);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into().into_boxed_str())
+    }
+
+    /// Reads the key from an environment variable, such as `OPENAI_API_KEY`.
+    ///
+    /// Returns `None` when the variable is unset, empty or not valid Unicode.
+    pub fn from_env(var: &str) -> Option<Self> {
+        std::env::var(var)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(Self::new)
+    }
+
+    /// The secret itself. Keep it out of logs.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl From<String> for ApiKey {
+    fn from(key: String) -> Self {
+        Self::new(key)
+    }
+}
+
+impl From<&str> for ApiKey {
+    fn from(key: &str) -> Self {
+        Self::new(key)
+    }
+}
+
+/// Which service shape the URL and the credential header follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Provider {
+    /// OpenAI: `?model=<model>`, `Authorization: Bearer <key>`.
+    OpenAi,
+    /// Azure OpenAI GA (v1 API): `?model=<deployment>`, `api-key: <key>`.
+    Azure,
+    /// Azure OpenAI preview (beta protocol, deprecated 2026-04-30):
+    /// `?api-version=<version>&deployment=<deployment>`, `api-key: <key>`.
+    AzurePreview {
+        /// The `api-version` query parameter, e.g. `2025-04-01-preview`.
+        api_version: String,
+    },
+}
+
+/// Everything [`connect`](super::connect) needs.
+///
+/// Built with [`Config::openai`], [`Config::azure`], [`Config::azure_preview`] or
+/// [`Config::url`], then refined with the `with_*` methods. Every endpoint is configurable, so
+/// tests point the client at the [mock server](crate::mock) on loopback.
+///
+/// ```
+/// use std::time::Duration;
+/// use openai_realtime::Dialect;
+/// use openai_realtime::client::{ApiKey, Config};
+///
+/// let config = Config::openai(ApiKey::new("sk-test"))
+///     .with_model("gpt-realtime-2.1-mini")
+///     .with_project("proj_123")
+///     .with_keepalive(Some(Duration::from_secs(20)));
+/// assert_eq!(config.model(), "gpt-realtime-2.1-mini");
+/// assert_eq!(config.dialect(), Dialect::Ga);
+/// // The key never shows up in Debug output.
+/// assert!(!format!("{config:?}").contains("sk-test"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) endpoint: String,
+    pub(crate) provider: Provider,
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) model: String,
+    pub(crate) dialect: Dialect,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) keepalive: Option<Duration>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) first_event_timeout: Duration,
+    pub(crate) session_update_timeout: Duration,
+    pub(crate) close_grace: Duration,
+    pub(crate) max_message_size: usize,
+}
+
+impl Config {
+    fn new(endpoint: String, provider: Provider, api_key: Option<ApiKey>) -> Self {
+        Self {
+            endpoint,
+            provider,
+            api_key,
+            model: DEFAULT_MODEL.to_owned(),
+            dialect: Dialect::Ga,
+            headers: Vec::new(),
+            keepalive: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(10),
+            first_event_timeout: Duration::from_secs(10),
+            session_update_timeout: Duration::from_secs(10),
+            close_grace: Duration::from_secs(1),
+            max_message_size: 32 << 20,
+        }
+    }
+
+    /// OpenAI at `wss://api.openai.com/v1/realtime`, with `Authorization: Bearer <key>`.
+    pub fn openai(api_key: ApiKey) -> Self {
+        Self::new(OPENAI_URL.to_owned(), Provider::OpenAi, Some(api_key))
+    }
+
+    /// Azure OpenAI GA: `wss://<resource>.openai.azure.com/openai/v1/realtime?model=<deployment>`
+    /// with an `api-key` header.
+    pub fn azure(resource: &str, deployment: &str, api_key: ApiKey) -> Self {
+        let endpoint = format!("wss://{resource}.openai.azure.com/openai/v1/realtime");
+        Self::new(endpoint, Provider::Azure, Some(api_key)).with_model(deployment)
+    }
+
+    /// Azure OpenAI preview (deprecated 2026-04-30, beta protocol):
+    /// `wss://<resource>.openai.azure.com/openai/realtime?api-version=…&deployment=…`.
+    ///
+    /// Also selects [`Dialect::Beta`], which that endpoint speaks. Change the version with
+    /// [`Config::with_provider`].
+    pub fn azure_preview(resource: &str, deployment: &str, api_key: ApiKey) -> Self {
+        let endpoint = format!("wss://{resource}.openai.azure.com/openai/realtime");
+        let provider = Provider::AzurePreview {
+            api_version: AZURE_PREVIEW_API_VERSION.to_owned(),
+        };
+        Self::new(endpoint, provider, Some(api_key))
+            .with_model(deployment)
+            .with_dialect(Dialect::Beta)
+    }
+
+    /// Any endpoint that speaks the OpenAI shape: the [mock server](crate::mock), a proxy, a
+    /// compatible third-party server. No credential is sent unless one is set with
+    /// [`Config::with_api_key`]. Plain `ws://` is fine for loopback.
+    ///
+    /// The URL is checked when connecting; a bad one gives an error of kind
+    /// [`ErrorKind::Config`](super::ErrorKind::Config).
+    pub fn url(url: impl Into<String>) -> Self {
+        Self::new(url.into(), Provider::OpenAi, None)
+    }
+
+    /// Sets the credential (Bearer for OpenAI-shaped endpoints, `api-key` for Azure).
+    #[must_use]
+    pub fn with_api_key(mut self, api_key: ApiKey) -> Self {
+        self.api_key = Some(api_key);
+        self
+    }
+
+    /// Replaces the endpoint URL (without the query the client adds), keeping the provider.
+    #[must_use]
+    pub fn with_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = url.into();
+        self
+    }
+
+    /// Sets the URL and header shape.
+    #[must_use]
+    pub fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// The model (OpenAI) or deployment name (Azure). Default [`DEFAULT_MODEL`].
+    #[must_use]
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// The wire dialect. Default [`Dialect::Ga`]; [`Dialect::Beta`] sends
+    /// `OpenAI-Beta: realtime=v1`, which OpenAI refuses since May 2026.
+    #[must_use]
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Adds `OpenAI-Organization`.
+    #[must_use]
+    pub fn with_organization(self, organization: impl Into<String>) -> Self {
+        self.with_header("OpenAI-Organization", organization)
+    }
+
+    /// Adds `OpenAI-Project`.
+    #[must_use]
+    pub fn with_project(self, project: impl Into<String>) -> Self {
+        self.with_header("OpenAI-Project", project)
+    }
+
+    /// Adds `OpenAI-Safety-Identifier`: a stable, hashed id of the end user.
+    #[must_use]
+    pub fn with_safety_identifier(self, id: impl Into<String>) -> Self {
+        self.with_header("OpenAI-Safety-Identifier", id)
+    }
+
+    /// Adds any header to the upgrade request. A bad name or value is reported at connect.
+    #[must_use]
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Ping interval; `None` turns keepalive off. Default 30 s. When nothing at all arrives
+    /// for two intervals the receiver ends with a timeout error.
+    #[must_use]
+    pub fn with_keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive = interval.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// Limit for TCP, TLS and the HTTP upgrade together. Default 10 s.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Limit for `session.created` to arrive after the upgrade. Default 10 s.
+    #[must_use]
+    pub fn with_first_event_timeout(mut self, timeout: Duration) -> Self {
+        self.first_event_timeout = timeout;
+        self
+    }
+
+    /// Limit for `session.updated` after [`Session::update_session`](super::Session::update_session).
+    /// Default 10 s.
+    #[must_use]
+    pub fn with_session_update_timeout(mut self, timeout: Duration) -> Self {
+        self.session_update_timeout = timeout;
+        self
+    }
+
+    /// How long to wait for the close frame after a fatal `error` event, so that both reach
+    /// the caller as one error. Default 1 s.
+    #[must_use]
+    pub fn with_close_grace(mut self, grace: Duration) -> Self {
+        self.close_grace = grace;
+        self
+    }
+
+    /// Largest accepted WebSocket message. Default 32 MiB.
+    #[must_use]
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// The model or deployment.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The URL and header shape.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// The URL the client will open, query included; it never contains the key.
+    ///
+    /// ```
+    /// use openai_realtime::client::{ApiKey, Config};
+    ///
+    /// let url = Config::azure("contoso", "my-realtime", ApiKey::new("k")).request_url().unwrap();
+    /// assert_eq!(url.as_str(), "wss://contoso.openai.azure.com/openai/v1/realtime?model=my-realtime");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A URL that does not parse, or whose scheme is not `ws`/`wss`.
+    pub fn request_url(&self) -> Result<url::Url, super::Error> {
+        let mut url = url::Url::parse(&self.endpoint).map_err(|e| {
+            super::Error::config(format!("endpoint `{}` is not a URL: {e}", self.endpoint))
+        })?;
+        if !matches!(url.scheme(), "ws" | "wss") {
+            return Err(super::Error::config(format!(
+                "endpoint scheme `{}` is not ws or wss",
+                url.scheme()
+            )));
+        }
+        let (drop, add): (&[&str], Vec<(&str, &str)>) = match &self.provider {
+            Provider::OpenAi | Provider::Azure => (&["model"], vec![("model", &self.model)]),
+            Provider::AzurePreview { api_version } => (
+                &["api-version", "deployment"],
+                vec![("api-version", api_version), ("deployment", &self.model)],
+            ),
+        };
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !drop.contains(&k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        url.set_query(None);
+        {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in &kept {
+                query.append_pair(k, v);
+            }
+            for (k, v) in add {
+                query.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// The URL as it may appear in logs and errors: query values that carry credentials are
+/// replaced by `<redacted>`.
+pub(crate) fn redact_url(url: &url::Url) -> String {
+    const SECRET_PARAMS: &[&str] = &["api-key", "api_key", "key", "token", "access_token"];
+    if !url
+        .query_pairs()
+        .any(|(k, _)| SECRET_PARAMS.contains(&k.as_ref()))
+    {
+        return url.to_string();
+    }
+    let mut out = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if SECRET_PARAMS.contains(&k.as_ref()) {
+                "<redacted>".to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    out.set_query(None);
+    out.query_pairs_mut().extend_pairs(pairs);
+    out.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_url_carries_the_model() {
+        let url = Config::openai(ApiKey::new("k")).request_url().unwrap();
+        assert_eq!(
+            url.as_str(),
+            "wss://api.openai.com/v1/realtime?model=gpt-realtime-2.1"
+        );
+    }
+
+    #[test]
+    fn custom_url_keeps_its_query_and_replaces_the_model() {
+        let url = Config::url("ws://127.0.0.1:9/v1/realtime?model=old&x=1")
+            .with_model("gpt-realtime-2")
+            .request_url()
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "ws://127.0.0.1:9/v1/realtime?x=1&model=gpt-realtime-2"
+        );
+    }
+
+    #[test]
+    fn azure_preview_url_has_version_and_deployment() {
+        let config = Config::azure_preview("contoso", "rt", ApiKey::new("k"));
+        assert_eq!(config.dialect(), Dialect::Beta);
+        assert_eq!(
+            config.request_url().unwrap().as_str(),
+            "wss://contoso.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=rt"
+        );
+    }
+
+    #[test]
+    fn bad_scheme_is_a_config_error() {
+        let err = Config::url("https://example.com")
+            .request_url()
+            .unwrap_err();
+        assert!(err.is_config(), "{err}");
+    }
+
+    #[test]
+    fn key_in_query_is_redacted() {
+        let url =
+            url::Url::parse("wss://x.openai.azure.com/openai/v1/realtime?api-key=SECRET&model=m")
+                .unwrap();
+        let shown = redact_url(&url);
+        assert!(!shown.contains("SECRET"));
+        assert!(shown.contains("model=m"));
+    }
+
+    #[test]
+    fn api_key_debug_is_redacted() {
+        assert_eq!(
+            format!("{:?}", ApiKey::new("sk-secret")),
+            "ApiKey(<redacted>)"
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The handshake: build the upgrade request, open TCP/TLS, read a refusal's status and body.
+
+use http::{HeaderName, HeaderValue};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, http as ws_http};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::config::{Config, Provider, redact_url};
+use super::{Error, ErrorKind};
+use crate::Dialect;
+
+/// The socket type of a client session.
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What the handshake learned, for logs and errors.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// The URL, credentials redacted.
+    pub(crate) url: String,
+    pub(crate) model: String,
+    pub(crate) azure: bool,
+}
+
+impl Target {
+    pub(crate) fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(kind).with_context(&self.url, &self.model, self.azure)
+    }
+}
+
+/// Builds the upgrade request: URL with model, credential header, beta header, extras.
+pub(crate) fn build_request(config: &Config) -> Result<(ws_http::Request<()>, Target), Error> {
+    let url = config.request_url()?;
+    let target = Target {
+        url: redact_url(&url),
+        model: config.model.clone(),
+        azure: matches!(
+            config.provider,
+            Provider::Azure | Provider::AzurePreview { .. }
+        ),
+    };
+    let mut request = url.as_str().into_client_request().map_err(|e| {
+        Error::config(format!("cannot build a request for {}", target.url)).with_source(e)
+    })?;
+    let headers = request.headers_mut();
+    if let Some(key) = &config.api_key {
+        let (name, value) = match config.provider {
+            Provider::OpenAi => ("authorization", format!("Bearer {}", key.expose_secret())),
+            Provider::Azure | Provider::AzurePreview { .. } => {
+                ("api-key", key.expose_secret().to_owned())
+            }
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            Error::config("the API key contains characters not allowed in a header")
+        })?;
+        value.set_sensitive(true);
+        headers.insert(HeaderName::from_static(name), value);
+    }
+    if config.dialect == Dialect::Beta {
+        headers.insert(
+            HeaderName::from_static("openai-beta"),
+            HeaderValue::from_static("realtime=v1"),
+        );
+    }
+    for (name, value) in &config.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| Error::config(format!("the value of header `{name}` is not valid")))?;
+        headers.append(header, value);
+    }
+    Ok((request, target))
+}
+
+/// Opens the socket and performs the upgrade.
+pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
+    let (request, target) = build_request(config)?;
+    tracing::debug!(
+        url = %target.url,
+        model = %config.model,
+        dialect = ?config.dialect,
+        provider = ?config.provider,
+        "opening Realtime session"
+    );
+    if request.uri().scheme_str() == Some("wss") {
+        install_ring_provider();
+    }
+    let mut ws_config = WebSocketConfig::default();
+    ws_config.max_message_size = Some(config.max_message_size);
+    ws_config.max_frame_size = Some(config.max_message_size);
+    let handshake =
+        tokio_tungstenite::connect_async_tls_with_config(request, Some(ws_config), true, None);
+    let Ok(result) = tokio::time::timeout(config.connect_timeout, handshake).await else {
+        let err = Error::timeout(
+            format!("connecting to {}", target.url),
+            config.connect_timeout,
+        )
+        .with_context(&target.url, &target.model, target.azure);
+        tracing::warn!(url = %target.url, error = %err, "Realtime connect timed out");
+        return Err(err);
+    };
+    match result {
+        Ok((ws, response)) => {
+            tracing::debug!(
+                url = %target.url,
+                status = response.status().as_u16(),
+                "Realtime WebSocket upgraded"
+            );
+            Ok((ws, target))
+        }
+        Err(tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            let body = response
+                .body()
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned());
+            let err = target.error(ErrorKind::Refused).with_http(status, body);
+            tracing::error!(url = %target.url, model = %target.model, status, error = %err, "Realtime upgrade refused");
+            Err(err)
+        }
+        Err(e) => {
+            let err = target.error(ErrorKind::Connect).with_source(e);
+            tracing::error!(url = %target.url, error = %err, "Realtime connect failed");
+            Err(err)
+        }
+    }
+}
+
+/// Makes rustls use the ring provider for `wss://` (the workspace builds rustls with ring
+/// only). Installing is process-wide and idempotent; an already installed provider stays.
+fn install_ring_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}

@@ -1,0 +1,648 @@
+//! The client's one error type: what happened, the peer's own words, and what to do.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use crate::ApiError;
+
+use super::config::CURRENT_MODELS;
+
+/// What went wrong, for matching. The details live on [`Error`].
+///
+/// Every kind except [`ErrorKind::Api`] and [`ErrorKind::Protocol`] ends the session: after it
+/// the receiver yields `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The configuration cannot work (bad URL, bad header). Nothing was sent.
+    Config,
+    /// TCP, DNS or TLS failed before the service answered the upgrade.
+    Connect,
+    /// A deadline passed: connect, `session.created`, `session.updated`, or keepalive.
+    Timeout,
+    /// The service answered the upgrade with an HTTP error ([`Error::status`],
+    /// [`Error::body`]).
+    Refused,
+    /// The service accepted the upgrade, then refused the session: an `error` event and/or a
+    /// close frame before `session.created` ([`Error::api_error`], [`Error::close_frame`]).
+    Rejected,
+    /// An `error` event during the session. The session stays open unless a close follows
+    /// (then the error is [`ErrorKind::Closed`] and carries both).
+    Api,
+    /// The service closed the session with a failure code (anything but 1000/1001), or right
+    /// after an `error` event, or the connection dropped without a close frame.
+    Closed,
+    /// `session.update` was refused (an `error` event for it) or the session did not take
+    /// the audio formats it asked for.
+    SessionUpdate,
+    /// A frame from the service could not be used (malformed JSON of a known event, a binary
+    /// frame). Logged and reported; the session goes on.
+    Protocol,
+    /// The socket failed mid-session (I/O error, WebSocket protocol violation).
+    Transport,
+    /// The session is already closing or closed on our side; nothing was sent.
+    Local,
+}
+
+/// A close frame as received from the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseFrame {
+    code: u16,
+    reason: String,
+}
+
+impl CloseFrame {
+    pub(crate) fn new(code: u16, reason: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+        }
+    }
+
+    /// The close code, e.g. 4000, 4004, 3000, 1011; 1006 when the socket ended without one.
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+
+    /// The close reason, e.g. `invalid_request_error.model_not_found`. May be empty.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// 1000 (normal) and 1001 (going away) are the only codes that are not failures.
+    pub fn is_normal(&self) -> bool {
+        matches!(self.code, 1000 | 1001)
+    }
+}
+
+impl fmt::Display for CloseFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.reason.is_empty() {
+            write!(f, "close {}", self.code)
+        } else {
+            write!(f, "close {} `{}`", self.code, self.reason)
+        }
+    }
+}
+
+/// A known cause of failure, with advice on what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KnownIssue {
+    /// `beta_api_shape_disabled` / close 4000: the beta interface is retired.
+    BetaRetired,
+    /// `model_not_found` / close 4004: the model is retired, unknown or not available.
+    ModelNotFound,
+    /// `invalid_api_key` / close 3000, or HTTP 401 from OpenAI: bad or missing key.
+    InvalidApiKey,
+    /// HTTP 403: the key's account or project has no access to the model.
+    NoModelAccess,
+    /// HTTP 429 or `rate_limit_exceeded`.
+    RateLimited,
+    /// `insufficient_quota`.
+    QuotaExceeded,
+    /// `session_expired`: the 60-minute cap.
+    SessionExpired,
+    /// A `session.update` refused whole (`unknown_parameter`, `missing_required_parameter`,
+    /// `invalid_value` on a `session.*` param); the session kept its previous settings.
+    SessionUpdateRefused,
+    /// `conversation_already_has_active_response`.
+    ResponseAlreadyActive,
+    /// Azure HTTP 400: usually a deployment that cannot do realtime.
+    AzureBadRequest,
+    /// Azure HTTP 401: bad `api-key` or token.
+    AzureUnauthorized,
+    /// Azure HTTP 404: bad resource, deployment or path.
+    AzureNotFound,
+}
+
+/// A failure of the Realtime client.
+///
+/// Opaque on purpose: ask it questions. [`Error::kind`] is for matching; the `is_*`
+/// predicates, [`Error::status`], [`Error::body`], [`Error::close_frame`] and
+/// [`Error::api_error`] give the peer's own words; [`Error::known_issue`] names a known cause.
+/// `Display` says what happened and, for known causes, what to do. Neither `Display` nor
+/// `Debug` ever contains the API key.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: Option<String>,
+    url: Option<String>,
+    model: Option<String>,
+    azure: bool,
+    status: Option<u16>,
+    body: Option<String>,
+    api: Option<ApiError>,
+    close: Option<CloseFrame>,
+    timeout: Option<Duration>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                message: None,
+                url: None,
+                model: None,
+                azure: false,
+                status: None,
+                body: None,
+                api: None,
+                close: None,
+                timeout: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config).with_message(message)
+    }
+
+    pub(crate) fn timeout(what: impl Into<String>, after: Duration) -> Self {
+        let mut e = Self::new(ErrorKind::Timeout).with_message(what);
+        e.inner.timeout = Some(after);
+        e
+    }
+
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.inner.message = Some(message.into());
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn with_context(mut self, url: &str, model: &str, azure: bool) -> Self {
+        self.inner.url = Some(url.to_owned());
+        self.inner.model = Some(model.to_owned());
+        self.inner.azure = azure;
+        self
+    }
+
+    pub(crate) fn with_http(mut self, status: u16, body: Option<String>) -> Self {
+        self.inner.api = body.as_deref().and_then(api_error_from_body);
+        self.inner.status = Some(status);
+        self.inner.body = body;
+        self
+    }
+
+    pub(crate) fn with_api(mut self, api: Option<ApiError>) -> Self {
+        if api.is_some() {
+            self.inner.api = api;
+        }
+        self
+    }
+
+    pub(crate) fn with_close(mut self, close: Option<CloseFrame>) -> Self {
+        if close.is_some() {
+            self.inner.close = close;
+        }
+        self
+    }
+
+    pub(crate) fn set_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self
+    }
+
+    /// What went wrong, for matching.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The configuration cannot work.
+    pub fn is_config(&self) -> bool {
+        self.inner.kind == ErrorKind::Config
+    }
+
+    /// TCP, DNS or TLS failed.
+    pub fn is_connect(&self) -> bool {
+        self.inner.kind == ErrorKind::Connect
+    }
+
+    /// A deadline passed.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// The session never started: refused at the upgrade ([`ErrorKind::Refused`]) or right
+    /// after it ([`ErrorKind::Rejected`]).
+    pub fn is_handshake(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Refused | ErrorKind::Rejected)
+    }
+
+    /// An HTTP status answered the upgrade.
+    pub fn is_refused(&self) -> bool {
+        self.inner.kind == ErrorKind::Refused
+    }
+
+    /// The upgrade succeeded, then the service refused the session.
+    pub fn is_rejected(&self) -> bool {
+        self.inner.kind == ErrorKind::Rejected
+    }
+
+    /// An `error` event during the session (the session goes on).
+    pub fn is_api(&self) -> bool {
+        self.inner.kind == ErrorKind::Api
+    }
+
+    /// The service closed the session with a failure.
+    pub fn is_closed(&self) -> bool {
+        self.inner.kind == ErrorKind::Closed
+    }
+
+    /// `session.update` was refused or not applied as asked.
+    pub fn is_session_update(&self) -> bool {
+        self.inner.kind == ErrorKind::SessionUpdate
+    }
+
+    /// A frame could not be used.
+    pub fn is_protocol(&self) -> bool {
+        self.inner.kind == ErrorKind::Protocol
+    }
+
+    /// Whether the session is over after this error. Only [`ErrorKind::Api`] and
+    /// [`ErrorKind::Protocol`] errors leave it running.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self.inner.kind, ErrorKind::Api | ErrorKind::Protocol)
+    }
+
+    /// The HTTP status of a refused upgrade.
+    pub fn status(&self) -> Option<http::StatusCode> {
+        self.inner
+            .status
+            .and_then(|s| http::StatusCode::from_u16(s).ok())
+    }
+
+    /// The body of a refused upgrade, as text.
+    pub fn body(&self) -> Option<&str> {
+        self.inner.body.as_deref()
+    }
+
+    /// The close frame the service sent (code 1006 when the socket ended without one).
+    pub fn close_frame(&self) -> Option<&CloseFrame> {
+        self.inner.close.as_ref()
+    }
+
+    /// The service's error: the `error` event (type, code, message, param, event_id), or the
+    /// `{"error":{…}}` body of a refused upgrade.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        self.inner.api.as_ref()
+    }
+
+    /// The error code from the `error` event or the body, e.g. `model_not_found`.
+    pub fn code(&self) -> Option<&str> {
+        self.inner.api.as_ref().and_then(|a| a.code.as_deref())
+    }
+
+    /// The URL that was dialled, with any credential in it redacted.
+    pub fn url(&self) -> Option<&str> {
+        self.inner.url.as_deref()
+    }
+
+    /// The model or deployment that was asked for.
+    pub fn model(&self) -> Option<&str> {
+        self.inner.model.as_deref()
+    }
+
+    /// A known cause, when the code, close code or status names one.
+    pub fn known_issue(&self) -> Option<KnownIssue> {
+        let i = &self.inner;
+        let code = self.code();
+        let close = i.close.as_ref().map(CloseFrame::code);
+        let has =
+            |c: &str| code == Some(c) || i.close.as_ref().is_some_and(|f| f.reason.ends_with(c));
+        if has("beta_api_shape_disabled") || close == Some(4000) {
+            return Some(KnownIssue::BetaRetired);
+        }
+        if has("model_not_found") || close == Some(4004) {
+            return Some(KnownIssue::ModelNotFound);
+        }
+        if has("invalid_api_key") {
+            return Some(KnownIssue::InvalidApiKey);
+        }
+        if has("insufficient_quota") {
+            return Some(KnownIssue::QuotaExceeded);
+        }
+        if has("rate_limit_exceeded") {
+            return Some(KnownIssue::RateLimited);
+        }
+        if has("session_expired") {
+            return Some(KnownIssue::SessionExpired);
+        }
+        if has("conversation_already_has_active_response") {
+            return Some(KnownIssue::ResponseAlreadyActive);
+        }
+        if i.kind == ErrorKind::SessionUpdate
+            || (matches!(
+                code,
+                Some("unknown_parameter" | "missing_required_parameter" | "invalid_value")
+            ) && i
+                .api
+                .as_ref()
+                .and_then(|a| a.param.as_deref())
+                .is_some_and(|p| p.starts_with("session.")))
+        {
+            return Some(KnownIssue::SessionUpdateRefused);
+        }
+        match (i.status, i.azure) {
+            (Some(400), true) => Some(KnownIssue::AzureBadRequest),
+            (Some(401), true) => Some(KnownIssue::AzureUnauthorized),
+            (Some(404), true) => Some(KnownIssue::AzureNotFound),
+            (Some(401), false) => Some(KnownIssue::InvalidApiKey),
+            (Some(403), _) => Some(KnownIssue::NoModelAccess),
+            (Some(429), _) => Some(KnownIssue::RateLimited),
+            _ if close == Some(3000) && code.is_none() => {
+                Some(KnownIssue::InvalidApiKey).filter(|_| {
+                    i.close
+                        .as_ref()
+                        .is_some_and(|f| f.reason.contains("api_key"))
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// What to do about it, for known causes.
+    pub fn advice(&self) -> Option<String> {
+        let model = self.inner.model.as_deref().unwrap_or("(unknown)");
+        let current = CURRENT_MODELS.join(", ");
+        let advice = match self.known_issue()? {
+            KnownIssue::BetaRetired => "the Realtime beta interface is retired (since May 2026): \
+                drop the `OpenAI-Beta: realtime=v1` header and use the GA dialect \
+                (`Dialect::Ga`, the default)"
+                .to_owned(),
+            KnownIssue::ModelNotFound => format!(
+                "the model `{model}` is retired, unknown or not available to this key: \
+                 use a current model ({current})"
+            ),
+            KnownIssue::InvalidApiKey => "the API key is invalid or missing: check the key \
+                (an `sk-…` key or an unexpired `ek_…` client secret) and how it is loaded"
+                .to_owned(),
+            KnownIssue::NoModelAccess => format!(
+                "this key's organization or project has no access to `{model}`: check the \
+                 project's model permissions, or use another model ({current})"
+            ),
+            KnownIssue::RateLimited => "rate limit reached: retry later with backoff, or \
+                ask for higher limits"
+                .to_owned(),
+            KnownIssue::QuotaExceeded => "the account's quota is used up: check billing and \
+                the project's usage limits"
+                .to_owned(),
+            KnownIssue::SessionExpired => "sessions last at most 60 minutes: watch \
+                `expires_at` and open a new session before it"
+                .to_owned(),
+            KnownIssue::SessionUpdateRefused => "the whole update was discarded and the \
+                session kept its previous settings (by default audio/pcm 24 kHz): send only \
+                fields of the session's dialect, with `type: \"realtime\"` in GA"
+                .to_owned(),
+            KnownIssue::ResponseAlreadyActive => "a response is already running: wait for \
+                `response.done` before sending `response.create`"
+                .to_owned(),
+            KnownIssue::AzureBadRequest => format!(
+                "Azure refused the request: the deployment `{model}` may not support realtime \
+                 (use a gpt-realtime deployment), or the URL shape is wrong"
+            ),
+            KnownIssue::AzureUnauthorized => "Azure refused the credential: check the \
+                resource's `api-key` (or the Entra token)"
+                .to_owned(),
+            KnownIssue::AzureNotFound => format!(
+                "Azure found no such endpoint: check the resource name, the deployment \
+                 `{model}` and the URL shape (GA: /openai/v1/realtime?model=<deployment>)"
+            ),
+        };
+        Some(advice)
+    }
+
+    fn write_api(f: &mut fmt::Formatter<'_>, api: &ApiError) -> fmt::Result {
+        f.write_str(&api.kind)?;
+        if let Some(code) = &api.code {
+            write!(f, ".{code}")?;
+        }
+        if let Some(param) = &api.param {
+            write!(f, " (param `{param}`)")?;
+        }
+        if let Some(event_id) = &api.event_id {
+            write!(f, " for client event `{event_id}`")?;
+        }
+        write!(f, ": {}", api.message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        match i.kind {
+            ErrorKind::Config => f.write_str("invalid client configuration")?,
+            ErrorKind::Connect => match &i.url {
+                Some(url) => write!(f, "could not connect to {url}")?,
+                None => f.write_str("could not connect")?,
+            },
+            ErrorKind::Timeout => f.write_str("timed out")?,
+            ErrorKind::Refused => write!(
+                f,
+                "the service refused the WebSocket upgrade with HTTP {}",
+                i.status.unwrap_or_default()
+            )?,
+            ErrorKind::Rejected => {
+                f.write_str("the service refused the session after the upgrade")?
+            }
+            ErrorKind::Api => f.write_str("the service reported an error")?,
+            ErrorKind::Closed => f.write_str("the service ended the session")?,
+            ErrorKind::SessionUpdate => f.write_str("session.update did not take effect")?,
+            ErrorKind::Protocol => f.write_str("unusable frame from the service")?,
+            ErrorKind::Transport => f.write_str("the connection failed")?,
+            ErrorKind::Local => f.write_str("the session is closed")?,
+        }
+        if let Some(message) = &i.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(after) = i.timeout {
+            write!(f, " after {after:?}")?;
+        }
+        if let Some(api) = &i.api {
+            f.write_str(if i.status.is_some() { ": " } else { ": error " })?;
+            Self::write_api(f, api)?;
+        } else if let Some(body) = i.body.as_deref().filter(|b| !b.trim().is_empty()) {
+            let body: String = body.chars().take(300).collect();
+            write!(f, ": {}", body.trim())?;
+        }
+        if let Some(close) = &i.close {
+            let sep = if i.api.is_some() { ", then" } else { ":" };
+            write!(f, "{sep} {close}")?;
+        }
+        if let Some(source) = &i.source {
+            write!(f, ": {source}")?;
+        }
+        if let Some(advice) = self.advice() {
+            write!(f, "; {advice}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("openai_realtime::client::Error");
+        d.field("kind", &i.kind);
+        if let Some(m) = &i.message {
+            d.field("message", m);
+        }
+        if let Some(u) = &i.url {
+            d.field("url", u);
+        }
+        if let Some(m) = &i.model {
+            d.field("model", m);
+        }
+        if let Some(s) = &i.status {
+            d.field("status", s);
+        }
+        if let Some(b) = &i.body {
+            d.field("body", b);
+        }
+        if let Some(a) = &i.api {
+            d.field("api_error", a);
+        }
+        if let Some(c) = &i.close {
+            d.field("close", c);
+        }
+        if let Some(t) = &i.timeout {
+            d.field("timeout", t);
+        }
+        if let Some(s) = &i.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+/// Reads `{"error":{"type","code","message","param"}}` from a refused upgrade's body.
+fn api_error_from_body(body: &str) -> Option<ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: Body,
+    }
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default, rename = "type")]
+        error_type: Option<String>,
+        #[serde(default)]
+        code: Option<serde_json::Value>,
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        param: Option<String>,
+    }
+    let env: Envelope = serde_json::from_str(body).ok()?;
+    let code = match env.error.code {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let mut api = ApiError::new(
+        env.error
+            .error_type
+            .unwrap_or_else(|| "http_error".to_owned()),
+        env.error.message.unwrap_or_default(),
+    );
+    api.code = code;
+    api.param = env.error.param;
+    Some(api)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: &str, message: &str) -> ApiError {
+        ApiError::new("invalid_request_error", message).with_code(code)
+    }
+
+    #[test]
+    fn error_is_small_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Error>();
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn beta_refusal_names_the_header_and_the_close() {
+        let e = Error::new(ErrorKind::Rejected)
+            .with_context(
+                "wss://api.openai.com/v1/realtime?model=gpt-realtime-2.1",
+                "gpt-realtime-2.1",
+                false,
+            )
+            .with_api(Some(api(
+                "beta_api_shape_disabled",
+                "The Realtime Beta API is no longer supported.",
+            )))
+            .with_close(Some(CloseFrame::new(
+                4000,
+                "invalid_request_error.beta_api_shape_disabled",
+            )));
+        assert_eq!(e.known_issue(), Some(KnownIssue::BetaRetired));
+        let shown = e.to_string();
+        assert!(shown.contains("beta_api_shape_disabled"), "{shown}");
+        assert!(shown.contains("close 4000"), "{shown}");
+        assert!(shown.contains("OpenAI-Beta"), "{shown}");
+    }
+
+    #[test]
+    fn model_advice_names_the_model_and_the_current_ones() {
+        let e = Error::new(ErrorKind::Rejected)
+            .with_context("ws://x", "gpt-4o-realtime-preview", false)
+            .with_close(Some(CloseFrame::new(4004, "")));
+        let shown = e.to_string();
+        assert!(shown.contains("gpt-4o-realtime-preview"), "{shown}");
+        assert!(shown.contains("gpt-realtime-2.1-mini"), "{shown}");
+    }
+
+    #[test]
+    fn http_body_error_is_parsed() {
+        let body = r#"{"error":{"code":"OpperationNotSupported","message":"The realtime operation does not work with the specified model"}}"#;
+        let e = Error::new(ErrorKind::Refused)
+            .with_context(
+                "wss://r.openai.azure.com/openai/v1/realtime?model=w",
+                "w",
+                true,
+            )
+            .with_http(400, Some(body.to_owned()));
+        assert_eq!(e.status(), Some(http::StatusCode::BAD_REQUEST));
+        assert_eq!(e.code(), Some("OpperationNotSupported"));
+        assert_eq!(e.known_issue(), Some(KnownIssue::AzureBadRequest));
+        assert!(
+            e.to_string()
+                .contains("does not work with the specified model")
+        );
+    }
+
+    #[test]
+    fn plain_text_body_is_shown() {
+        let e = Error::new(ErrorKind::Refused).with_http(403, Some("Forbidden".to_owned()));
+        assert_eq!(e.known_issue(), Some(KnownIssue::NoModelAccess));
+        assert!(e.to_string().contains("HTTP 403: Forbidden"), "{e}");
+    }
+}

@@ -1,0 +1,481 @@
+//! Accepting sockets: the upgrade (paths, refusals on command), the checks the service makes
+//! right after it (key, beta header, model), then one task per session running the engine.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinSet;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use super::engine::{Engine, Outgoing, Setup};
+use super::handle::{Close, Command, Log, MockSession, Received, Shared};
+use super::script::Script;
+use super::{HttpRefusal, KeyCheck};
+use crate::{ApiError, ClientEvent, Dialect};
+
+/// The server's settings, fixed at start.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) key: KeyCheck,
+    pub(crate) accept_beta: bool,
+    pub(crate) models: Vec<String>,
+    pub(crate) script: Script,
+    pub(crate) max_session_duration: Duration,
+}
+
+/// State shared by the accept loop, the sessions and the [`MockServer`](super::MockServer).
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) settings: Settings,
+    pub(crate) refusal: Mutex<Option<HttpRefusal>>,
+    pub(crate) sessions: Mutex<Vec<MockSession>>,
+    pub(crate) refused: AtomicUsize,
+    pub(crate) changed: Notify,
+    next_id: AtomicUsize,
+}
+
+impl State {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            refusal: Mutex::new(None),
+            sessions: Mutex::new(Vec::new()),
+            refused: AtomicUsize::new(0),
+            changed: Notify::new(),
+            next_id: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// Runs the accept loop until the task is aborted; sessions die with it.
+pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    let mut sessions = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    sessions.spawn(serve(tcp, peer, Arc::clone(&state)));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "mock: accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+        }
+    }
+}
+
+/// What the upgrade request said.
+#[derive(Debug, Default)]
+struct Upgrade {
+    uri: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    credential: Option<String>,
+    beta: bool,
+    azure_preview: bool,
+}
+
+impl Upgrade {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_upgrade(req: &Request) -> Upgrade {
+    let uri = req.uri().to_string();
+    let query = req
+        .uri()
+        .query()
+        .map(url::form_urlencoded_pairs)
+        .unwrap_or_default();
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let mut credential = header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned))
+        .or_else(|| header("api-key"));
+    let protocols = header("sec-websocket-protocol").unwrap_or_default();
+    for protocol in protocols.split(',').map(str::trim) {
+        if let Some(key) = protocol.strip_prefix("openai-insecure-api-key.") {
+            credential.get_or_insert_with(|| key.to_owned());
+        }
+    }
+    if credential.is_none() {
+        credential = query
+            .iter()
+            .find(|(k, _)| k == "api-key")
+            .map(|(_, v)| v.clone());
+    }
+    let beta = header("openai-beta").is_some_and(|v| v.contains("realtime=v1"))
+        || protocols
+            .split(',')
+            .any(|p| p.trim() == "openai-beta.realtime-v1");
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let value = if matches!(k.as_str(), "authorization" | "api-key") {
+                "<redacted>".to_owned()
+            } else {
+                String::from_utf8_lossy(v.as_bytes()).into_owned()
+            };
+            (k.as_str().to_owned(), value)
+        })
+        .collect();
+    Upgrade {
+        azure_preview: req.uri().path() == "/openai/realtime",
+        uri,
+        query,
+        headers,
+        credential,
+        beta,
+    }
+}
+
+mod url {
+    /// Splits a query string into decoded pairs.
+    pub(super) fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(k), decode(v))
+            })
+            .collect()
+    }
+
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                },
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+const PATHS: &[&str] = &["/v1/realtime", "/openai/v1/realtime", "/openai/realtime"];
+
+fn error_response(status: u16, body: &Value) -> ErrorResponse {
+    let mut response = ErrorResponse::new(Some(body.to_string()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    response
+}
+
+async fn serve(tcp: TcpStream, peer: SocketAddr, state: Arc<State>) {
+    let mut upgrade = Upgrade::default();
+    let refusal = state
+        .refusal
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    // The callback's signature (and its large `Err`) is tungstenite's.
+    #[allow(clippy::result_large_err)]
+    let callback = |req: &Request, mut response: Response| {
+        upgrade = read_upgrade(req);
+        if !PATHS.contains(&req.uri().path()) {
+            let body = json!({"error": {
+                "message": format!("Invalid URL (GET {})", req.uri().path()),
+                "type": "invalid_request_error", "param": null, "code": null}});
+            return Err(error_response(404, &body));
+        }
+        if let Some(refusal) = &refusal {
+            return Err(error_response(refusal.status, &refusal.body));
+        }
+        let protocols = req
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if protocols.split(',').any(|p| p.trim() == "realtime") {
+            response.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static("realtime"),
+            );
+        }
+        Ok(response)
+    };
+    let ws = match tokio_tungstenite::accept_hdr_async(tcp, callback).await {
+        Ok(ws) => ws,
+        Err(error) => {
+            state.refused.fetch_add(1, Ordering::SeqCst);
+            state.changed.notify_waiters();
+            tracing::debug!(%peer, %error, "mock: upgrade not completed");
+            return;
+        }
+    };
+    run_session(ws, upgrade, state).await;
+}
+
+/// The checks the service makes after the upgrade, in order: key, beta header, model.
+fn refusal_after_upgrade(
+    upgrade: &Upgrade,
+    settings: &Settings,
+    model: &str,
+) -> Option<(ApiError, u16)> {
+    let invalid_key = |message: String| {
+        Some((
+            ApiError::new("invalid_request_error", message).with_code("invalid_api_key"),
+            3000,
+        ))
+    };
+    match (&settings.key, &upgrade.credential) {
+        (KeyCheck::None, _) => {}
+        (_, None) => {
+            return invalid_key("Missing bearer or basic authentication in header".to_owned());
+        }
+        (KeyCheck::Exact(expected), Some(got)) if got != expected => {
+            return invalid_key(format!(
+                "Incorrect API key provided: {}. You can find your API key at \
+                 https://platform.openai.com/account/api-keys.",
+                mask_key(got)
+            ));
+        }
+        (KeyCheck::AnyNonEmpty, Some(got)) if got.trim().is_empty() => {
+            return invalid_key("Missing bearer or basic authentication in header".to_owned());
+        }
+        _ => {}
+    }
+    if upgrade.beta && !settings.accept_beta {
+        return Some((
+            ApiError::new(
+                "invalid_request_error",
+                "The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.",
+            )
+            .with_code("beta_api_shape_disabled"),
+            4000,
+        ));
+    }
+    if !settings.models.iter().any(|m| m == model) {
+        return Some((
+            ApiError::new(
+                "invalid_request_error",
+                format!("The model `{model}` does not exist or you do not have access to it."),
+            )
+            .with_code("model_not_found"),
+            4004,
+        ));
+    }
+    None
+}
+
+/// `sk-proj-...sQoA`, as the service shows a wrong key.
+fn mask_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 12 {
+        return "*".repeat(chars.len().min(8));
+    }
+    let head: String = chars[..8].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}...{tail}")
+}
+
+async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state: Arc<State>) {
+    let settings = &state.settings;
+    let n = state.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+    let session_id = format!("sess_mock{n:06}");
+    let model = upgrade
+        .param("model")
+        .or_else(|| upgrade.param("deployment"))
+        .unwrap_or_default()
+        .to_owned();
+    // The Azure preview path speaks the beta protocol without the header.
+    let beta = upgrade.beta || upgrade.azure_preview;
+    let dialect = if beta { Dialect::Beta } else { Dialect::Ga };
+    let (tx, mut commands) = mpsc::channel(64);
+    let shared = Arc::new(Shared {
+        id: session_id.clone(),
+        model: model.clone(),
+        dialect,
+        uri: upgrade.uri.clone(),
+        headers: upgrade.headers.clone(),
+        log: Mutex::new(Log::default()),
+        changed: Notify::new(),
+        commands: tx,
+    });
+    state
+        .sessions
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(MockSession {
+            shared: Arc::clone(&shared),
+        });
+    state.changed.notify_waiters();
+
+    let unix_now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut engine = Engine::new(
+        Setup {
+            session_id,
+            dialect,
+            model: model.clone(),
+            script: settings.script.clone(),
+            max_duration: settings.max_session_duration,
+            unix_now,
+        },
+        now(),
+    );
+    if let Some((error, code)) = refusal_after_upgrade(&upgrade, settings, &model) {
+        // Refused before anything else: drop `session.created` and send only the error.
+        engine.discard_pending();
+        tracing::debug!(code, error = %error, "mock: refusing session after upgrade");
+        engine.fatal(error, code);
+    }
+    shared.update(|log| log.session = engine.session().clone());
+
+    let mut closing = false;
+    'session: loop {
+        while let Some(out) = engine.poll_output(now()) {
+            match out {
+                Outgoing::Text(text) => {
+                    shared.update(|log| log.sent.push(text.clone()));
+                    if ws.send(Message::text(text)).await.is_err() {
+                        break 'session;
+                    }
+                }
+                Outgoing::Close(code, reason) => {
+                    shared.update(|log| {
+                        log.closed_by_server = Some(Close {
+                            code,
+                            reason: reason.clone(),
+                        });
+                    });
+                    let frame = CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: reason.into(),
+                    };
+                    let _ = ws.send(Message::Close(Some(frame))).await;
+                    closing = true;
+                }
+            }
+        }
+        shared.update(|log| log.session = engine.session().clone());
+        if closing {
+            // Read until the client answers the close (or give up after a second).
+            let drain = async {
+                while let Some(Ok(msg)) = ws.next().await {
+                    if let Message::Close(frame) = msg {
+                        record_client_close(&shared, frame.as_ref());
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+            break;
+        }
+        let deadline = engine.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => {
+                    let text = text.as_str();
+                    let refused = engine.handle_text(now(), text);
+                    let event_type = peek_type(text);
+                    let event = ClientEvent::decode(text, dialect).ok();
+                    shared.update(|log| log.received.push(Received {
+                        raw: text.to_owned(),
+                        event_type,
+                        event,
+                        refused,
+                    }));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    record_client_close(&shared, frame.as_ref());
+                    let _ = ws.close(None).await;
+                    break;
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    engine.send_error(
+                        ApiError::new("invalid_request_error", "Binary frames are not supported; send JSON text frames.")
+                            .with_code("invalid_event"),
+                    );
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => {
+                    tracing::debug!(%error, "mock: socket error");
+                    break;
+                }
+                None => break,
+            },
+            Some(command) = commands.recv() => match command {
+                Command::Close(code, reason) => engine.close(code, reason),
+                Command::Error(error) => engine.send_error(error),
+                Command::Event(event) => engine.send_event(event),
+                Command::Raw(text) => {
+                    shared.update(|log| log.sent.push(text.clone()));
+                    if ws.send(Message::text(text)).await.is_err() {
+                        break;
+                    }
+                }
+                Command::StartResponse => engine.start_response(now(), None),
+            },
+            () = sleep_until(deadline) => {}
+        }
+    }
+    shared.update(|log| log.ended = true);
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn record_client_close(shared: &Shared, frame: Option<&CloseFrame>) {
+    let close = frame.map(|f| Close {
+        code: u16::from(f.code),
+        reason: f.reason.to_string(),
+    });
+    shared.update(|log| {
+        log.closed_by_client = close.or(Some(Close {
+            code: 1005,
+            reason: String::new(),
+        }))
+    });
+}
+
+fn peek_type(text: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    value.get("type")?.as_str().map(str::to_owned)
+}
+
+/// The tokio clock as a std `Instant`, so paused test time drives the engine too.
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
