@@ -95,6 +95,9 @@ impl ClientEvent {
     ///
     /// What one dialect cannot express is left out; see [the dialect notes](crate::dialect).
     pub fn encode(&self, dialect: Dialect) -> String {
+        if let Self::Unknown(event) = self {
+            return event.raw().to_owned();
+        }
         encode_in(
             self.event_type(),
             dialect,

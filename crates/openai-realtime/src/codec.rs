@@ -330,6 +330,18 @@ pub(crate) fn encode_tagged_value<T: Serialize + ?Sized>(event_type: &str, body:
     serde_json::to_value(&tagged).expect("event bodies always serialize to JSON")
 }
 
+/// The JSON type of a value, for error messages.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// Declares a `#[non_exhaustive]` enum tagged by a `type` field, whose unknown tags decode to
 /// `Unknown(serde_json::Value)` with the JSON kept as received.
 macro_rules! tagged_enum {
@@ -376,6 +388,12 @@ macro_rules! tagged_enum {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 use serde::de::Error as _;
                 let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                if !value.is_object() {
+                    return Err(D::Error::custom(format_args!(
+                        "invalid type: {}, expected an object",
+                        $crate::codec::json_kind(&value)
+                    )));
+                }
                 let tag = value.get("type").and_then(serde_json::Value::as_str);
                 match tag {
                     $( Some($tag) => <$ty as serde::Deserialize>::deserialize(value)
@@ -516,7 +534,8 @@ macro_rules! event_enum {
             pub(crate) fn to_ga_value(&self) -> serde_json::Value {
                 match self {
                     $( Self::$variant(body) => $crate::codec::encode_tagged_value($ga, body), )+
-                    Self::Unknown(event) => event.to_value(),
+                    // Never reached by `encode`, which writes `Unknown` events back raw.
+                    Self::Unknown(_) => serde_json::Value::Null,
                 }
             }
         }

@@ -204,6 +204,9 @@ impl ServerEvent {
     ///
     /// What one dialect cannot express is left out; see [the dialect notes](crate::dialect).
     pub fn encode(&self, dialect: Dialect) -> String {
+        if let Self::Unknown(event) = self {
+            return event.raw().to_owned();
+        }
         encode_in(
             self.event_type(),
             dialect,

@@ -60,9 +60,13 @@ impl UnknownEvent {
     }
 
     /// The frame parsed into a JSON value.
-    pub fn to_value(&self) -> serde_json::Value {
-        // Invariant: the raw text was validated as JSON when this value was built.
-        serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
+    ///
+    /// # Errors
+    ///
+    /// The raw text is valid JSON, but it may nest deeper than serde_json builds values
+    /// (128 levels): an unknown event is kept without being parsed into a tree.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(self.raw.get())
     }
 }
 
