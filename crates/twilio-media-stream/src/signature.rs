@@ -20,6 +20,15 @@
 //!
 //! Signatures are compared in constant time.
 //!
+//! # Webhook shared keys (HMAC-SHA256)
+//!
+//! Where a Twilio Webhooks rule matches the URL (a public beta), Twilio signs with the rule's
+//! shared key and HMAC-SHA256 instead, and says so in the
+//! [`X-Twilio-Webhooks-Signature-Settings`](SIGNATURE_SETTINGS_HEADER) header
+//! (`key=<keyId>,algorithm=HMAC_SHA256`). The signed data is the same. Read the header with
+//! [`Algorithm::from_settings_header`] and build the validator with
+//! [`RequestValidator::with_algorithm`].
+//!
 //! # Which URL to validate
 //!
 //! Use the public URL Twilio called, not what your server saw behind a proxy: a
@@ -64,11 +73,15 @@ use subtle::{Choice, ConstantTimeEq};
 /// The name of the HTTP header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
 
+/// The header that names the key and algorithm when Twilio signs with a webhook shared key.
+pub const SIGNATURE_SETTINGS_HEADER: &str = "X-Twilio-Webhooks-Signature-Settings";
+
 /// The query parameter that carries the SHA-256 of a JSON body.
 pub const BODY_SHA256_PARAM: &str = "bodySHA256";
 
 /// A Twilio account's auth token: the key of every request signature, and the password of
-/// the REST API.
+/// the REST API. (It also holds a webhook shared key's secret, for
+/// [`Algorithm::HmacSha256`].)
 ///
 /// Its `Debug` output is redacted and it has no `Display`, so it cannot end up in a log by
 /// accident. Read it with [`expose_secret`](Self::expose_secret) where it is really needed.
@@ -132,6 +145,13 @@ pub enum SignatureError {
         /// The URL as given to the validator.
         url: String,
     },
+    /// `X-Twilio-Webhooks-Signature-Settings` names an algorithm this crate does not
+    /// implement; the request cannot be validated.
+    #[error("unsupported signature algorithm {algorithm:?}")]
+    UnsupportedAlgorithm {
+        /// The algorithm as named in the header.
+        algorithm: String,
+    },
     /// The body's SHA-256 differs from the URL's `bodySHA256`: the body was changed.
     #[error("the body's SHA-256 does not match bodySHA256 in url {url}")]
     BodyHashMismatch {
@@ -172,6 +192,57 @@ impl<P: FormParam + ?Sized> FormParam for &P {
     }
 }
 
+/// The HMAC Twilio signs a request with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC-SHA1 keyed with the auth token: every request without
+    /// `X-Twilio-Webhooks-Signature-Settings`.
+    #[default]
+    HmacSha1,
+    /// HMAC-SHA256 keyed with a webhook shared key (`algorithm=HMAC_SHA256`).
+    HmacSha256,
+}
+
+impl Algorithm {
+    /// Reads the algorithm from the `X-Twilio-Webhooks-Signature-Settings` header value
+    /// (`None` when the request has no such header), as the SDKs do: no header or no
+    /// `algorithm=` means [`Algorithm::HmacSha1`].
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError::UnsupportedAlgorithm`] for any other algorithm name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use twilio_media_stream::signature::Algorithm;
+    ///
+    /// assert_eq!(Algorithm::from_settings_header(None), Ok(Algorithm::HmacSha1));
+    /// assert_eq!(
+    ///     Algorithm::from_settings_header(Some("key=KS123,algorithm=HMAC_SHA256")),
+    ///     Ok(Algorithm::HmacSha256)
+    /// );
+    /// assert!(Algorithm::from_settings_header(Some("algorithm=MD5")).is_err());
+    /// ```
+    pub fn from_settings_header(value: Option<&str>) -> Result<Self, SignatureError> {
+        let algorithm = value.and_then(|value| {
+            value
+                .split(',')
+                .filter_map(|part| part.split_once('='))
+                .find(|(name, _)| name.trim() == "algorithm")
+                .map(|(_, algorithm)| algorithm.trim())
+        });
+        match algorithm {
+            None | Some("HMAC_SHA1") => Ok(Self::HmacSha1),
+            Some("HMAC_SHA256") => Ok(Self::HmacSha256),
+            Some(other) => Err(SignatureError::UnsupportedAlgorithm {
+                algorithm: other.to_owned(),
+            }),
+        }
+    }
+}
+
 /// Checks `X-Twilio-Signature` on requests from Twilio, as Twilio's official SDKs do.
 ///
 /// Holds the auth token; its `Debug` output is redacted.
@@ -198,12 +269,44 @@ impl<P: FormParam + ?Sized> FormParam for &P {
 #[derive(Debug, Clone)]
 pub struct RequestValidator {
     token: AuthToken,
+    algorithm: Algorithm,
 }
 
 impl RequestValidator {
-    /// A validator for requests signed with this account's auth token.
+    /// A validator for requests signed with this account's auth token (HMAC-SHA1).
     pub fn new(token: AuthToken) -> Self {
-        Self { token }
+        Self {
+            token,
+            algorithm: Algorithm::HmacSha1,
+        }
+    }
+
+    /// A validator for requests signed with `key` and `algorithm`: for a webhook shared key,
+    /// the key's secret and [`Algorithm::HmacSha256`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use twilio_media_stream::signature::{Algorithm, AuthToken, RequestValidator};
+    ///
+    /// let settings = Some("key=KS0123,algorithm=HMAC_SHA256"); // the request's header
+    /// let validator = RequestValidator::with_algorithm(
+    ///     AuthToken::new("0123456789abcdef0123456789abcdef"),
+    ///     Algorithm::from_settings_header(settings)?,
+    /// );
+    /// assert!(validator
+    ///     .validate_websocket(
+    ///         "wss://bot.example.com/media-stream",
+    ///         "dQhuFDQdt90SwM9a6XpGlcGPEenDtCh03C/Nnau83w8=",
+    ///     )
+    ///     .is_ok());
+    /// # Ok::<(), twilio_media_stream::signature::SignatureError>(())
+    /// ```
+    pub fn with_algorithm(key: AuthToken, algorithm: Algorithm) -> Self {
+        Self {
+            token: key,
+            algorithm,
+        }
     }
 
     /// Validates a form-encoded request (`application/x-www-form-urlencoded` POST) from its
@@ -228,8 +331,14 @@ impl RequestValidator {
         }
         let params: Vec<P> = params.into_iter().collect();
         let (without_port, with_port) = port_variants(url);
-        let matches = signature_matches(&self.token, &without_port, &params, signature)
-            | signature_matches(&self.token, &with_port, &params, signature);
+        let matches =
+            signature_matches(
+                self.algorithm,
+                &self.token,
+                &without_port,
+                &params,
+                signature,
+            ) | signature_matches(self.algorithm, &self.token, &with_port, &params, signature);
         if bool::from(matches) {
             Ok(())
         } else {
@@ -295,8 +404,19 @@ impl RequestValidator {
             .ct_eq(expected_hash.as_bytes());
         let (without_port, with_port) = port_variants(url);
         let no_params: [(&str, &str); 0] = [];
-        let signature_ok = signature_matches(&self.token, &without_port, &no_params, signature)
-            | signature_matches(&self.token, &with_port, &no_params, signature);
+        let signature_ok = signature_matches(
+            self.algorithm,
+            &self.token,
+            &without_port,
+            &no_params,
+            signature,
+        ) | signature_matches(
+            self.algorithm,
+            &self.token,
+            &with_port,
+            &no_params,
+            signature,
+        );
         if !bool::from(hash_matches) {
             Err(SignatureError::BodyHashMismatch {
                 url: url.to_owned(),
@@ -345,8 +465,35 @@ pub fn sign<P: FormParam>(
     url: &str,
     params: impl IntoIterator<Item = P>,
 ) -> String {
+    sign_with(Algorithm::HmacSha1, auth_token, url, params)
+}
+
+/// Computes a signature with the given algorithm and key, e.g. [`Algorithm::HmacSha256`]
+/// and a webhook shared key's secret. [`sign`] is this with [`Algorithm::HmacSha1`].
+///
+/// # Examples
+///
+/// ```
+/// use twilio_media_stream::signature::{sign_with, Algorithm, AuthToken};
+///
+/// let key = AuthToken::new("0123456789abcdef0123456789abcdef");
+/// let params = [
+///     ("CallSid", "CA0123456789abcdef0123456789abcdef"),
+///     ("CallStatus", "completed"),
+/// ];
+/// assert_eq!(
+///     sign_with(Algorithm::HmacSha256, &key, "https://bot.example.com/twilio/status", params),
+///     "zWowZoZ/dqgtsvvbDejfbxp+NlKcKBsV1SJI4PKC9WI="
+/// );
+/// ```
+pub fn sign_with<P: FormParam>(
+    algorithm: Algorithm,
+    key: &AuthToken,
+    url: &str,
+    params: impl IntoIterator<Item = P>,
+) -> String {
     let params: Vec<P> = params.into_iter().collect();
-    BASE64.encode(hmac_sha1(auth_token, url, &params))
+    BASE64.encode(mac(algorithm, key, url, &params))
 }
 
 /// Appends `bodySHA256=<hex SHA-256 of body>` to `url`, as Twilio does before signing a
@@ -391,16 +538,18 @@ fn body_sha256_param(url: &str) -> Option<Cow<'_, str>> {
 }
 
 fn signature_matches<P: FormParam>(
-    token: &AuthToken,
+    algorithm: Algorithm,
+    key: &AuthToken,
     url: &str,
     params: &[P],
     signature: &str,
 ) -> Choice {
-    let expected = BASE64.encode(hmac_sha1(token, url, params));
+    let expected = BASE64.encode(mac(algorithm, key, url, params));
     expected.as_bytes().ct_eq(signature.as_bytes())
 }
 
-fn hmac_sha1<P: FormParam>(token: &AuthToken, url: &str, params: &[P]) -> [u8; 20] {
+/// The HMAC over the signed data: the URL, then each sorted `name` + `value`.
+fn mac<P: FormParam>(algorithm: Algorithm, key: &AuthToken, url: &str, params: &[P]) -> Vec<u8> {
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
         .map(|param| (param.name(), param.value()))
@@ -410,14 +559,22 @@ fn hmac_sha1<P: FormParam>(token: &AuthToken, url: &str, params: &[P]) -> [u8; 2
     pairs.sort_unstable();
     pairs.dedup();
 
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(token.expose_secret().as_bytes())
+    let key = key.expose_secret().as_bytes();
+    match algorithm {
+        Algorithm::HmacSha1 => hmac::<Hmac<Sha1>>(key, url, &pairs),
+        Algorithm::HmacSha256 => hmac::<Hmac<Sha256>>(key, url, &pairs),
+    }
+}
+
+fn hmac<M: Mac + hmac::digest::KeyInit>(key: &[u8], url: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
         .expect("HMAC accepts a key of any length");
     mac.update(url.as_bytes());
     for (name, value) in pairs {
         mac.update(name.as_bytes());
         mac.update(value.as_bytes());
     }
-    mac.finalize().into_bytes().into()
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// The two URLs the SDK signs against: without the port, and with it (an explicit port, or
@@ -537,6 +694,60 @@ mod tests {
             sign(&AuthToken::new("12345"), url, params),
             "IK+Dwps556ElfBT0I3Rgjkr1wJU="
         );
+    }
+
+    #[test]
+    fn shared_key_hmac_sha256_matches_the_sdk() {
+        // Computed with twilio-python 9.13.0 (reference section 5, "shared keys").
+        let key = AuthToken::new("0123456789abcdef0123456789abcdef");
+        let params = [
+            ("CallSid", "CA0123456789abcdef0123456789abcdef"),
+            ("CallStatus", "completed"),
+        ];
+        let url = "https://bot.example.com/twilio/status";
+        let status = "zWowZoZ/dqgtsvvbDejfbxp+NlKcKBsV1SJI4PKC9WI=";
+        let upgrade = "dQhuFDQdt90SwM9a6XpGlcGPEenDtCh03C/Nnau83w8=";
+        assert_eq!(sign_with(Algorithm::HmacSha256, &key, url, params), status);
+
+        let sha256 = RequestValidator::with_algorithm(key.clone(), Algorithm::HmacSha256);
+        assert_eq!(sha256.validate_form(url, params, status), Ok(()));
+        assert_eq!(
+            sha256.validate_websocket("wss://bot.example.com/media-stream", upgrade),
+            Ok(())
+        );
+        // The same key with the other algorithm does not validate.
+        let sha1 = RequestValidator::new(key);
+        assert!(sha1.validate_form(url, params, status).is_err());
+    }
+
+    #[test]
+    fn settings_header_parsing() {
+        let cases = [
+            (None, Ok(Algorithm::HmacSha1)),
+            (Some("key=KS1"), Ok(Algorithm::HmacSha1)),
+            (
+                Some("key=KS1,algorithm=HMAC_SHA256"),
+                Ok(Algorithm::HmacSha256),
+            ),
+            (
+                Some("algorithm=HMAC_SHA256, key=KS1"),
+                Ok(Algorithm::HmacSha256),
+            ),
+            (Some("algorithm=HMAC_SHA1"), Ok(Algorithm::HmacSha1)),
+            (
+                Some("key=KS1,algorithm=HMAC_SHA512"),
+                Err(SignatureError::UnsupportedAlgorithm {
+                    algorithm: "HMAC_SHA512".into(),
+                }),
+            ),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(
+                Algorithm::from_settings_header(header),
+                expected,
+                "{header:?}"
+            );
+        }
     }
 
     #[test]
