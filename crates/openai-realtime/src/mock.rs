@@ -67,11 +67,20 @@
 //! }
 //! assert_eq!(transcript, "Hello!");
 //!
-//! // Everything the client sent is recorded, per session.
+//! // A beta field in a GA update: refused whole, as the service does.
+//! ws.send(Message::text(
+//!     r#"{"type":"session.update","event_id":"evt_2","session":{"type":"realtime","input_audio_format":"g711_ulaw"}}"#,
+//! )).await?;
+//! let reply: serde_json::Value = serde_json::from_str(ws.next().await.unwrap()?.to_text()?)?;
+//! assert_eq!(reply["error"]["code"], "unknown_parameter");
+//! assert_eq!(reply["error"]["event_id"], "evt_2");
+//!
+//! // Everything the client sent is recorded, per session; the session kept its defaults.
 //! let session = server.session(0, Duration::from_secs(5)).await?;
-//! let create = session.wait_for("response.create", Duration::from_secs(5)).await?;
-//! assert_eq!(create.json()["event_id"], "evt_1");
-//! assert_eq!(session.received_types(), ["response.create"]);
+//! let update = session.wait_for("session.update", Duration::from_secs(5)).await?;
+//! assert_eq!(update.refused.unwrap().param.as_deref(), Some("session.input_audio_format"));
+//! assert_eq!(session.received_types(), ["response.create", "session.update"]);
+//! assert_eq!(session.session_config()["audio"]["input"]["format"]["type"], "audio/pcm");
 //! # Ok(())
 //! # }
 //! ```

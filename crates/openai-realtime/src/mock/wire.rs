@@ -9,10 +9,7 @@ use crate::{ApiError, ClientEvent, Dialect, ServerEvent};
 /// Validates a client frame strictly (the service's refusals, with its codes, messages and
 /// params) and returns it in the GA shape.
 pub(crate) fn decode_client(raw: &str, dialect: Dialect) -> Result<Value, ApiError> {
-    // TEMP until the models' strict decoder lands.
-    let event = ClientEvent::decode(raw, dialect).map_err(|e| {
-        ApiError::new("invalid_request_error", e.to_string()).with_code("invalid_event")
-    })?;
+    let event = ClientEvent::decode_strict(raw, dialect).map_err(|e| e.to_api_error())?;
     let ga = match dialect {
         Dialect::Ga => serde_json::from_str(raw).ok(),
         _ => serde_json::from_str(&event.encode(Dialect::Ga)).ok(),
