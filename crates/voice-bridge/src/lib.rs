@@ -4,11 +4,13 @@
 
 mod agent;
 pub mod audio;
+mod bridge;
 mod call;
 mod config;
 mod engine;
 mod ids;
 pub mod leg;
+pub mod memory;
 pub mod report;
 mod tool;
 
@@ -16,6 +18,7 @@ pub use agent::{
     AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, ResponseDone, ResponseStatus,
     Speaker, Transcript,
 };
+pub use bridge::Bridge;
 pub use call::{AudioSource, CallCapabilities, CallCommand, CallEvent, CallStart, HandOver};
 pub use config::{BridgeConfig, Fallback};
 pub use engine::{Action, Engine};

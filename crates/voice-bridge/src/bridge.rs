@@ -1,0 +1,353 @@
+//! The driver: runs one call's [`Engine`] between two legs on tokio.
+//!
+//! This is the only code in the crate with `select!`, sleeps and timeouts. It pumps both
+//! legs into the engine, carries out the engine's actions in order, runs tool handlers,
+//! and wakes the engine at the instant it asked for.
+//!
+//! Ending (in the manner of tokio's `copy_bidirectional`): when either leg ends, the
+//! engine decides the other leg's last command (`Close` for the agent; hang-up, hand-over
+//! or a fallback for the call). Each last command gets at most
+//! [`BridgeConfig::close_timeout`] (at most one second), then the leg is dropped, which
+//! releases its connection. While the driver waits on a slow send to one leg it keeps
+//! listening to the other, so a hang-up is never stuck behind a full socket.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt as _, StreamExt as _};
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use crate::agent::{AgentCommand, AgentEvent};
+use crate::call::{CallCommand, CallEvent};
+use crate::config::BridgeConfig;
+use crate::engine::{Action, Engine};
+use crate::leg::{AgentLeg, CallLeg, LegEnd, LegError};
+use crate::report::CallReport;
+use crate::tool::{NoTools, ToolCall, ToolHandler, ToolOutcome, ToolResult};
+
+/// The longest any leg's last command may take.
+const CLOSE_BOUND: Duration = Duration::from_secs(1);
+/// The longest an ordinary command may take before the leg counts as broken.
+const SEND_BOUND: Duration = Duration::from_secs(5);
+
+/// One call between a telephony leg and an agent leg.
+///
+/// ```
+/// use voice_bridge::{Bridge, BridgeConfig, memory};
+/// # async fn example() {
+/// let (call, _phone) = memory::call_leg(64);
+/// let (agent, _model) = memory::agent_leg(64);
+/// let report = Bridge::new(call, agent).with_config(BridgeConfig::default()).run().await;
+/// println!("{}", serde_json::to_string(&report).unwrap());
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "a bridge does nothing until `run` is awaited"]
+pub struct Bridge<C, A, T = NoTools> {
+    call: C,
+    agent: A,
+    tools: T,
+    config: BridgeConfig,
+}
+
+impl<C: CallLeg, A: AgentLeg> Bridge<C, A, NoTools> {
+    /// A bridge with the default configuration and no tools.
+    pub fn new(call: C, agent: A) -> Self {
+        Self {
+            call,
+            agent,
+            tools: NoTools,
+            config: BridgeConfig::default(),
+        }
+    }
+}
+
+impl<C: CallLeg, A: AgentLeg, T: ToolHandler> Bridge<C, A, T> {
+    /// Replaces the configuration.
+    pub fn with_config(mut self, config: BridgeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the handler for the agent's tool calls.
+    pub fn with_tools<U: ToolHandler>(self, tools: U) -> Bridge<C, A, U> {
+        Bridge {
+            call: self.call,
+            agent: self.agent,
+            tools,
+            config: self.config,
+        }
+    }
+
+    /// Runs the call to its end and returns its report.
+    ///
+    /// Every log line of the call is inside a `call` span with `call_id` and `stream_id`
+    /// (filled in when the call leg starts).
+    ///
+    /// # Return value
+    ///
+    /// The [`CallReport`]; its `outcome` says which side ended the call and why. Both
+    /// legs have been given their last command (or the bounded time for it) and dropped.
+    pub async fn run(self) -> CallReport {
+        let span = tracing::info_span!(
+            "call",
+            call_id = tracing::field::Empty,
+            stream_id = tracing::field::Empty
+        );
+        let Self {
+            call,
+            agent,
+            tools,
+            config,
+        } = self;
+        let driver = Driver {
+            close_timeout: config.close_timeout.min(CLOSE_BOUND),
+            tool_timeout: config.tool_timeout,
+            engine: Engine::new(config, now()),
+            call,
+            agent,
+            call_leg: LegState::OPEN,
+            agent_leg: LegState::OPEN,
+            span: span.clone(),
+            ids_recorded: false,
+        };
+        driver.drive(&tools).instrument(span).await
+    }
+}
+
+/// What may still be done with a leg.
+#[derive(Debug, Clone, Copy)]
+struct LegState {
+    recv: bool,
+    send: bool,
+}
+
+impl LegState {
+    const OPEN: Self = Self {
+        recv: true,
+        send: true,
+    };
+    const GONE: Self = Self {
+        recv: false,
+        send: false,
+    };
+}
+
+struct Driver<C, A> {
+    engine: Engine,
+    call: C,
+    agent: A,
+    call_leg: LegState,
+    agent_leg: LegState,
+    close_timeout: Duration,
+    tool_timeout: Duration,
+    span: tracing::Span,
+    ids_recorded: bool,
+}
+
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+async fn sleep_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(Instant::from_std(deadline)).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
+    async fn drive(mut self, tools: &dyn ToolHandler) -> CallReport {
+        let mut running: FuturesUnordered<BoxFuture<'_, ToolResult>> = FuturesUnordered::new();
+        loop {
+            // The drain invariant: after every input, carry out every action.
+            while let Some(action) = self.engine.poll_action() {
+                match action {
+                    Action::Call(command) => self.send_call(command).await,
+                    Action::Agent(command) => self.send_agent(command).await,
+                    Action::RunTool(call) => {
+                        running.push(Box::pin(run_tool(tools, call, self.tool_timeout)));
+                    }
+                    Action::End(outcome) => {
+                        tracing::info!(ended_by = %outcome.ended_by, reason = ?outcome.reason,
+                            "bridge finished");
+                        return self.engine.into_report();
+                    }
+                }
+            }
+            let deadline = self.engine.poll_timeout();
+            tokio::select! {
+                event = self.call.recv(), if self.call_leg.recv => self.on_call(event),
+                event = self.agent.recv(), if self.agent_leg.recv => self.on_agent(event),
+                Some(result) = running.next(), if !running.is_empty() => {
+                    self.engine.handle_tool_result(now(), result);
+                }
+                () = sleep_until(deadline) => self.engine.handle_timeout(now()),
+            }
+        }
+    }
+
+    fn on_call(&mut self, event: Result<CallEvent, LegError>) {
+        on_call_event(&mut self.engine, &mut self.call_leg, event);
+        self.record_ids();
+    }
+
+    fn on_agent(&mut self, event: Result<AgentEvent, LegError>) {
+        on_agent_event(&mut self.engine, &mut self.agent_leg, event);
+    }
+
+    /// Puts the call's ids on the span once the call leg has announced them.
+    fn record_ids(&mut self) {
+        if self.ids_recorded {
+            return;
+        }
+        if let Some((call_id, stream_id)) = self.engine.call_ids() {
+            self.span.record("call_id", call_id.as_str());
+            self.span.record("stream_id", stream_id.as_str());
+            self.ids_recorded = true;
+        }
+    }
+
+    /// Sends to the call leg, listening to the agent meanwhile. Last commands get the
+    /// close bound; once the call is over, ordinary commands are skipped.
+    async fn send_call(&mut self, command: CallCommand) {
+        if !self.call_leg.send {
+            return;
+        }
+        let last = matches!(command, CallCommand::HangUp | CallCommand::HandOver(_));
+        if !last && self.engine.is_ended() {
+            return;
+        }
+        let bound = if last { self.close_timeout } else { SEND_BOUND };
+        let result = {
+            let send = tokio::time::timeout(bound, self.call.send(command));
+            tokio::pin!(send);
+            loop {
+                tokio::select! {
+                    result = &mut send => break Some(result),
+                    event = self.agent.recv(), if self.agent_leg.recv && !last => {
+                        on_agent_event(&mut self.engine, &mut self.agent_leg, event);
+                        if self.engine.is_ended() {
+                            break None;
+                        }
+                    }
+                }
+            }
+        };
+        if last {
+            self.call_leg = LegState::GONE;
+        }
+        match result {
+            None | Some(Ok(Ok(()))) => {}
+            Some(Ok(Err(error))) => self.call_send_failed(&error, last),
+            Some(Err(_elapsed)) => {
+                let error = LegError::new(format!("call leg send took over {bound:?}"));
+                self.call_send_failed(&error, last);
+            }
+        }
+    }
+
+    fn call_send_failed(&mut self, error: &LegError, last: bool) {
+        tracing::warn!(%error, last, "call leg send failed");
+        self.call_leg = LegState::GONE;
+        if !last {
+            self.engine
+                .handle_call(now(), CallEvent::Ended(LegEnd::from(error)));
+        }
+    }
+
+    /// Sends to the agent leg, listening to the call meanwhile (a caller hanging up while
+    /// the agent's socket is slow still closes the agent within the bound).
+    async fn send_agent(&mut self, command: AgentCommand) {
+        if !self.agent_leg.send {
+            return;
+        }
+        let last = matches!(command, AgentCommand::Close);
+        if !last && self.engine.is_ended() {
+            return;
+        }
+        let bound = if last { self.close_timeout } else { SEND_BOUND };
+        let result = {
+            let send = tokio::time::timeout(bound, self.agent.send(command));
+            tokio::pin!(send);
+            loop {
+                tokio::select! {
+                    result = &mut send => break Some(result),
+                    event = self.call.recv(), if self.call_leg.recv && !last => {
+                        on_call_event(&mut self.engine, &mut self.call_leg, event);
+                        if self.engine.is_ended() {
+                            break None;
+                        }
+                    }
+                }
+            }
+        };
+        if last {
+            self.agent_leg = LegState::GONE;
+        }
+        match result {
+            None | Some(Ok(Ok(()))) => {}
+            Some(Ok(Err(error))) => self.agent_send_failed(&error, last),
+            Some(Err(_elapsed)) => {
+                let error = LegError::new(format!("agent leg send took over {bound:?}"));
+                self.agent_send_failed(&error, last);
+            }
+        }
+    }
+
+    fn agent_send_failed(&mut self, error: &LegError, last: bool) {
+        tracing::warn!(%error, last, "agent leg send failed");
+        self.agent_leg = LegState::GONE;
+        if !last {
+            self.engine
+                .handle_agent(now(), AgentEvent::Ended(LegEnd::from(error)));
+        }
+    }
+}
+
+/// An event that arrived from the call while a send to the agent was pending.
+fn on_call_event(engine: &mut Engine, leg: &mut LegState, event: Result<CallEvent, LegError>) {
+    let event = event.unwrap_or_else(|error| {
+        tracing::warn!(%error, "call leg failed");
+        *leg = LegState::GONE;
+        CallEvent::Ended(LegEnd::from(&error))
+    });
+    if matches!(event, CallEvent::Ended(_)) {
+        leg.recv = false;
+    }
+    engine.handle_call(now(), event);
+}
+
+/// An event that arrived from the agent while a send to the call was pending.
+fn on_agent_event(engine: &mut Engine, leg: &mut LegState, event: Result<AgentEvent, LegError>) {
+    let event = event.unwrap_or_else(|error| {
+        tracing::warn!(%error, "agent leg failed");
+        *leg = LegState::GONE;
+        AgentEvent::Ended(LegEnd::from(&error))
+    });
+    if matches!(event, AgentEvent::Ended(_)) {
+        leg.recv = false;
+    }
+    engine.handle_agent(now(), event);
+}
+
+/// Runs one tool call under the timeout; a failure, a panic or a late answer becomes an
+/// error outcome, never a hung call.
+async fn run_tool(handler: &dyn ToolHandler, call: ToolCall, limit: Duration) -> ToolResult {
+    let call_id = call.call_id.clone();
+    let name = call.name.clone();
+    let work = AssertUnwindSafe(handler.call(call)).catch_unwind();
+    let outcome = match tokio::time::timeout(limit, work).await {
+        Ok(Ok(Ok(reply))) => ToolOutcome::Reply(reply),
+        Ok(Ok(Err(error))) => ToolOutcome::Failed(error.to_string()),
+        Ok(Err(_panic)) => {
+            tracing::error!(tool = %name, "tool handler panicked");
+            ToolOutcome::Failed("the tool failed unexpectedly".into())
+        }
+        Err(_elapsed) => ToolOutcome::TimedOut,
+    };
+    ToolResult { call_id, outcome }
+}
