@@ -300,3 +300,55 @@ tagged_enum! {
         "duration" => Duration(TranscriptionDurationUsage),
     }
 }
+
+macro_rules! item_event_new {
+    ($($name:ident),+) => {$(
+        impl $name {
+            /// The event for `item`, with no `previous_item_id`.
+            pub fn new(event_id: impl Into<EventId>, item: Item) -> Self {
+                Self {
+                    event_id: event_id.into(),
+                    previous_item_id: None,
+                    item,
+                }
+            }
+        }
+    )+};
+}
+
+item_event_new!(
+    ConversationItemCreated,
+    ConversationItemAdded,
+    ConversationItemDone
+);
+
+impl ConversationItemRetrieved {
+    /// The event for `item`.
+    pub fn new(event_id: impl Into<EventId>, item: Item) -> Self {
+        Self {
+            event_id: event_id.into(),
+            item,
+        }
+    }
+}
+
+impl ConversationItemInputAudioTranscriptionCompleted {
+    /// The final transcript of a user item's audio.
+    pub fn new(
+        event_id: impl Into<EventId>,
+        item_id: impl Into<ItemId>,
+        content_index: u32,
+        transcript: impl Into<String>,
+        usage: TranscriptionUsage,
+    ) -> Self {
+        Self {
+            event_id: event_id.into(),
+            item_id: item_id.into(),
+            content_index,
+            transcript: transcript.into(),
+            usage,
+            languages: None,
+            logprobs: None,
+        }
+    }
+}

@@ -18,3 +18,13 @@ pub struct ErrorEvent {
     /// What went wrong, and which client event caused it.
     pub error: ApiError,
 }
+
+impl ErrorEvent {
+    /// The event for an error payload.
+    pub fn new(event_id: impl Into<EventId>, error: ApiError) -> Self {
+        Self {
+            event_id: event_id.into(),
+            error,
+        }
+    }
+}

@@ -267,3 +267,37 @@ pub struct ResponseFunctionCallArgumentsDone {
     /// The arguments, a JSON string.
     pub arguments: String,
 }
+
+impl ResponseOutputItemAdded {
+    /// The event for an output item.
+    pub fn new(
+        event_id: impl Into<EventId>,
+        response_id: impl Into<ResponseId>,
+        output_index: u32,
+        item: Item,
+    ) -> Self {
+        Self {
+            event_id: event_id.into(),
+            response_id: response_id.into(),
+            output_index,
+            item,
+        }
+    }
+}
+
+impl ResponseOutputItemDone {
+    /// The event for an output item.
+    pub fn new(
+        event_id: impl Into<EventId>,
+        response_id: impl Into<ResponseId>,
+        output_index: u32,
+        item: Item,
+    ) -> Self {
+        Self {
+            event_id: event_id.into(),
+            response_id: response_id.into(),
+            output_index,
+            item,
+        }
+    }
+}

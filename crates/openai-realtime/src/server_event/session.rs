@@ -31,3 +31,23 @@ pub struct SessionUpdated {
     /// The effective configuration.
     pub session: Session,
 }
+
+impl SessionCreated {
+    /// The event for a session configuration.
+    pub fn new(event_id: impl Into<EventId>, session: impl Into<Session>) -> Self {
+        Self {
+            event_id: event_id.into(),
+            session: session.into(),
+        }
+    }
+}
+
+impl SessionUpdated {
+    /// The event for a session configuration.
+    pub fn new(event_id: impl Into<EventId>, session: impl Into<Session>) -> Self {
+        Self {
+            event_id: event_id.into(),
+            session: session.into(),
+        }
+    }
+}
