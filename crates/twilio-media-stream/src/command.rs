@@ -16,6 +16,10 @@ use crate::payload::Payload;
 
 pub use crate::event::MarkInfo;
 
+/// Room for the keys and punctuation of an encoded command (the longest, `media`, needs
+/// 55 bytes besides its `streamSid` and payload), with a little to spare for escapes.
+const ENCODE_OVERHEAD: usize = 64;
+
 /// A message the server sends to Twilio: `media`, `mark` or `clear`.
 ///
 /// Build one with [`media`](Self::media), [`mark`](Self::mark) or [`clear`](Self::clear),
@@ -75,9 +79,17 @@ impl StreamCommand {
 
     /// The text frame to send: exactly the fields Twilio accepts.
     pub fn encode(&self) -> String {
-        // Invariant: the fields are strings only; `serde_json` cannot fail on them. The test
-        // suite encodes every variant.
-        serde_json::to_string(self).expect("stream commands always serialize")
+        // Sized up front so a `media` frame is written with one allocation.
+        let body = match self {
+            Self::Media(c) => c.media.payload.as_base64().len(),
+            Self::Mark(c) => c.mark.name.as_str().len(),
+            Self::Clear(_) => 0,
+        };
+        let mut out = Vec::with_capacity(ENCODE_OVERHEAD + self.stream_sid().as_str().len() + body);
+        // Invariant: the fields are strings only, which `serde_json` cannot fail on, and it
+        // writes UTF-8. The test suite encodes every variant.
+        serde_json::to_writer(&mut out, self).expect("stream commands always serialize");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 
     /// Decodes a frame as Twilio would read it (for simulators and tests), refusing frames

@@ -442,8 +442,23 @@ impl Serialize for Track {
 
 impl<'de> Deserialize<'de> for Track {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Self::from(text.as_ref()))
+        // A visitor rather than `Cow<str>` (which always copies): the known values cost no
+        // allocation on the per-frame path.
+        struct TrackVisitor;
+
+        impl de::Visitor<'_> for TrackVisitor {
+            type Value = Track;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a track name")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Track, E> {
+                Ok(Track::from(v))
+            }
+        }
+
+        deserializer.deserialize_str(TrackVisitor)
     }
 }
 
