@@ -468,3 +468,28 @@ async fn error_and_close_in_one_error_after_the_upgrade_even_without_a_code() {
     );
     hold.abort();
 }
+
+#[tokio::test]
+async fn wss_uses_rustls_with_ring_and_reports_a_tls_failure() {
+    // A plain TCP peer where TLS is expected: the handshake fails as a connect error (no
+    // panic about a missing crypto provider).
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    let config = Config::url(format!("wss://{addr}/v1/realtime"))
+        .with_api_key(ApiKey::new("sk-secret-value"));
+    let err = connect_err(config).await;
+    assert!(err.is_connect(), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "could not connect to wss://{addr}/v1/realtime?model="
+        )),
+        "{err}"
+    );
+    assert!(!format!("{err:?}").contains("sk-secret-value"));
+    peer.abort();
+}

@@ -1,5 +1,5 @@
-//! The service's validation as the mock reproduces it, seen through the client: refused
-//! session updates are typed errors and the session keeps its defaults.
+//! `session.update` is confirmed: refused updates (the service's validation, as the mock
+//! reproduces it) and mismatched formats are typed errors, never silence.
 #![cfg(all(feature = "client", feature = "mock-server"))]
 
 use std::time::Duration;
@@ -69,4 +69,53 @@ async fn beta_field_in_a_ga_update_is_refused_whole() {
         mock.session_config()["audio"]["input"]["format"]["type"],
         "audio/pcm"
     );
+}
+
+#[tokio::test]
+async fn an_update_answered_with_other_formats_is_a_mismatch_error() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    // A peer (say, a proxy that drops fields) that confirms every update but keeps PCM.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+        let pcm = r#"{"type":"realtime","id":"sess_P","audio":{"input":{"format":{"type":"audio/pcm","rate":24000}},"output":{"format":{"type":"audio/pcm","rate":24000}}}}"#;
+        ws.send(Message::text(format!(
+            r#"{{"type":"session.created","event_id":"e1","session":{pcm}}}"#
+        )))
+        .await
+        .unwrap();
+        while let Some(Ok(msg)) = ws.next().await {
+            if msg.to_text().unwrap_or_default().contains("session.update") {
+                ws.send(Message::text(format!(
+                    r#"{{"type":"session.updated","event_id":"e2","session":{pcm}}}"#
+                )))
+                .await
+                .unwrap();
+            }
+        }
+    });
+    let config = Config::url(format!("ws://{addr}/v1/realtime")).with_keepalive(None);
+    let mut conn = Connection::connect(config).await.unwrap();
+    let err = conn
+        .update_session(RealtimeSession::phone_call())
+        .await
+        .expect_err("mismatch");
+    assert!(err.is_session_update(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("asked for input audio audio/pcmu, the service reports audio/pcm"),
+        "{err}"
+    );
+    // The session reflects what the service reported, not what was asked.
+    assert_eq!(
+        conn.session()
+            .input_format()
+            .and_then(AudioFormat::type_str),
+        Some("audio/pcm")
+    );
+    peer.abort();
 }
