@@ -53,8 +53,6 @@
 //! - [`twiml`]: a TwiML builder for streaming calls (`<Connect><Stream>` and friends).
 //! - [`signature`]: `X-Twilio-Signature` validation for webhooks and the WebSocket upgrade.
 //! - [`context`]: a call's context signed into `<Parameter>`s and verified from `start`.
-//! - [`callback`]: typed webhooks (call status, answering machine detection, `<Stream>`
-//!   status callbacks).
 //! - [`callback`]: typed call status, answering-machine and `<Stream>` status webhooks.
 //!
 //! Network features:
