@@ -205,8 +205,10 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
             return;
         }
         if let Some((call_id, stream_id)) = self.engine.call_ids() {
-            self.span.record("call_id", call_id.as_str());
-            self.span.record("stream_id", stream_id.as_str());
+            self.span
+                .record("call_id", tracing::field::display(call_id));
+            self.span
+                .record("stream_id", tracing::field::display(stream_id));
             self.ids_recorded = true;
         }
     }

@@ -1,4 +1,70 @@
 //! A provider-neutral bridge between a phone call and a speech-to-speech AI agent.
+//!
+//! A [`Bridge`] runs one call between a telephony leg ([`CallLeg`]) and an agent leg
+//! ([`AgentLeg`]). Here both legs are in-memory stand-ins; a Twilio stream and an OpenAI
+//! Realtime session plug in the same way:
+//!
+//! ```
+//! use voice_bridge::audio::{AudioChunk, AudioFormat};
+//! use voice_bridge::{AgentCommand, AgentEvent, AgentReady, Bridge, CallEvent, CallStart};
+//! use voice_bridge::{LegEnd, ToolCall, ToolReply, memory, tool_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (call, phone) = memory::call_leg(64); // the telephony side
+//! let (agent, mut model) = memory::agent_leg(64); // the AI side
+//! let tools = tool_fn(|call: ToolCall| async move {
+//!     Ok(ToolReply::new(serde_json::json!({ "confirmed": call.arguments["id"] })))
+//! });
+//! let bridge = tokio::spawn(Bridge::new(call, agent).with_tools(tools).run());
+//!
+//! let mulaw = AudioFormat::MuLaw;
+//! phone.send(CallEvent::Started(CallStart::new("CA1", "MZ1", mulaw))).await.unwrap();
+//! model.send(AgentEvent::Ready(AgentReady { input: mulaw, output: mulaw })).await.unwrap();
+//! let frame = AudioChunk::from_base64(mulaw, "////".repeat(54)).unwrap(); // 20 ms
+//! phone.send(CallEvent::Audio(frame.clone())).await.unwrap();
+//! // Same format both ways: the caller's base64 reaches the agent untouched.
+//! assert_eq!(model.recv().await, Some(AgentCommand::Audio(frame)));
+//!
+//! phone.send(CallEvent::Ended(LegEnd::Finished)).await.unwrap(); // the caller hangs up
+//! assert_eq!(model.recv().await, Some(AgentCommand::Close)); // so the AI session closes
+//! let report = bridge.await.unwrap();
+//! println!("{}", serde_json::to_string_pretty(&report).unwrap());
+//! # }
+//! ```
+//!
+//! # What the bridge gets right
+//!
+//! - **Barge-in**: when the caller speaks over the agent, the caller's playback is cleared
+//!   and the agent's item is truncated at what the caller *heard* (from echoed playback
+//!   marks, to the frame), even when an earlier item is still playing while a later one
+//!   arrives. See [`guide`].
+//! - **Lifecycle**: either leg ending closes the other within one second; the AI session
+//!   never outlives the call.
+//! - **Early audio**: the caller's first words, spoken while the agent is still
+//!   connecting, are held and delivered in order.
+//! - **Failures**: if the agent refuses, closes or fails, the caller gets a fallback
+//!   (a prompt, or the call handed back to its own instructions), never silence.
+//! - **Audio**: G.711 mu-law passes through as base64 untouched when both legs speak it;
+//!   other pairs are transcoded ([`audio`]).
+//! - **Report**: every call ends with a [`CallReport`]: outcome, transcript, tool calls,
+//!   barge-ins, latencies, counters, errors.
+//!
+//! # Layout
+//!
+//! - [`leg`]: the [`CallLeg`] and [`AgentLeg`] traits and how a leg ends ([`LegEnd`]).
+//! - [`CallEvent`]/[`CallCommand`] and [`AgentEvent`]/[`AgentCommand`]: each leg's
+//!   vocabulary, in the words of a call.
+//! - [`Engine`]: the sans-IO state machine holding every rule (no tokio).
+//! - [`Bridge`]: the tokio driver that runs an engine between two legs.
+//! - [`ToolHandler`]: the user's async handler for the agent's tool calls.
+//! - [`audio`]: formats, G.711, resampling, transcoding, WAV.
+//! - [`report`]: the [`CallReport`] types.
+//! - [`memory`]: in-memory legs for tests and demos.
+//! - [`guide`]: design notes and what a provider adapter must do.
+//!
+//! The `twilio` and `openai` features are reserved for the adapters that turn a Twilio
+//! Media Streams socket and an OpenAI Realtime session into legs.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -8,6 +74,7 @@ mod bridge;
 mod call;
 mod config;
 mod engine;
+pub mod guide;
 mod ids;
 pub mod leg;
 pub mod memory;

@@ -1,0 +1,99 @@
+//! Design notes, and what a provider adapter must do. (Documentation only.)
+//!
+//! # Barge-in arithmetic
+//!
+//! A speech-to-speech agent produces audio faster than real time, and the telephony
+//! side queues it. When the caller starts speaking, the agent must be told how much of
+//! its answer was *heard*, so its memory of the conversation matches the caller's
+//! (OpenAI: `conversation.item.truncate` with `audio_end_ms`).
+//!
+//! Wall-clock arithmetic ("now minus when the response started") is wrong whenever audio
+//! of an earlier item is still queued, playback stalls, or an earlier answer played out
+//! completely (a start time that is never reset makes every later truncation seconds too
+//! long, and the service rejects it). The bridge uses only what the telephony side tells
+//! it:
+//!
+//! - After each chunk of agent audio it forwards, the engine sends a mark named `vb-<n>`
+//!   and writes in a ledger: mark `n` → (item, content index, bytes of that item sent so
+//!   far).
+//! - When the telephony side echoes mark `n`, the audio before it has been played: that
+//!   item's heard position becomes the ledger's byte count. Playback is in order, so the
+//!   echo also settles earlier marks whose echoes were lost or are late.
+//! - A clear makes Twilio echo every pending mark as if it had been played. The engine
+//!   records which marks were pending at the clear and counts their echoes as cleared.
+//! - On "caller started speaking": the item being heard is the item of the oldest
+//!   pending mark; `audio_end_ms` is its heard bytes converted with the agent's format
+//!   (8 bytes per ms for G.711, 48 for PCM16 at 24 kHz). The result is exact to the
+//!   frame and never beyond the item's length.
+//! - With nothing queued and no response running (the answer played out whole), there is
+//!   nothing to truncate, and nothing is sent.
+//!
+//! # Why G.711 passes through untouched
+//!
+//! Twilio sends and plays base64 mu-law at 8 kHz; OpenAI accepts and produces the same
+//! (`audio/pcmu`). An [`AudioChunk`](crate::audio::AudioChunk) keeps the base64 text it
+//! arrived as; its length and duration come from the text's length. When both legs
+//! speak the same format the engine moves the chunk from one leg to the other: no
+//! decode, no copy. Conversion ([`Transcoder`](crate::audio::Transcoder)) happens only
+//! when the formats differ, with one allocation per frame for the converted audio.
+//!
+//! # Writing a telephony adapter (a Twilio leg)
+//!
+//! Implement [`CallLeg`](crate::CallLeg) over a stream of Twilio Media Streams messages:
+//!
+//! | Twilio message | `CallEvent` |
+//! |---|---|
+//! | `connected` | nothing (check protocol and version) |
+//! | `start` | `Started(CallStart { call_id: callSid, stream_id: streamSid, format: from mediaFormat (audio/x-mulaw, 8000, 1 → MuLaw), parameters: customParameters, capabilities })` |
+//! | `media` (track `inbound`) | `Audio(AudioChunk::from_base64(MuLaw, payload))`; bad base64 is a logged skip |
+//! | `mark` | `MarkPlayed(mark.name)` |
+//! | `dtmf` | `Dtmf(DtmfDigit::new(digit))` |
+//! | `stop` | `Ended(LegEnd::Finished)` |
+//! | socket closed without `stop` | `Ended(LegEnd::Closed { code, reason })` |
+//! | read error | `Err(LegError)` or `Ended(LegEnd::Failed { .. })` |
+//!
+//! | `CallCommand` | Twilio |
+//! |---|---|
+//! | `Play { chunk, .. }` | `{"event":"media","streamSid":…,"media":{"payload": chunk.into_base64()}}` |
+//! | `Mark(mark)` | `{"event":"mark","streamSid":…,"mark":{"name": mark.to_string()}}` |
+//! | `Clear` | `{"event":"clear","streamSid":…}` |
+//! | `HangUp` | close the socket (with no TwiML after `<Connect>`, the call ends), or the REST call update `Status=completed` if the leg has a REST client |
+//! | `HandOver(Continue)` | close the socket: Twilio runs the TwiML after `</Connect>` (capability `continue_call`) |
+//! | `HandOver(Markup/Url)` | REST call update with `Twiml=`/`Url=` (capabilities `markup`/`url`, only with a REST client) |
+//!
+//! `recv` must be cancel safe (read the next WebSocket message; keep partial state in
+//! the leg), must not send anything before `start`, and should never pass a message it
+//! cannot decode as an event: log and skip it.
+//!
+//! # Writing an agent adapter (an OpenAI Realtime leg)
+//!
+//! Implement [`AgentLeg`](crate::AgentLeg) over an OpenAI Realtime session:
+//!
+//! | OpenAI server event (GA; beta names alike) | `AgentEvent` |
+//! |---|---|
+//! | handshake refused (HTTP status, body) | `Ended(LegEnd::Refused { status, detail })` |
+//! | `session.updated` with the formats the leg asked for | `Ready(AgentReady { input, output })` (audio/pcmu → MuLaw, audio/pcma → ALaw, audio/pcm 24 kHz → PCM16_24K) |
+//! | `error` whose `param` starts with `session.` before ready | `Ended(LegEnd::Error { .. })` (the formats were not confirmed) |
+//! | `response.output_audio.delta` | `Audio(AgentAudio { item_id, content_index, chunk: from_base64(output format, delta) })` |
+//! | `input_audio_buffer.speech_started` / `speech_stopped` | `SpeechStarted` / `SpeechStopped` |
+//! | `response.output_audio_transcript.delta` / `.done` | `Transcript { speaker: Agent, is_final: false / true }` |
+//! | `conversation.item.input_audio_transcription.delta` / `.completed` | `Transcript { speaker: Caller, is_final: false / true }` |
+//! | `response.function_call_arguments.done` | `ToolCall(ToolCall { call_id, name, arguments: parsed JSON, or the raw string as a JSON string if it does not parse })` |
+//! | `response.created` / `response.done` | `ResponseStarted(id)` / `ResponseDone { id, status }` |
+//! | `error` | `Error(AgentError { code, message, fatal })`; fatal if a close follows or the code is one of `invalid_api_key`, `session_expired`, `insufficient_quota`, … |
+//! | close frame | `Ended(LegEnd::Closed { code, reason })`, or `Finished` for a normal close |
+//!
+//! | `AgentCommand` | OpenAI client event |
+//! |---|---|
+//! | `Audio(chunk)` | `input_audio_buffer.append` with `audio: chunk.into_base64()` |
+//! | `Truncate { item_id, content_index, audio_end_ms }` | `conversation.item.truncate` |
+//! | `CancelResponse` | `response.cancel` |
+//! | `ToolResult { call_id, output }` | `conversation.item.create` with a `function_call_output` item |
+//! | `CreateResponse` | `response.create` |
+//! | `Dtmf(digit)` | `conversation.item.create` with a user text item such as `[DTMF 5]` (and, if wanted, `response.create`) |
+//! | `Close` | close the WebSocket (normal close) |
+//!
+//! The first `recv` may connect (keep the connecting future inside the leg so `recv`
+//! stays cancel safe), send `session.update` with G.711 mu-law both ways when the call
+//! speaks it, and report `Ready` only after `session.updated` confirms the formats.
+//! Benign errors such as `response_cancel_not_active` are non-fatal `Error` events.
