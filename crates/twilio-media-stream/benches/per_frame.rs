@@ -1,7 +1,10 @@
 //! The per-frame path of a media stream: what a server does 50 times a second per call.
 //!
 //! `cargo bench -p twilio-media-stream --bench per_frame`
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented pub fn")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented pub fn"
+)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -35,12 +35,19 @@ fuzz_target!(|data: &[u8]| {
         if let StreamEvent::Media(media) = &event {
             let payload = &media.media.payload;
             let decoded = payload.decode();
-            assert_eq!(payload.validate(), decoded.as_ref().map(|_| ()).map_err(|e| *e));
+            assert_eq!(
+                payload.validate(),
+                decoded.as_ref().map(|_| ()).map_err(|e| *e)
+            );
             if let Ok(bytes) = decoded {
                 assert_eq!(bytes.len(), payload.decoded_len());
             }
         }
         let _ = session.handle(&event);
-        let _ = (session.phase(), session.stream_sid(), session.pending_marks().len());
+        let _ = (
+            session.phase(),
+            session.stream_sid(),
+            session.pending_marks().len(),
+        );
     }
 });
