@@ -62,6 +62,9 @@ pub mod server_event;
 mod unknown;
 mod validate;
 
+#[cfg(test)]
+mod proptests;
+
 pub use client_event::ClientEvent;
 pub use dialect::Dialect;
 pub use error::{ApiError, DecodeError, DecodeErrorKind, RequestError, RequestErrorCode};

@@ -1,0 +1,843 @@
+//! Property tests: `decode(encode(x, d), d) == x` for client and server events in both
+//! dialects, with a strategy per event family and a full session configuration.
+//!
+//! Each strategy draws only values that are canonical in the dialect under test: what a
+//! dialect cannot express (a custom voice in beta, `name` in beta
+//! `function_call_arguments.done`, the legacy `conversation.item.created` variant that beta
+//! reads as `conversation.item.added`) is dropped by design and pinned by `tests/dialect.rs`.
+
+use std::collections::BTreeMap;
+
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+use serde_json::json;
+
+use crate::client_event::*;
+use crate::server_event::*;
+use crate::*;
+
+fn id() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9_]{0,11}"
+}
+
+fn text() -> impl Strategy<Value = String> {
+    "\\PC{0,16}"
+}
+
+/// Base64-looking audio; the codec carries it as text.
+fn audio() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9+/]{0,40}={0,2}"
+}
+
+/// Decimals with few digits, which JSON carries exactly.
+fn ratio() -> impl Strategy<Value = f64> {
+    (0u32..=150).prop_map(|k| f64::from(k) / 100.0)
+}
+
+fn format(dialect: Dialect) -> impl Strategy<Value = AudioFormat> {
+    // Beta `pcm16` reads back as GA `audio/pcm` at 24000, so beta draws only that.
+    let pcm = match dialect {
+        Dialect::Beta => Just(Some(24000u32)).boxed(),
+        _ => option::of(Just(24000u32)).boxed(),
+    };
+    prop_oneof![
+        pcm.prop_map(|rate| AudioFormat::Pcm { rate }),
+        Just(AudioFormat::Pcmu),
+        Just(AudioFormat::Pcma),
+    ]
+}
+
+fn voice(dialect: Dialect) -> BoxedStrategy<Voice> {
+    let named = prop_oneof![
+        Just(Voice::Alloy),
+        Just(Voice::Ash),
+        Just(Voice::Marin),
+        Just(Voice::Cedar),
+    ];
+    match dialect {
+        Dialect::Beta => named.boxed(),
+        _ => prop_oneof![named, id().prop_map(Voice::custom)].boxed(),
+    }
+}
+
+fn turn_detection() -> BoxedStrategy<Option<TurnDetection>> {
+    let server = (
+        option::of(ratio()),
+        option::of(0u32..2000),
+        option::of(0u32..2000),
+        option::of(any::<bool>()),
+        option::of(any::<bool>()),
+        option::of(0u32..60_000),
+    )
+        .prop_map(|(threshold, prefix, silence, create, interrupt, idle)| {
+            TurnDetection::ServerVad(ServerVad {
+                threshold,
+                prefix_padding_ms: prefix,
+                silence_duration_ms: silence,
+                create_response: create,
+                interrupt_response: interrupt,
+                idle_timeout_ms: idle,
+            })
+        });
+    let semantic = (
+        option::of(prop_oneof![
+            Just(Eagerness::Low),
+            Just(Eagerness::Medium),
+            Just(Eagerness::High),
+            Just(Eagerness::Auto)
+        ]),
+        option::of(any::<bool>()),
+        option::of(any::<bool>()),
+    )
+        .prop_map(|(eagerness, create, interrupt)| {
+            TurnDetection::SemanticVad(SemanticVad {
+                eagerness,
+                create_response: create,
+                interrupt_response: interrupt,
+            })
+        });
+    option::of(prop_oneof![server, semantic]).boxed()
+}
+
+fn transcription(dialect: Dialect) -> BoxedStrategy<Option<Transcription>> {
+    let ga = dialect != Dialect::Beta;
+    option::of(
+        (
+            option::of(prop_oneof![
+                Just(TranscriptionModel::Whisper1),
+                Just(TranscriptionModel::Gpt4oMiniTranscribe),
+                Just(TranscriptionModel::GptRealtimeWhisper),
+                "[a-z-]{3,10}".prop_map(TranscriptionModel::from),
+            ]),
+            option::of("[a-z]{2}"),
+            option::of(vec("[a-z]{2}", 0..3)),
+            option::of(vec(id(), 0..3)),
+            option::of(text()),
+            option::of(prop_oneof![
+                Just(TranscriptionDelay::Minimal),
+                Just(TranscriptionDelay::Xhigh)
+            ]),
+        )
+            .prop_map(
+                move |(model, language, languages, keywords, prompt, delay)| Transcription {
+                    model,
+                    language,
+                    languages: languages.filter(|_| ga),
+                    keywords: keywords.filter(|_| ga),
+                    prompt,
+                    delay: delay.filter(|_| ga),
+                },
+            ),
+    )
+    .boxed()
+}
+
+fn noise_reduction(dialect: Dialect) -> BoxedStrategy<Option<NoiseReduction>> {
+    let ga = dialect != Dialect::Beta;
+    option::of(
+        (
+            option::of(prop_oneof![
+                Just(NoiseReductionType::NearField),
+                Just(NoiseReductionType::FarField)
+            ]),
+            option::of(ratio()),
+        )
+            .prop_map(move |(kind, strength)| NoiseReduction {
+                kind,
+                strength: strength.filter(|_| ga),
+            }),
+    )
+    .boxed()
+}
+
+fn audio_input(dialect: Dialect) -> BoxedStrategy<AudioInput> {
+    (
+        option::of(format(dialect)),
+        option::of(transcription(dialect)),
+        option::of(noise_reduction(dialect)),
+        option::of(turn_detection()),
+    )
+        .prop_map(
+            |(format, transcription, noise_reduction, turn_detection)| AudioInput {
+                format,
+                transcription,
+                noise_reduction,
+                turn_detection,
+            },
+        )
+        .boxed()
+}
+
+fn function_tool() -> impl Strategy<Value = Tool> {
+    (id(), option::of(text())).prop_map(|(name, description)| {
+        Tool::Function(FunctionTool {
+            name: Some(name),
+            description,
+            parameters: Some(json!({"type": "object", "properties": {}})),
+        })
+    })
+}
+
+fn tool_choice(dialect: Dialect) -> BoxedStrategy<ToolChoice> {
+    let common = prop_oneof![
+        Just(ToolChoice::Auto),
+        Just(ToolChoice::None),
+        Just(ToolChoice::Required),
+        id().prop_map(ToolChoice::function),
+    ];
+    match dialect {
+        Dialect::Beta => common.boxed(),
+        _ => prop_oneof![
+            common,
+            (id(), option::of(id()))
+                .prop_map(|(server_label, name)| ToolChoice::Mcp { server_label, name })
+        ]
+        .boxed(),
+    }
+}
+
+fn max_tokens() -> impl Strategy<Value = MaxOutputTokens> {
+    prop_oneof![
+        Just(MaxOutputTokens::Inf),
+        (1u32..=4096).prop_map(MaxOutputTokens::Limit)
+    ]
+}
+
+fn modalities() -> impl Strategy<Value = Vec<Modality>> {
+    prop_oneof![Just(vec![Modality::Audio]), Just(vec![Modality::Text])]
+}
+
+prop_compose! {
+    fn realtime_session(dialect: Dialect)(
+        model in option::of(id()),
+        instructions in option::of(text()),
+        output_modalities in option::of(modalities()),
+        input in option::of(audio_input(dialect)),
+        out_format in option::of(format(dialect)),
+        out_voice in option::of(voice(dialect)),
+        speed in option::of(ratio()),
+        tools in option::of(vec(function_tool(), 0..3)),
+        tool_choice in option::of(tool_choice(dialect)),
+        max_output_tokens in option::of(max_tokens()),
+        tracing in option::of(option::of(Just(Tracing::Auto))),
+        ga_extras in (option::of(any::<bool>()), option::of(Just(Truncation::Auto)),
+            option::of(Just(Reasoning { effort: Some(ReasoningEffort::Low) }))),
+        temperature in option::of(ratio()),
+    ) -> RealtimeSession {
+        let ga = dialect != Dialect::Beta;
+        // The flat beta shape has no place for an empty `audio.input` object.
+        let input = input.filter(|input| ga || *input != AudioInput::default());
+        let output = (out_format.is_some() || out_voice.is_some() || speed.is_some())
+            .then_some(AudioOutput { format: out_format, voice: out_voice, speed });
+        let audio = (input.is_some() || output.is_some())
+            .then_some(AudioConfig { input, output });
+        let (parallel_tool_calls, truncation, reasoning) = ga_extras;
+        RealtimeSession {
+            model,
+            instructions,
+            output_modalities,
+            audio,
+            tools,
+            tool_choice,
+            max_output_tokens,
+            tracing,
+            parallel_tool_calls: parallel_tool_calls.filter(|_| ga),
+            truncation: truncation.filter(|_| ga),
+            reasoning: reasoning.filter(|_| ga),
+            temperature: temperature.filter(|_| !ga),
+            ..RealtimeSession::default()
+        }
+    }
+}
+
+fn session(dialect: Dialect) -> BoxedStrategy<Session> {
+    prop_oneof![
+        3 => realtime_session(dialect).prop_map(Session::from),
+        1 => option::of(audio_input(dialect)).prop_map(move |input| {
+            let input = input.filter(|input| dialect != Dialect::Beta || *input != AudioInput::default());
+            Session::from(TranscriptionSession {
+                audio: input.map(|input| TranscriptionAudio { input: Some(input) }),
+                ..TranscriptionSession::default()
+            })
+        }),
+    ]
+    .boxed()
+}
+
+fn item() -> BoxedStrategy<Item> {
+    prop_oneof![
+        (id(), text()).prop_map(|(call_id, output)| Item::function_call_output(call_id, output)),
+        text().prop_map(Item::user_text),
+        text().prop_map(Item::system_text),
+        (option::of(id()), audio()).prop_map(|(id, audio)| {
+            let mut message = MessageItem::new(Role::User, vec![ContentPart::input_audio(audio)]);
+            message.id = id.map(ItemId::new);
+            message.status = Some(ItemStatus::Completed);
+            Item::Message(message)
+        }),
+        (text(), option::of(text())).prop_map(|(text, transcript)| {
+            let audio_part = ContentPart {
+                kind: Some(ContentPartType::OutputAudio),
+                transcript,
+                ..ContentPart::default()
+            };
+            Item::Message(MessageItem::new(
+                Role::Assistant,
+                vec![ContentPart::output_text(text), audio_part],
+            ))
+        }),
+        (id(), id(), text()).prop_map(|(name, call_id, arguments)| {
+            Item::FunctionCall(FunctionCallItem {
+                call_id: Some(CallId::new(call_id)),
+                name,
+                arguments,
+                ..FunctionCallItem::default()
+            })
+        }),
+    ]
+    .boxed()
+}
+
+fn response_params(dialect: Dialect) -> BoxedStrategy<ResponseParams> {
+    let ga = dialect != Dialect::Beta;
+    (
+        option::of(prop_oneof![
+            Just(ConversationMode::Auto),
+            Just(ConversationMode::None)
+        ]),
+        option::of(vec(item(), 0..2)),
+        option::of(text()),
+        option::of(modalities()),
+        option::of((format(dialect), option::of(voice(dialect)))),
+        option::of(tool_choice(dialect)),
+        option::of(max_tokens()),
+        option::of(vec((id(), text()), 0..2)),
+        option::of(ratio()),
+    )
+        .prop_map(
+            move |(
+                conversation,
+                input,
+                instructions,
+                modalities,
+                audio,
+                choice,
+                max,
+                meta,
+                temp,
+            )| {
+                ResponseParams {
+                    conversation,
+                    input,
+                    instructions,
+                    output_modalities: modalities,
+                    audio: audio.map(|(format, voice)| ResponseAudio {
+                        output: Some(ResponseAudioOutput {
+                            format: Some(format),
+                            voice,
+                        }),
+                    }),
+                    tool_choice: choice,
+                    max_output_tokens: max,
+                    metadata: meta.map(|pairs| pairs.into_iter().collect::<BTreeMap<_, _>>()),
+                    temperature: temp.filter(|_| !ga),
+                    ..ResponseParams::default()
+                }
+            },
+        )
+        .boxed()
+}
+
+fn event_id() -> impl Strategy<Value = Option<EventId>> {
+    option::of(id().prop_map(EventId::new))
+}
+
+fn client_event(dialect: Dialect) -> BoxedStrategy<ClientEvent> {
+    prop_oneof![
+        (event_id(), session(dialect)).prop_map(|(event_id, session)| ClientEvent::SessionUpdate(
+            SessionUpdate { event_id, session }
+        )),
+        (event_id(), audio()).prop_map(|(event_id, audio)| {
+            ClientEvent::InputAudioBufferAppend(InputAudioBufferAppend { event_id, audio })
+        }),
+        event_id().prop_map(|event_id| ClientEvent::InputAudioBufferCommit(
+            InputAudioBufferCommit { event_id }
+        )),
+        event_id().prop_map(
+            |event_id| ClientEvent::InputAudioBufferClear(InputAudioBufferClear { event_id })
+        ),
+        event_id().prop_map(|event_id| ClientEvent::OutputAudioBufferClear(
+            OutputAudioBufferClear { event_id }
+        )),
+        (event_id(), option::of(id()), item()).prop_map(|(event_id, previous, item)| {
+            ClientEvent::ConversationItemCreate(ConversationItemCreate {
+                event_id,
+                previous_item_id: previous.map(ItemId::new),
+                item,
+            })
+        }),
+        (event_id(), id()).prop_map(|(event_id, item_id)| {
+            ClientEvent::ConversationItemRetrieve(ConversationItemRetrieve {
+                event_id,
+                item_id: item_id.into(),
+            })
+        }),
+        (event_id(), id(), any::<u32>(), any::<u32>()).prop_map(
+            |(event_id, item_id, content_index, audio_end_ms)| {
+                ClientEvent::ConversationItemTruncate(ConversationItemTruncate {
+                    event_id,
+                    item_id: item_id.into(),
+                    content_index,
+                    audio_end_ms,
+                })
+            }
+        ),
+        (event_id(), id()).prop_map(|(event_id, item_id)| {
+            ClientEvent::ConversationItemDelete(ConversationItemDelete {
+                event_id,
+                item_id: item_id.into(),
+            })
+        }),
+        (event_id(), option::of(response_params(dialect))).prop_map(|(event_id, response)| {
+            ClientEvent::ResponseCreate(ResponseCreate {
+                event_id,
+                response: response.map(Box::new),
+            })
+        }),
+        (event_id(), option::of(id())).prop_map(|(event_id, response_id)| {
+            ClientEvent::ResponseCancel(ResponseCancel {
+                event_id,
+                response_id: response_id.map(ResponseId::new),
+            })
+        }),
+    ]
+    .boxed()
+}
+
+/// The common ids of a `response.*` delta: event, response, item, output and content index.
+fn delta_ids() -> impl Strategy<Value = (EventId, ResponseId, ItemId, u32, u32)> {
+    (id(), id(), id(), 0u32..8, 0u32..8)
+        .prop_map(|(e, r, i, o, c)| (e.into(), r.into(), i.into(), o, c))
+}
+
+fn usage() -> BoxedStrategy<Usage> {
+    (
+        option::of(0u64..10_000),
+        option::of(0u64..10_000),
+        option::of(0u64..100),
+    )
+        .prop_map(|(input, output, cached)| Usage {
+            total_tokens: input.zip(output).map(|(i, o)| i + o),
+            input_tokens: input,
+            output_tokens: output,
+            input_token_details: cached.map(|cached| InputTokenDetails {
+                cached_tokens: Some(cached),
+                audio_tokens: Some(1),
+                ..InputTokenDetails::default()
+            }),
+            output_token_details: None,
+        })
+        .boxed()
+}
+
+fn response(dialect: Dialect) -> BoxedStrategy<Response> {
+    let ga = dialect != Dialect::Beta;
+    (
+        option::of(id()),
+        option::of(prop_oneof![
+            Just(ResponseStatus::InProgress),
+            Just(ResponseStatus::Completed),
+            Just(ResponseStatus::Cancelled),
+            Just(ResponseStatus::Failed)
+        ]),
+        option::of(prop_oneof![
+            Just(StatusReason::TurnDetected),
+            Just(StatusReason::ClientCancelled)
+        ]),
+        option::of(vec(item(), 0..2)),
+        option::of(modalities()),
+        option::of((format(dialect), option::of(voice(dialect)))),
+        option::of(usage()),
+        option::of(ratio()),
+    )
+        .prop_map(
+            move |(id, status, reason, output, modalities, audio, usage, temperature)| Response {
+                id: id.map(ResponseId::new),
+                object: Some("realtime.response".into()),
+                status_details: reason.map(|reason| StatusDetails {
+                    kind: status.clone(),
+                    reason: Some(reason),
+                    error: None,
+                }),
+                status,
+                output,
+                output_modalities: modalities,
+                audio: audio.map(|(format, voice)| ResponseAudio {
+                    output: Some(ResponseAudioOutput {
+                        format: Some(format),
+                        voice,
+                    }),
+                }),
+                usage,
+                temperature: temperature.filter(|_| !ga),
+                ..Response::default()
+            },
+        )
+        .boxed()
+}
+
+fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
+    let ga = dialect != Dialect::Beta;
+    let families = prop_oneof![
+        (id(), text(), option::of(id()), option::of(id())).prop_map(
+            |(event_id, message, code, client)| {
+                let mut error = ApiError::new("invalid_request_error", message);
+                error.code = code;
+                error.event_id = client.map(EventId::new);
+                ServerEvent::Error(ErrorEvent::new(event_id, error))
+            }
+        ),
+        (id(), session(dialect), any::<bool>()).prop_map(|(event_id, session, created)| {
+            if created {
+                ServerEvent::SessionCreated(SessionCreated::new(event_id, session))
+            } else {
+                ServerEvent::SessionUpdated(SessionUpdated::new(event_id, session))
+            }
+        }),
+        (id(), option::of(id()), item()).prop_map(|(event_id, previous, item)| {
+            let mut added = ConversationItemAdded::new(event_id, item);
+            added.previous_item_id = previous.map(ItemId::new);
+            ServerEvent::ConversationItemAdded(added)
+        }),
+        (id(), item()).prop_map(|(event_id, item)| {
+            ServerEvent::ConversationItemRetrieved(ConversationItemRetrieved::new(event_id, item))
+        }),
+        (id(), id(), 0u32..4, item(), any::<bool>()).prop_map(
+            |(event_id, response_id, index, item, added)| {
+                if added {
+                    ServerEvent::ResponseOutputItemAdded(ResponseOutputItemAdded::new(
+                        event_id,
+                        response_id,
+                        index,
+                        item,
+                    ))
+                } else {
+                    ServerEvent::ResponseOutputItemDone(ResponseOutputItemDone::new(
+                        event_id,
+                        response_id,
+                        index,
+                        item,
+                    ))
+                }
+            }
+        ),
+        (id(), response(dialect), any::<bool>()).prop_map(|(event_id, response, created)| {
+            let (event_id, response) = (EventId::new(event_id), Box::new(response));
+            if created {
+                ServerEvent::ResponseCreated(ResponseCreated { event_id, response })
+            } else {
+                ServerEvent::ResponseDone(ResponseDone { event_id, response })
+            }
+        }),
+        (delta_ids(), audio(), 0u8..6).prop_map(
+            |((event_id, response_id, item_id, output_index, content_index), text, which)| {
+                match which {
+                    0 => ServerEvent::ResponseOutputAudioDelta(ResponseOutputAudioDelta {
+                        event_id,
+                        response_id,
+                        item_id,
+                        output_index,
+                        content_index,
+                        delta: text,
+                    }),
+                    1 => ServerEvent::ResponseOutputAudioDone(ResponseOutputAudioDone {
+                        event_id,
+                        response_id,
+                        item_id,
+                        output_index,
+                        content_index,
+                    }),
+                    2 => ServerEvent::ResponseOutputAudioTranscriptDelta(
+                        ResponseOutputAudioTranscriptDelta {
+                            event_id,
+                            response_id,
+                            item_id,
+                            output_index,
+                            content_index,
+                            delta: text,
+                        },
+                    ),
+                    3 => ServerEvent::ResponseOutputAudioTranscriptDone(
+                        ResponseOutputAudioTranscriptDone {
+                            event_id,
+                            response_id,
+                            item_id,
+                            output_index,
+                            content_index,
+                            transcript: text,
+                        },
+                    ),
+                    4 => ServerEvent::ResponseOutputTextDelta(ResponseOutputTextDelta {
+                        event_id,
+                        response_id,
+                        item_id,
+                        output_index,
+                        content_index,
+                        delta: text,
+                    }),
+                    _ => ServerEvent::ResponseOutputTextDone(ResponseOutputTextDone {
+                        event_id,
+                        response_id,
+                        item_id,
+                        output_index,
+                        content_index,
+                        text,
+                    }),
+                }
+            }
+        ),
+        (delta_ids(), id(), id(), text(), any::<bool>()).prop_map(
+            move |(
+                (event_id, response_id, item_id, output_index, _),
+                call_id,
+                name,
+                arguments,
+                done,
+            )| {
+                let call_id = CallId::new(call_id);
+                if done {
+                    ServerEvent::ResponseFunctionCallArgumentsDone(
+                        ResponseFunctionCallArgumentsDone {
+                            event_id,
+                            response_id,
+                            item_id,
+                            output_index,
+                            call_id,
+                            name: Some(name).filter(|_| ga),
+                            arguments,
+                        },
+                    )
+                } else {
+                    ServerEvent::ResponseFunctionCallArgumentsDelta(
+                        ResponseFunctionCallArgumentsDelta {
+                            event_id,
+                            response_id,
+                            item_id,
+                            output_index,
+                            call_id,
+                            delta: arguments,
+                        },
+                    )
+                }
+            }
+        ),
+        (id(), id(), any::<u32>(), option::of(id()), 0u8..4).prop_map(
+            |(event_id, item_id, ms, previous, which)| {
+                let (event_id, item_id) = (EventId::new(event_id), ItemId::new(item_id));
+                match which {
+                    0 => {
+                        ServerEvent::InputAudioBufferSpeechStarted(InputAudioBufferSpeechStarted {
+                            event_id,
+                            audio_start_ms: ms,
+                            item_id,
+                        })
+                    }
+                    1 => {
+                        ServerEvent::InputAudioBufferSpeechStopped(InputAudioBufferSpeechStopped {
+                            event_id,
+                            audio_end_ms: ms,
+                            item_id,
+                        })
+                    }
+                    2 => ServerEvent::InputAudioBufferCommitted(InputAudioBufferCommitted {
+                        event_id,
+                        item_id,
+                        previous_item_id: previous.map(ItemId::new),
+                    }),
+                    _ => ServerEvent::ConversationItemTruncated(ConversationItemTruncated {
+                        event_id,
+                        item_id,
+                        content_index: 0,
+                        audio_end_ms: ms,
+                    }),
+                }
+            }
+        ),
+        (
+            id(),
+            id(),
+            text(),
+            prop_oneof![
+                (0u64..100, 0u64..100).prop_map(|(i, o)| TranscriptionUsage::Tokens(
+                    TranscriptionTokenUsage {
+                        input_tokens: i,
+                        output_tokens: o,
+                        total_tokens: i + o,
+                        input_token_details: None,
+                    }
+                )),
+                (0u32..600).prop_map(|s| TranscriptionUsage::Duration(
+                    TranscriptionDurationUsage {
+                        seconds: f64::from(s) / 10.0
+                    }
+                )),
+            ]
+        )
+            .prop_map(|(event_id, item_id, transcript, usage)| {
+                ServerEvent::ConversationItemInputAudioTranscriptionCompleted(
+                    ConversationItemInputAudioTranscriptionCompleted::new(
+                        event_id, item_id, 0, transcript, usage,
+                    ),
+                )
+            }),
+        (id(), vec((0u64..1000, 0u64..1000, 0u32..600), 0..3)).prop_map(|(event_id, limits)| {
+            ServerEvent::RateLimitsUpdated(RateLimitsUpdated {
+                event_id: event_id.into(),
+                rate_limits: limits
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (limit, remaining, reset))| RateLimit {
+                        name: Some(if i % 2 == 0 {
+                            RateLimitName::Requests
+                        } else {
+                            RateLimitName::Tokens
+                        }),
+                        limit: Some(limit),
+                        remaining: Some(remaining),
+                        reset_seconds: Some(f64::from(reset) / 10.0),
+                    })
+                    .collect(),
+            })
+        }),
+        (id(), id(), 0u8..3).prop_map(|(event_id, response_id, which)| {
+            let (event_id, response_id) = (EventId::new(event_id), ResponseId::new(response_id));
+            match which {
+                0 => ServerEvent::OutputAudioBufferStarted(OutputAudioBufferStarted {
+                    event_id,
+                    response_id,
+                }),
+                1 => ServerEvent::OutputAudioBufferStopped(OutputAudioBufferStopped {
+                    event_id,
+                    response_id,
+                }),
+                _ => ServerEvent::OutputAudioBufferCleared(OutputAudioBufferCleared {
+                    event_id,
+                    response_id,
+                }),
+            }
+        }),
+    ];
+    let ga_only = prop_oneof![
+        (id(), item()).prop_map(|(event_id, item)| ServerEvent::ConversationItemDone(
+            ConversationItemDone::new(event_id, item)
+        )),
+        (id(), item()).prop_map(|(event_id, item)| ServerEvent::ConversationItemCreated(
+            ConversationItemCreated::new(event_id, item)
+        )),
+        ("[0-9*#A-D]", any::<i64>()).prop_map(|(event, received_at)| {
+            ServerEvent::InputAudioBufferDtmfEventReceived(InputAudioBufferDtmfEventReceived {
+                event,
+                received_at,
+            })
+        }),
+        (delta_ids(), text(), option::of(id())).prop_map(
+            |((event_id, response_id, item_id, output_index, _), delta, obfuscation)| {
+                ServerEvent::ResponseMcpCallArgumentsDelta(ResponseMcpCallArgumentsDelta {
+                    event_id,
+                    response_id,
+                    item_id,
+                    output_index,
+                    delta,
+                    obfuscation,
+                })
+            }
+        ),
+        (id(), id(), 0u32..4).prop_map(|(event_id, item_id, output_index)| {
+            ServerEvent::ResponseMcpCallFailed(ResponseMcpCallFailed {
+                event_id: event_id.into(),
+                item_id: item_id.into(),
+                output_index,
+            })
+        }),
+        (id(), id(), 0u32..100, 0u32..100).prop_map(|(event_id, item_id, start, end)| {
+            ServerEvent::InputAudioBufferTimeoutTriggered(InputAudioBufferTimeoutTriggered {
+                event_id: event_id.into(),
+                audio_start_ms: start,
+                audio_end_ms: end,
+                item_id: item_id.into(),
+            })
+        }),
+    ];
+    if ga {
+        prop_oneof![4 => families, 1 => ga_only].boxed()
+    } else {
+        families.boxed()
+    }
+}
+
+fn round_trips_client(event: &ClientEvent, dialect: Dialect) -> Result<(), TestCaseError> {
+    let json = event.encode(dialect);
+    let back = ClientEvent::decode(&json, dialect)
+        .map_err(|err| TestCaseError::fail(format!("{err} in {json}")))?;
+    prop_assert_eq!(&back, event, "{}", json);
+    Ok(())
+}
+
+fn round_trips_server(event: &ServerEvent, dialect: Dialect) -> Result<(), TestCaseError> {
+    let json = event.encode(dialect);
+    let back = ServerEvent::decode(&json, dialect)
+        .map_err(|err| TestCaseError::fail(format!("{err} in {json}")))?;
+    prop_assert_eq!(&back, event, "{}", json);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn client_events_round_trip_in_ga(event in client_event(Dialect::Ga)) {
+        round_trips_client(&event, Dialect::Ga)?;
+        // What the crate writes for GA is what the service accepts.
+        let json = event.encode(Dialect::Ga);
+        prop_assert!(ClientEvent::decode_strict(&json, Dialect::Ga).is_ok(), "{}", json);
+    }
+
+    #[test]
+    fn client_events_round_trip_in_beta(event in client_event(Dialect::Beta)) {
+        round_trips_client(&event, Dialect::Beta)?;
+        let json = event.encode(Dialect::Beta);
+        prop_assert!(ClientEvent::decode_strict(&json, Dialect::Beta).is_ok(), "{}", json);
+    }
+
+    #[test]
+    fn server_events_round_trip_in_ga(event in server_event(Dialect::Ga)) {
+        round_trips_server(&event, Dialect::Ga)?;
+    }
+
+    #[test]
+    fn server_events_round_trip_in_beta(event in server_event(Dialect::Beta)) {
+        round_trips_server(&event, Dialect::Beta)?;
+    }
+
+    #[test]
+    fn a_beta_session_reads_the_same_as_its_ga_twin(session in realtime_session(Dialect::Beta)) {
+        // One set of types: the beta wire form and the GA wire form of the same configuration
+        // decode to the same value (temperature aside, which GA cannot carry).
+        let mut without_temperature = session.clone();
+        without_temperature.temperature = None;
+        let event = ClientEvent::session_update(without_temperature);
+        let from_beta = ClientEvent::decode(&event.encode(Dialect::Beta), Dialect::Beta).unwrap();
+        let from_ga = ClientEvent::decode(&event.encode(Dialect::Ga), Dialect::Ga).unwrap();
+        prop_assert_eq!(from_beta, from_ga);
+    }
+
+    #[test]
+    fn decoding_arbitrary_text_never_panics(text in "\\PC{0,64}") {
+        for dialect in [Dialect::Ga, Dialect::Beta] {
+            let _ = ServerEvent::decode(&text, dialect);
+            let _ = ClientEvent::decode(&text, dialect);
+            let _ = ClientEvent::decode_strict(&text, dialect);
+        }
+    }
+}
