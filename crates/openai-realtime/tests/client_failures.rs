@@ -169,9 +169,7 @@ async fn http_refusals_carry_status_body_and_advice() {
         assert_eq!(err.code(), Some(code));
         assert!(err.body().unwrap().contains(code));
         // A 403 body may say model_not_found; the status decides what the advice is.
-        if status != 403 {
-            assert_eq!(err.known_issue(), Some(issue), "{err}");
-        }
+        assert_eq!(err.known_issue(), Some(issue), "{err}");
         assert!(err.advice().is_some(), "{err}");
         assert!(err.to_string().contains(&format!("HTTP {status}")), "{err}");
     }

@@ -303,3 +303,64 @@ async fn truncate_is_checked_against_the_audio_sent() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn split_halves_write_and_read_at_once() {
+    let script = Script::new().turn(Turn::speech("Got it."));
+    let server = start(MockServer::builder().script(script)).await;
+    let mut conn = Connection::connect(config(&server)).await.unwrap();
+    conn.update_session(RealtimeSession::phone_call())
+        .await
+        .unwrap();
+    let (tx, mut rx) = conn.split();
+
+    // One task streams the caller's audio (as a bridge would) while this one reads.
+    let writer = tokio::spawn(async move {
+        let frames = (0..10)
+            .map(|_| false)
+            .chain((0..30).map(|_| true))
+            .chain((0..50).map(|_| false));
+        for loud in frames {
+            tx.send(&ClientEvent::input_audio_append(ulaw_frame(loud)))
+                .await?;
+            tokio::task::yield_now().await;
+        }
+        Ok::<_, openai_realtime::client::Error>(tx)
+    });
+    let mut seen = Vec::new();
+    let read = async {
+        while let Some(event) = rx.recv().await {
+            let event = event.expect("no error");
+            seen.push(event.event_type().to_owned());
+            if matches!(event, ServerEvent::ResponseDone(_)) {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, read)
+        .await
+        .expect("response in time");
+    let tx = writer.await.unwrap().expect("all frames sent");
+    assert!(
+        seen.starts_with(&["input_audio_buffer.speech_started".to_owned()]),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&"response.output_audio.delta".to_owned()));
+
+    // A normal close from our side ends the receiver without an error.
+    tx.close().await.unwrap();
+    let end = tokio::time::timeout(WAIT, async {
+        loop {
+            match rx.recv().await {
+                Some(Ok(_)) => {}
+                other => return other.map(|r| r.map(|e| e.event_type().to_owned())),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(end.is_none(), "{end:?}");
+    let mock = server.session(0, WAIT).await.unwrap();
+    let (_, client_close) = mock.wait_ended(WAIT).await.unwrap();
+    assert_eq!(client_close.unwrap().code, 1000);
+}

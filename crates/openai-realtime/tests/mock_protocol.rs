@@ -499,6 +499,12 @@ async fn refusals_after_the_upgrade_are_an_error_then_a_close() {
             "model_not_found",
             4004,
         ),
+        (
+            "",
+            vec![("authorization", "Bearer sk-right")],
+            "missing_required_parameter",
+            3000,
+        ),
     ] {
         let mut peer = Peer::connect(&server, query, &headers).await;
         let error = peer.expect("error").await;

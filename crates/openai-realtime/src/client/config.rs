@@ -259,7 +259,7 @@ impl Config {
         self
     }
 
-    /// Limit for `session.updated` after [`Session::update_session`](super::Session::update_session).
+    /// Limit for `session.updated` after [`Connection::update_session`](super::Connection::update_session).
     /// Default 10 s.
     #[must_use]
     pub fn with_session_update_timeout(mut self, timeout: Duration) -> Self {

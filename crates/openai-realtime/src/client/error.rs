@@ -324,6 +324,10 @@ impl Error {
         let close = i.close.as_ref().map(CloseFrame::code);
         let has =
             |c: &str| code == Some(c) || i.close.as_ref().is_some_and(|f| f.reason.ends_with(c));
+        // A 403 at the upgrade means no access, whatever the body's code says.
+        if i.status == Some(403) {
+            return Some(KnownIssue::NoModelAccess);
+        }
         if has("beta_api_shape_disabled") || close == Some(4000) {
             return Some(KnownIssue::BetaRetired);
         }

@@ -40,6 +40,8 @@ struct Shared {
     dialect: Dialect,
     close_grace: Duration,
     closing: AtomicBool,
+    /// We sent the close (so the end of the socket is expected).
+    we_closed: AtomicBool,
     end: Mutex<Option<End>>,
     ended: Notify,
     /// Unix seconds; 0 while unknown.
@@ -175,6 +177,7 @@ impl Sender {
     ///
     /// [`ErrorKind::Transport`] when the close frame cannot be written.
     pub async fn close(&self) -> Result<(), Error> {
+        self.shared.we_closed.store(true, Ordering::SeqCst);
         self.shared.closing.store(true, Ordering::SeqCst);
         let frame = tungstenite::protocol::CloseFrame {
             code: tungstenite::protocol::frame::coding::CloseCode::Normal,
@@ -346,8 +349,15 @@ impl Receiver {
                 Step::Continue
             }
             Some(Ok(_)) => Step::Continue,
-            Some(Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed)) => {
-                if self.shared.closing.load(Ordering::SeqCst) && self.last_error.is_none() {
+            Some(Err(
+                tungstenite::Error::ConnectionClosed
+                | tungstenite::Error::AlreadyClosed
+                | tungstenite::Error::Protocol(
+                    tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+                ),
+            )) => {
+                if self.shared.we_closed.load(Ordering::SeqCst) {
+                    self.shared.finish(End::default());
                     Step::End
                 } else {
                     self.on_close(
@@ -373,7 +383,8 @@ impl Receiver {
                 Step::Yield(Err(err))
             }
             None => {
-                if self.shared.closing.load(Ordering::SeqCst) && self.last_error.is_none() {
+                if self.shared.we_closed.load(Ordering::SeqCst) {
+                    self.shared.finish(End::default());
                     Step::End
                 } else {
                     self.on_close(
@@ -479,14 +490,16 @@ impl Receiver {
 
     fn on_close(&mut self, close: CloseFrame, handshake: bool) -> Step {
         let api = self.last_error.take();
-        let we_closed = self.shared.closing.load(Ordering::SeqCst);
+        let we_closed = self.shared.we_closed.load(Ordering::SeqCst);
         self.shared.finish(End {
             close: Some(close.clone()),
             api: api.clone(),
         });
         self.done = true;
-        if !handshake && api.is_none() && (close.is_normal() || (we_closed && close.code() == 1005))
-        {
+        // Our own close ends the session normally, whatever came just before it; otherwise a
+        // close is a failure unless it is 1000/1001 with no error right before it.
+        let expected = close.is_normal() || close.code() == 1005;
+        if !handshake && ((we_closed && expected) || (api.is_none() && close.is_normal())) {
             tracing::debug!(session_id = %self.shared.session_id(), %close, "Realtime session closed");
             return Step::End;
         }
@@ -545,6 +558,7 @@ impl Connection {
             dialect: config.dialect,
             close_grace: config.close_grace,
             closing: AtomicBool::new(false),
+            we_closed: AtomicBool::new(false),
             end: Mutex::new(None),
             ended: Notify::new(),
             expires_at: AtomicU64::new(0),

@@ -281,6 +281,17 @@ fn refusal_after_upgrade(
             4000,
         ));
     }
+    if model.is_empty() {
+        return Some((
+            ApiError::new(
+                "invalid_request_error",
+                "You must provide a model parameter.",
+            )
+            .with_code("missing_required_parameter")
+            .with_param("model"),
+            3000,
+        ));
+    }
     if !settings.models.iter().any(|m| m == model) {
         return Some((
             ApiError::new(
@@ -416,7 +427,10 @@ async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state
                 }
                 Some(Ok(Message::Close(frame))) => {
                     record_client_close(&shared, frame.as_ref());
-                    let _ = ws.close(None).await;
+                    // Flushing sends tungstenite's queued reply to the close; the socket then
+                    // ends.
+                    let _ = ws.flush().await;
+                    while let Some(Ok(_)) = ws.next().await {}
                     break;
                 }
                 Some(Ok(Message::Binary(_))) => {
