@@ -1058,3 +1058,80 @@ fn report_taken_early_says_stopped() {
         (Side::Bridge, EndReason::Stopped)
     );
 }
+
+// ---- properties -----------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Op {
+    AgentFrame(u8),
+    Echo(u64),
+    SpeechStarted,
+    SpeechStopped,
+    ResponseStarted,
+    ResponseDone,
+    CallerFrame,
+    Advance(u64),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (0u8..3).prop_map(Op::AgentFrame),
+        4 => (0u64..60).prop_map(Op::Echo),
+        1 => Just(Op::SpeechStarted),
+        1 => Just(Op::SpeechStopped),
+        1 => Just(Op::ResponseStarted),
+        1 => Just(Op::ResponseDone),
+        2 => Just(Op::CallerFrame),
+        1 => (0u64..500).prop_map(Op::Advance),
+    ]
+}
+
+proptest::proptest! {
+    /// Whatever order events come in: truncations never exceed what was sent of the item,
+    /// fall on frame boundaries, and an interrupted item never plays again.
+    #[test]
+    fn truncation_never_exceeds_what_was_sent(ops in proptest::collection::vec(op(), 0..200)) {
+        let mut s = Scenario::connected();
+        let mut sent_ms: Vec<(String, u64)> = Vec::new();
+        let mut truncated: Vec<String> = Vec::new();
+        let mut clock = 0;
+        for op in ops {
+            let lines = match op {
+                Op::AgentFrame(n) => s.agent_frame(&format!("item_{n}")),
+                Op::Echo(seq) => s.echo(seq),
+                Op::SpeechStarted => s.agent(AgentEvent::SpeechStarted),
+                Op::SpeechStopped => s.agent(AgentEvent::SpeechStopped),
+                Op::ResponseStarted => s.agent(response_started()),
+                Op::ResponseDone => s.agent(response_done()),
+                Op::CallerFrame => s.caller_frame(0xFF),
+                Op::Advance(ms) => {
+                    clock += ms;
+                    s.at(clock);
+                    Vec::new()
+                }
+            };
+            for line in lines {
+                let words: Vec<&str> = line.split(' ').collect();
+                match words.as_slice() {
+                    ["call:", "play", item, "20ms", "pcmu"] => {
+                        proptest::prop_assert!(!truncated.iter().any(|t| t == item), "{item} played after its truncation");
+                        match sent_ms.iter_mut().find(|(id, _)| id == item) {
+                            Some((_, ms)) => *ms += 20,
+                            None => sent_ms.push(((*item).to_owned(), 20)),
+                        }
+                    }
+                    ["agent:", "truncate", item_part, "at", ms] => {
+                        let item = item_part.trim_end_matches("/0");
+                        let ms: u64 = ms.trim_end_matches("ms").parse().unwrap();
+                        let sent = sent_ms.iter().find(|(id, _)| id == item).map_or(0, |(_, ms)| *ms);
+                        proptest::prop_assert!(ms <= sent, "{item}: truncated at {ms} of {sent} sent");
+                        proptest::prop_assert_eq!(ms % 20, 0);
+                        truncated.push(item.to_owned());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
