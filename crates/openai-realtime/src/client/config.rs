@@ -105,7 +105,7 @@ pub enum Provider {
 /// // The key never shows up in Debug output.
 /// assert!(!format!("{config:?}").contains("sk-test"));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub(crate) endpoint: String,
     pub(crate) provider: Provider,
@@ -119,6 +119,37 @@ pub struct Config {
     pub(crate) session_update_timeout: Duration,
     pub(crate) close_grace: Duration,
     pub(crate) max_message_size: usize,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if super::connect::is_secret_header(name) {
+                    "<redacted>"
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Config")
+            .field("endpoint", &self.endpoint)
+            .field("provider", &self.provider)
+            .field("api_key", &self.api_key)
+            .field("model", &self.model)
+            .field("dialect", &self.dialect)
+            .field("headers", &headers)
+            .field("keepalive", &self.keepalive)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("first_event_timeout", &self.first_event_timeout)
+            .field("session_update_timeout", &self.session_update_timeout)
+            .field("close_grace", &self.close_grace)
+            .field("max_message_size", &self.max_message_size)
+            .finish()
+    }
 }
 
 impl Config {
@@ -231,6 +262,9 @@ impl Config {
     }
 
     /// Adds any header to the upgrade request. A bad name or value is reported at connect.
+    ///
+    /// Credential headers (`Authorization`, for an Azure Entra token; `api-key`) are marked
+    /// sensitive and redacted in `Debug`.
     #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -423,6 +457,33 @@ mod tests {
         let shown = redact_url(&url);
         assert!(!shown.contains("SECRET"));
         assert!(shown.contains("model=m"));
+    }
+
+    #[test]
+    fn hand_set_credential_headers_are_redacted_in_debug() {
+        let config = Config::azure("r", "d", ApiKey::new("azure-key"))
+            .with_header("Authorization", "Bearer entra-token")
+            .with_project("proj_1");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("entra-token") && !shown.contains("azure-key"),
+            "{shown}"
+        );
+        assert!(shown.contains("proj_1"), "{shown}");
+        let (request, _) = super::super::connect::build_request(&config).unwrap();
+        assert!(request.headers()["authorization"].is_sensitive());
+        assert!(request.headers()["api-key"].is_sensitive());
+    }
+
+    #[test]
+    fn beta_dialect_sends_the_beta_header_and_ga_does_not() {
+        let ga = Config::openai(ApiKey::new("k"));
+        let (request, _) = super::super::connect::build_request(&ga).unwrap();
+        assert!(request.headers().get("openai-beta").is_none());
+        assert_eq!(request.headers()["authorization"], "Bearer k");
+        let (request, _) =
+            super::super::connect::build_request(&ga.with_dialect(Dialect::Beta)).unwrap();
+        assert_eq!(request.headers()["openai-beta"], "realtime=v1");
     }
 
     #[test]

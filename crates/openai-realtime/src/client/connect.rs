@@ -66,8 +66,9 @@ pub(crate) fn build_request(config: &Config) -> Result<(ws_http::Request<()>, Ta
     for (name, value) in &config.headers {
         let header = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))?;
-        let value = HeaderValue::from_str(value)
+        let mut value = HeaderValue::from_str(value)
             .map_err(|_| Error::config(format!("the value of header `{name}` is not valid")))?;
+        value.set_sensitive(is_secret_header(header.as_str()));
         headers.append(header, value);
     }
     Ok((request, target))
@@ -133,4 +134,11 @@ fn install_ring_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
+}
+
+/// Headers whose values are credentials (an Entra token, a key set by hand).
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    ["authorization", "api-key", "proxy-authorization", "cookie"]
+        .iter()
+        .any(|secret| name.eq_ignore_ascii_case(secret))
 }

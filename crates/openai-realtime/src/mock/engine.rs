@@ -744,3 +744,107 @@ fn usage(audio_ms: f64, text_tokens: u64) -> Value {
         "output_token_details": {"text_tokens": text_tokens, "audio_tokens": audio_tokens}
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::script::{Audio, Pacing, Turn};
+
+    fn engine(script: Script, max: Duration, now: Instant) -> Engine {
+        Engine::new(
+            Setup {
+                session_id: "sess_1".into(),
+                dialect: Dialect::Ga,
+                model: "gpt-realtime-2.1".into(),
+                script,
+                max_duration: max,
+                unix_now: 1_700_000_000,
+            },
+            now,
+        )
+    }
+
+    /// Every frame due at `now`, as JSON (closes as `{"close": code}`).
+    fn drain(engine: &mut Engine, now: Instant) -> Vec<Value> {
+        std::iter::from_fn(|| engine.poll_output(now))
+            .map(|out| match out {
+                Outgoing::Text(text) => serde_json::from_str(&text).unwrap(),
+                Outgoing::Close(code, reason) => json!({"close": code, "reason": reason}),
+            })
+            .collect()
+    }
+
+    fn types(frames: &[Value]) -> Vec<&str> {
+        frames
+            .iter()
+            .map(|f| f["type"].as_str().unwrap_or("close"))
+            .collect()
+    }
+
+    #[test]
+    fn the_session_expires_on_time_with_the_service_error_and_close() {
+        let t0 = Instant::now();
+        let mut e = engine(Script::new(), Duration::from_secs(600), t0);
+        let first = drain(&mut e, t0);
+        assert_eq!(types(&first), ["session.created"]);
+        assert_eq!(first[0]["session"]["expires_at"], 1_700_000_600);
+        assert_eq!(e.poll_timeout(), Some(t0 + Duration::from_secs(600)));
+        assert!(drain(&mut e, t0 + Duration::from_secs(599)).is_empty());
+        let last = drain(&mut e, t0 + Duration::from_secs(600));
+        assert_eq!(last[0]["error"]["code"], "session_expired");
+        assert_eq!(
+            last[0]["error"]["message"],
+            "Your session hit the maximum duration of 10 minutes."
+        );
+        assert_eq!(
+            last[1],
+            json!({"close": 3000, "reason": "invalid_request_error.session_expired"})
+        );
+        assert_eq!(e.poll_timeout(), None);
+    }
+
+    #[test]
+    fn real_time_pacing_releases_audio_as_it_would_play() {
+        let t0 = Instant::now();
+        let script = Script::new()
+            .pacing(Pacing::RealTime)
+            .turn(Turn::new().say("One two three", Audio::tone(300)));
+        let mut e = engine(script, Duration::from_secs(3600), t0);
+        drain(&mut e, t0);
+        assert!(e.handle_text(t0, r#"{"type":"response.create"}"#).is_none());
+        let now = drain(&mut e, t0);
+        assert_eq!(
+            types(&now)
+                .iter()
+                .filter(|t| **t == "response.output_audio.delta")
+                .count(),
+            1,
+            "{now:?}"
+        );
+        assert_eq!(e.poll_timeout(), Some(t0 + Duration::from_millis(100)));
+        let later = drain(&mut e, t0 + Duration::from_millis(250));
+        assert_eq!(
+            types(&later)
+                .iter()
+                .filter(|t| **t == "response.output_audio.delta")
+                .count(),
+            2
+        );
+        let end = drain(&mut e, t0 + Duration::from_millis(300));
+        assert_eq!(types(&end).last(), Some(&"response.done"));
+    }
+
+    #[test]
+    fn a_refused_frame_is_reported_and_answered_with_the_client_event_id() {
+        let t0 = Instant::now();
+        let mut e = engine(Script::new(), Duration::from_secs(3600), t0);
+        drain(&mut e, t0);
+        let refused = e
+            .handle_text(t0, r#"{"type":"response.cancel","event_id":"evt_9"}"#)
+            .expect("refused");
+        assert_eq!(refused.code.as_deref(), Some("response_cancel_not_active"));
+        let out = drain(&mut e, t0);
+        assert_eq!(out[0]["error"]["event_id"], "evt_9");
+        assert_eq!(out[0]["error"]["param"], Value::Null);
+    }
+}
