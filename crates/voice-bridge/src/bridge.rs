@@ -87,6 +87,10 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler> Bridge<C, A, T> {
     /// Every log line of the call is inside a `call` span with `call_id` and `stream_id`
     /// (filled in when the call leg starts).
     ///
+    /// Tool handlers run concurrently with the call's audio, each under
+    /// [`BridgeConfig::tool_timeout`]; handlers still running when the call ends are
+    /// dropped.
+    ///
     /// # Return value
     ///
     /// The [`CallReport`]; its `outcome` says which side ended the call and why. Both

@@ -5,7 +5,7 @@
 //! no copy); agent frames get a mark each (a `Copy` number, no allocation).
 
 use crate::agent::{AgentAudio, AgentCommand, AgentReady};
-use crate::audio::{AudioChunk, AudioError, Transcoder};
+use crate::audio::{AudioChunk, AudioError, AudioFormat, Transcoder};
 use crate::call::{AudioSource, CallCommand, CallStart};
 use crate::ids::{DtmfDigit, Mark};
 use crate::leg::Side;
@@ -13,6 +13,21 @@ use crate::report::{DtmfPress, EndReason, Turn};
 
 use super::playback::Echo;
 use super::{Action, CallInfo, Engine, State, millis};
+
+/// The conversions between the call's format and the agent's: `None` where a direction
+/// needs none (same format, chunks pass through).
+fn conversions(
+    call: AudioFormat,
+    agent: AgentReady,
+) -> Result<(Option<Transcoder>, Option<Transcoder>), AudioError> {
+    let to_agent = (call != agent.input)
+        .then(|| Transcoder::new(call, agent.input))
+        .transpose()?;
+    let to_call = (agent.output != call)
+        .then(|| Transcoder::new(agent.output, call))
+        .transpose()?;
+    Ok((to_agent, to_call))
+}
 
 impl Engine {
     pub(super) fn call_started(&mut self, start: CallStart) {
@@ -67,16 +82,7 @@ impl Engine {
         if self.audio_connected || !matches!(self.state, State::Active | State::Ending(_)) {
             return;
         }
-        let call_format = call.format;
-        let conversions = (|| -> Result<_, AudioError> {
-            let to_agent = (call_format != ready.input)
-                .then(|| Transcoder::new(call_format, ready.input))
-                .transpose()?;
-            let to_call = (ready.output != call_format)
-                .then(|| Transcoder::new(ready.output, call_format))
-                .transpose()?;
-            Ok((to_agent, to_call))
-        })();
+        let conversions = conversions(call.format, ready);
         match conversions {
             Ok((to_agent, to_call)) => {
                 self.to_agent = to_agent;

@@ -19,6 +19,9 @@
 //! nothing to clear, cancel or truncate: the agent's memory already matches what the
 //! caller heard, and truncating at the full length would only risk the "audio_end_ms
 //! beyond the item's length" error. Such a barge-in is not recorded.
+//!
+//! While the call is ending (a tool's goodbye is playing) or the fallback is playing,
+//! the caller's speech interrupts nothing: the call is about to end either way.
 
 use crate::agent::AgentCommand;
 use crate::call::CallCommand;
