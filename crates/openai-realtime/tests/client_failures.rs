@@ -50,6 +50,10 @@ async fn beta_header_is_refused_with_close_4000_and_advice() {
     let err = connect_err(config(&server).with_dialect(Dialect::Beta)).await;
     assert_eq!(err.kind(), ErrorKind::Rejected, "{err}");
     assert_eq!(err.code(), Some("beta_api_shape_disabled"));
+    assert!(
+        err.request_id().is_some(),
+        "the upgrade's request id is kept: {err:?}"
+    );
     let close = err.close_frame().expect("close frame kept");
     assert_eq!(close.code(), 4000);
     assert_eq!(
@@ -165,6 +169,7 @@ async fn http_refusals_carry_status_body_and_advice() {
         server.refuse_upgrades(refusal);
         let err = connect_err(config(&server)).await;
         assert!(err.is_refused() && err.is_handshake(), "{err}");
+        assert!(err.request_id().unwrap().starts_with("req_mock"), "{err:?}");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(err.code(), Some(code));
         assert!(err.body().unwrap().contains(code));

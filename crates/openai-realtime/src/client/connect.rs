@@ -21,11 +21,22 @@ pub(crate) struct Target {
     pub(crate) url: String,
     pub(crate) model: String,
     pub(crate) azure: bool,
+    /// The service's id for the upgrade request (`x-request-id`), for support tickets.
+    pub(crate) request_id: Option<String>,
 }
 
 impl Target {
     pub(crate) fn error(&self, kind: ErrorKind) -> Error {
-        Error::new(kind).with_context(&self.url, &self.model, self.azure)
+        Error::new(kind)
+            .with_context(&self.url, &self.model, self.azure)
+            .with_request_id(self.request_id.clone())
+    }
+
+    /// A timeout error about this target.
+    pub(crate) fn timeout(&self, what: impl Into<String>, after: std::time::Duration) -> Error {
+        Error::timeout(what, after)
+            .with_context(&self.url, &self.model, self.azure)
+            .with_request_id(self.request_id.clone())
     }
 }
 
@@ -39,6 +50,7 @@ pub(crate) fn build_request(config: &Config) -> Result<(ws_http::Request<()>, Ta
             config.provider,
             Provider::Azure | Provider::AzurePreview { .. }
         ),
+        request_id: None,
     };
     let mut request = url.as_str().into_client_request().map_err(|e| {
         Error::config(format!("cannot build a request for {}", target.url)).with_source(e)
@@ -93,31 +105,42 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
     let handshake =
         tokio_tungstenite::connect_async_tls_with_config(request, Some(ws_config), true, None);
     let Ok(result) = tokio::time::timeout(config.connect_timeout, handshake).await else {
-        let err = Error::timeout(
+        let err = target.timeout(
             format!("connecting to {}", target.url),
             config.connect_timeout,
-        )
-        .with_context(&target.url, &target.model, target.azure);
+        );
         tracing::warn!(url = %target.url, error = %err, "Realtime connect timed out");
         return Err(err);
     };
     match result {
         Ok((ws, response)) => {
+            let mut target = target;
+            target.request_id = request_id(response.headers());
             tracing::debug!(
                 url = %target.url,
                 status = response.status().as_u16(),
+                request_id = target.request_id.as_deref().unwrap_or("-"),
                 "Realtime WebSocket upgraded"
             );
             Ok((ws, target))
         }
         Err(tungstenite::Error::Http(response)) => {
+            let mut target = target;
+            target.request_id = request_id(response.headers());
             let status = response.status().as_u16();
             let body = response
                 .body()
                 .as_deref()
                 .map(|b| String::from_utf8_lossy(b).into_owned());
             let err = target.error(ErrorKind::Refused).with_http(status, body);
-            tracing::error!(url = %target.url, model = %target.model, status, error = %err, "Realtime upgrade refused");
+            tracing::error!(
+                url = %target.url,
+                model = %target.model,
+                status,
+                request_id = target.request_id.as_deref().unwrap_or("-"),
+                error = %err,
+                "Realtime upgrade refused"
+            );
             Err(err)
         }
         Err(e) => {
@@ -134,6 +157,13 @@ fn install_ring_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
+}
+
+/// The request id the service or Azure put on the upgrade answer.
+fn request_id(headers: &http::HeaderMap) -> Option<String> {
+    ["x-request-id", "apim-request-id", "x-ms-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok().map(str::to_owned))
 }
 
 /// Headers whose values are credentials (an Entra token, a key set by hand).

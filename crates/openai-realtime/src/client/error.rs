@@ -133,6 +133,7 @@ struct Inner {
     message: Option<String>,
     url: Option<String>,
     model: Option<String>,
+    request_id: Option<String>,
     azure: bool,
     status: Option<u16>,
     body: Option<String>,
@@ -150,6 +151,7 @@ impl Error {
                 message: None,
                 url: None,
                 model: None,
+                request_id: None,
                 azure: false,
                 status: None,
                 body: None,
@@ -188,6 +190,11 @@ impl Error {
         self.inner.url = Some(url.to_owned());
         self.inner.model = Some(model.to_owned());
         self.inner.azure = azure;
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.inner.request_id = request_id;
         self
     }
 
@@ -315,6 +322,12 @@ impl Error {
     /// The model or deployment that was asked for.
     pub fn model(&self) -> Option<&str> {
         self.inner.model.as_deref()
+    }
+
+    /// The service's id for the upgrade request (`x-request-id`, or Azure's
+    /// `apim-request-id`), worth quoting to support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
     }
 
     /// A known cause, when the code, close code or status names one.
@@ -510,6 +523,9 @@ impl fmt::Debug for Error {
         }
         if let Some(m) = &i.model {
             d.field("model", m);
+        }
+        if let Some(r) = &i.request_id {
+            d.field("request_id", r);
         }
         if let Some(s) = &i.status {
             d.field("status", s);

@@ -242,6 +242,8 @@ pub struct Receiver {
     last_rx: Instant,
     last_ping: Instant,
     done: bool,
+    /// Inside `connect` and `update_session`, which log the error they return themselves.
+    quiet: bool,
 }
 
 impl Receiver {
@@ -304,16 +306,13 @@ impl Receiver {
         let now = Instant::now();
         self.last_ping = now;
         if now.duration_since(self.last_rx) >= every * 2 {
-            let err = Error::timeout(
+            let err = self.shared.target.timeout(
                 format!("no data from the service (keepalive every {every:?})"),
                 now.duration_since(self.last_rx),
-            )
-            .with_context(
-                &self.shared.target.url,
-                &self.shared.target.model,
-                self.shared.target.azure,
             );
-            tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime keepalive timed out");
+            if !self.quiet {
+                tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime keepalive timed out");
+            }
             self.shared.finish(End::default());
             self.done = true;
             return Some(err);
@@ -377,7 +376,9 @@ impl Receiver {
                     })
                     .with_api(self.last_error.take())
                     .with_source(e);
-                tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime socket failed");
+                if !self.quiet {
+                    tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime socket failed");
+                }
                 self.shared.finish(End::default());
                 self.done = true;
                 Step::Yield(Err(err))
@@ -449,7 +450,9 @@ impl Receiver {
                 }
                 self.last_error = Some(api.clone());
                 let err = self.shared.target.error(ErrorKind::Api).with_api(Some(api));
-                tracing::warn!(session_id = %self.shared.session_id(), error = %err, "Realtime error event");
+                if !self.quiet {
+                    tracing::warn!(session_id = %self.shared.session_id(), error = %err, "Realtime error event");
+                }
                 Step::Yield(Err(err))
             }
             event => {
@@ -514,7 +517,9 @@ impl Receiver {
             .error(kind)
             .with_api(api)
             .with_close(Some(close));
-        tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime session ended");
+        if !self.quiet {
+            tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime session ended");
+        }
         Step::Yield(Err(err))
     }
 }
@@ -573,6 +578,7 @@ impl Connection {
             last_rx: now,
             last_ping: now,
             done: false,
+            quiet: true,
         };
         let first = async {
             let mut early = VecDeque::new();
@@ -598,18 +604,24 @@ impl Connection {
         let (session, early) = match tokio::time::timeout(config.first_event_timeout, first).await {
             Ok(Ok(found)) => found,
             Ok(Err(err)) => {
-                tracing::error!(url = %target.url, model = %target.model, error = %err, "Realtime session refused");
+                tracing::error!(
+                    url = %target.url,
+                    model = %target.model,
+                    request_id = err.request_id().unwrap_or("-"),
+                    error = %err,
+                    "Realtime session refused"
+                );
                 return Err(err);
             }
             Err(_) => {
                 let err =
-                    Error::timeout("waiting for `session.created`", config.first_event_timeout)
-                        .with_context(&target.url, &target.model, target.azure);
+                    target.timeout("waiting for `session.created`", config.first_event_timeout);
                 tracing::error!(url = %target.url, error = %err, "Realtime session did not start");
                 return Err(err);
             }
         };
         receiver.deferred.extend(early);
+        receiver.quiet = false;
         Ok(Self {
             sender: Sender { shared },
             receiver,
@@ -668,6 +680,7 @@ impl Connection {
 
         let target = self.sender.shared.target.clone();
         let receiver = &mut self.receiver;
+        receiver.quiet = true;
         let mut kept = VecDeque::new();
         let wait = async {
             loop {
@@ -687,6 +700,8 @@ impl Connection {
                                 .set_kind(ErrorKind::SessionUpdate)
                                 .with_message("the service refused it"));
                         }
+                        // Not about this update: logged here, delivered later by `recv`.
+                        tracing::warn!(session_id = %receiver.shared.session_id(), error = %err, "Realtime error event");
                         kept.push_back(Err(err));
                     }
                     Some(other) => kept.push_back(other),
@@ -699,6 +714,7 @@ impl Connection {
             }
         };
         let result = tokio::time::timeout(self.update_timeout, wait).await;
+        receiver.quiet = false;
         receiver.deferred.extend(kept);
         let reported = match result {
             Ok(Ok(session)) => session,
@@ -707,8 +723,7 @@ impl Connection {
                 return Err(err);
             }
             Err(_) => {
-                let err = Error::timeout("waiting for `session.updated`", self.update_timeout)
-                    .with_context(&target.url, &target.model, target.azure);
+                let err = target.timeout("waiting for `session.updated`", self.update_timeout);
                 tracing::error!(session_id = %self.session_id(), error = %err, "session.update not confirmed");
                 return Err(err);
             }

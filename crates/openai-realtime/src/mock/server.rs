@@ -43,6 +43,7 @@ pub(crate) struct State {
     pub(crate) refused: AtomicUsize,
     pub(crate) changed: Notify,
     next_id: AtomicUsize,
+    next_request: AtomicUsize,
 }
 
 impl State {
@@ -54,6 +55,7 @@ impl State {
             refused: AtomicUsize::new(0),
             changed: Notify::new(),
             next_id: AtomicUsize::new(0),
+            next_request: AtomicUsize::new(0),
         }
     }
 }
@@ -188,8 +190,11 @@ mod url {
 
 const PATHS: &[&str] = &["/v1/realtime", "/openai/v1/realtime", "/openai/realtime"];
 
-fn error_response(status: u16, body: &Value) -> ErrorResponse {
+fn error_response(status: u16, body: &Value, request_id: &HeaderValue) -> ErrorResponse {
     let mut response = ErrorResponse::new(Some(body.to_string()));
+    response
+        .headers_mut()
+        .insert("x-request-id", request_id.clone());
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     response
         .headers_mut()
@@ -199,6 +204,9 @@ fn error_response(status: u16, body: &Value) -> ErrorResponse {
 
 async fn serve(tcp: TcpStream, peer: SocketAddr, state: Arc<State>) {
     let mut upgrade = Upgrade::default();
+    let n = state.next_request.fetch_add(1, Ordering::SeqCst) + 1;
+    let request_id = HeaderValue::from_str(&format!("req_mock{n:06}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("req_mock"));
     let refusal = state
         .refusal
         .lock()
@@ -212,16 +220,19 @@ async fn serve(tcp: TcpStream, peer: SocketAddr, state: Arc<State>) {
             let body = json!({"error": {
                 "message": format!("Invalid URL (GET {})", req.uri().path()),
                 "type": "invalid_request_error", "param": null, "code": null}});
-            return Err(error_response(404, &body));
+            return Err(error_response(404, &body, &request_id));
         }
         if let Some(refusal) = &refusal {
-            return Err(error_response(refusal.status, &refusal.body));
+            return Err(error_response(refusal.status, &refusal.body, &request_id));
         }
         let protocols = req
             .headers()
             .get("sec-websocket-protocol")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
+        response
+            .headers_mut()
+            .insert("x-request-id", request_id.clone());
         if protocols.split(',').any(|p| p.trim() == "realtime") {
             response.headers_mut().insert(
                 "sec-websocket-protocol",
