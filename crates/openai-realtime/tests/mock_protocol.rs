@@ -203,15 +203,28 @@ async fn malformed_and_unknown_events_get_errors_and_the_session_goes_on() {
     assert_eq!(error["error"]["param"], "session.type");
     assert_eq!(error["error"]["event_id"], "evt_no_type");
 
+    peer.send(json!({"type": "session.update", "event_id": "evt_tr",
+        "session": {"type": "transcription"}}))
+        .await;
+    let error = peer.expect("error").await;
+    assert_eq!(error["error"]["param"], "session.type");
+    assert_eq!(error["error"]["event_id"], "evt_tr");
+
+    peer.send(json!({"type": "input_audio_buffer.append", "event_id": "evt_b64", "audio": "!!"}))
+        .await;
+    let error = peer.expect("error").await;
+    assert_eq!(error["error"]["param"], "audio");
+    assert_eq!(error["error"]["event_id"], "evt_b64");
+
     peer.send(json!({"type": "response.create"})).await;
     peer.expect("response.created").await;
     peer.until("response.done").await;
 
     let session = server.session(0, WAIT).await.unwrap();
     let received = session.received();
-    assert_eq!(received.len(), 4);
+    assert_eq!(received.len(), 6);
     assert!(received[0].refused.is_some() && received[0].event_type.is_none());
-    assert!(received[3].refused.is_none());
+    assert!(received[5].refused.is_none());
 }
 
 #[tokio::test]

@@ -311,7 +311,7 @@ impl Engine {
             .and_then(Value::as_str)
             .map(str::to_owned);
         match event["type"].as_str().unwrap_or_default() {
-            "session.update" => self.session_update(&event["session"]),
+            "session.update" => self.session_update(&event["session"], event_id),
             "input_audio_buffer.append" => self.append(now, event, event_id),
             "input_audio_buffer.commit" => self.commit(event_id),
             "input_audio_buffer.clear" => {
@@ -332,7 +332,20 @@ impl Engine {
         }
     }
 
-    fn session_update(&mut self, update: &Value) {
+    fn session_update(&mut self, update: &Value, event_id: Option<String>) {
+        // A session's type is fixed at connect (`?intent=transcription` or a model).
+        if update
+            .get("type")
+            .is_some_and(|t| *t != self.session["type"])
+        {
+            self.request_error(
+                "invalid_value",
+                "Passing a transcription session update event to a realtime session is not allowed.",
+                Some("session.type"),
+                event_id,
+            );
+            return;
+        }
         state::apply_update(&mut self.session, update);
         self.sync_vad();
         let session = self.session.clone();
