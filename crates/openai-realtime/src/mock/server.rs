@@ -101,11 +101,7 @@ impl Upgrade {
 
 fn read_upgrade(req: &Request) -> Upgrade {
     let uri = req.uri().to_string();
-    let query = req
-        .uri()
-        .query()
-        .map(url::form_urlencoded_pairs)
-        .unwrap_or_default();
+    let query = req.uri().query().map(query::pairs).unwrap_or_default();
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -153,9 +149,9 @@ fn read_upgrade(req: &Request) -> Upgrade {
     }
 }
 
-mod url {
-    /// Splits a query string into decoded pairs.
-    pub(super) fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+mod query {
+    /// Splits a query string into decoded pairs; malformed escapes stay as they are.
+    pub(super) fn pairs(query: &str) -> Vec<(String, String)> {
         query
             .split('&')
             .filter(|p| !p.is_empty())
@@ -166,25 +162,56 @@ mod url {
             .collect()
     }
 
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+
     fn decode(s: &str) -> String {
         let bytes = s.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());
         let mut i = 0;
         while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                },
-                b => out.push(b),
+            let escaped = match bytes.get(i..i + 3) {
+                Some([b'%', hi, lo]) => hex(*hi).zip(hex(*lo)).map(|(h, l)| h << 4 | l),
+                _ => None,
+            };
+            match (escaped, bytes[i]) {
+                (Some(b), _) => {
+                    out.push(b);
+                    i += 3;
+                }
+                (None, b'+') => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                (None, b) => {
+                    out.push(b);
+                    i += 1;
+                }
             }
-            i += 1;
         }
         String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn decodes_escapes_and_keeps_broken_ones() {
+            let got = super::pairs("model=gpt%2Drealtime&x=a+b%20c&&bad=%zz%a\u{e9}%4");
+            assert_eq!(
+                got,
+                [
+                    ("model".to_owned(), "gpt-realtime".to_owned()),
+                    ("x".to_owned(), "a b c".to_owned()),
+                    ("bad".to_owned(), "%zz%a\u{e9}%4".to_owned()),
+                ]
+            );
+        }
     }
 }
 
