@@ -470,6 +470,10 @@ impl Engine {
 
     fn item_create(&mut self, event: &Value) {
         let mut item = event["item"].clone();
+        if !item.is_object() {
+            // The strict decoder refuses this already; never index into a non-object.
+            return;
+        }
         if item.get("id").and_then(Value::as_str).is_none() {
             item["id"] = json!(self.ids.make("item"));
         }
@@ -845,6 +849,71 @@ mod tests {
         );
         let end = drain(&mut e, t0 + Duration::from_millis(300));
         assert_eq!(types(&end).last(), Some(&"response.done"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Whatever a client sends, the mock answers or refuses; it never panics and the
+        /// session stays open.
+        #[test]
+        fn any_frame_is_answered_without_panic(
+            frames in proptest::collection::vec(frame_strategy(), 1..8)
+        ) {
+            let t0 = Instant::now();
+            let mut e = engine(Script::new(), Duration::from_secs(3600), t0);
+            drain(&mut e, t0);
+            for frame in &frames {
+                e.handle_text(t0, frame);
+                drain(&mut e, t0 + Duration::from_secs(10));
+            }
+            proptest::prop_assert!(!e.closed);
+        }
+    }
+
+    fn frame_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let types = prop::sample::select(vec![
+            "session.update",
+            "input_audio_buffer.append",
+            "input_audio_buffer.commit",
+            "input_audio_buffer.clear",
+            "conversation.item.create",
+            "conversation.item.retrieve",
+            "conversation.item.truncate",
+            "conversation.item.delete",
+            "response.create",
+            "response.cancel",
+            "output_audio_buffer.clear",
+            "no.such.event",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            "[a-z_/]{0,12}".prop_map(Value::from),
+            Just(json!({"type": "audio/pcmu"})),
+            Just(json!({"type": "realtime"})),
+            Just(json!({"type": "message", "role": "assistant", "content": []})),
+        ];
+        let field = prop::sample::select(vec![
+            "session",
+            "audio",
+            "item",
+            "item_id",
+            "audio_end_ms",
+            "content_index",
+            "event_id",
+            "response",
+            "type",
+        ]);
+        let object = (types, prop::collection::vec((field, leaf), 0..4)).prop_map(|(t, fields)| {
+            let mut v = json!({"type": t});
+            for (k, val) in fields {
+                v[k] = val;
+            }
+            v.to_string()
+        });
+        prop_oneof![object, ".{0,40}"]
     }
 
     #[test]
