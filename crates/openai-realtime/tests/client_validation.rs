@@ -119,3 +119,37 @@ async fn an_update_answered_with_other_formats_is_a_mismatch_error() {
     );
     peer.abort();
 }
+
+#[tokio::test]
+async fn an_unanswered_update_times_out() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    // A peer that starts the session, then ignores everything.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+        ws.send(Message::text(
+            r#"{"type":"session.created","event_id":"e1","session":{"type":"realtime","id":"sess_Q"}}"#,
+        ))
+        .await
+        .unwrap();
+        while ws.next().await.is_some() {}
+    });
+    let config = Config::url(format!("ws://{addr}/v1/realtime"))
+        .with_keepalive(None)
+        .with_session_update_timeout(Duration::from_millis(100));
+    let mut conn = Connection::connect(config).await.unwrap();
+    let err = conn
+        .update_session(RealtimeSession::phone_call())
+        .await
+        .expect_err("no answer");
+    assert!(err.is_timeout(), "{err}");
+    assert!(
+        err.to_string().contains("waiting for `session.updated`"),
+        "{err}"
+    );
+    peer.abort();
+}

@@ -611,3 +611,38 @@ async fn session_expiry_sends_session_expired_then_closes() {
     assert_eq!(error["error"]["code"], "session_expired");
     assert_eq!(peer.expect_close().await.0, 3000);
 }
+
+#[tokio::test]
+async fn supplied_audio_goes_out_unchanged_in_deltas_of_the_set_size() {
+    let audio: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
+    let script = Script::new()
+        .delta_duration(Duration::from_millis(20))
+        .turn(Turn::new().say("Raw.", Audio::Raw(audio.clone())));
+    let server = MockServer::builder().script(script).start().await.unwrap();
+    let mut peer = Peer::ga(&server).await;
+    peer.expect("session.created").await;
+    peer.send(phone_session()).await;
+    peer.expect("session.updated").await;
+    peer.send(json!({"type": "response.create"})).await;
+    let mut got = Vec::new();
+    let mut sizes = Vec::new();
+    loop {
+        let event = peer.recv().await;
+        match event["type"].as_str().unwrap() {
+            "response.output_audio.delta" => {
+                let bytes = BASE64.decode(event["delta"].as_str().unwrap()).unwrap();
+                sizes.push(bytes.len());
+                got.extend(bytes);
+            }
+            "response.done" => break,
+            _ => {}
+        }
+    }
+    assert_eq!(got, audio);
+    // 20 ms of 8 kHz G.711 is 160 bytes; the last delta carries the rest.
+    assert!(
+        sizes[..sizes.len() - 1].iter().all(|&n| n == 160),
+        "{sizes:?}"
+    );
+    assert_eq!(sizes.last(), Some(&(2000 % 160)));
+}
