@@ -272,6 +272,10 @@ async fn close_1011_mid_call_ends_the_session_with_code_and_reason() {
         .unwrap_err();
     assert_eq!(send.kind(), ErrorKind::Local);
     assert_eq!(send.close_frame().map(|c| c.code()), Some(1011));
+
+    // The client answered the close, as the protocol asks.
+    let (_, client_close) = mock.wait_ended(WAIT).await.unwrap();
+    assert_eq!(client_close.map(|c| c.code), Some(1011));
 }
 
 #[tokio::test]

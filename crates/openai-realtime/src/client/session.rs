@@ -290,15 +290,27 @@ impl Receiver {
                     continue;
                 }
             };
-            match self.on_frame(frame, handshake).await {
+            let step = self.on_frame(frame, handshake).await;
+            if self.done || matches!(step, Step::End) {
+                self.done = true;
+                self.complete_close().await;
+            }
+            match step {
                 Step::Yield(item) => return Some(item),
                 Step::Continue => {}
-                Step::End => {
-                    self.done = true;
-                    return None;
-                }
+                Step::End => return None,
             }
         }
+    }
+
+    /// Finishes the closing handshake (sends our reply to the service's close) so the service
+    /// sees a clean end; bounded by the close grace.
+    async fn complete_close(&mut self) {
+        let close = async {
+            let mut sink = self.shared.sink.lock().await;
+            let _ = sink.close().await;
+        };
+        let _ = tokio::time::timeout(self.shared.close_grace, close).await;
     }
 
     async fn keepalive_tick(&mut self) -> Option<Error> {
