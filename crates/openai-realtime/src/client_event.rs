@@ -88,7 +88,7 @@ impl ClientEvent {
     /// A [`DecodeError`] when the frame is not a JSON object with a string `type`, or is a known
     /// event whose body does not match (the error names the event and field).
     pub fn decode(json: &str, dialect: Dialect) -> Result<Self, DecodeError> {
-        decode_in(json, dialect, Self::decode_ga)
+        decode_in(json, dialect, Self::GA_TYPES, Self::decode_ga)
     }
 
     /// Writes the event in `dialect`. `Unknown` events are written back as received.

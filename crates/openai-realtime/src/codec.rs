@@ -438,6 +438,7 @@ pub(crate) fn rewrite(
 pub(crate) fn decode_in<E>(
     json: &str,
     dialect: crate::Dialect,
+    known: &[&str],
     decode_ga: fn(&str, &str) -> Result<E, DecodeError>,
 ) -> Result<E, DecodeError> {
     let event_type = peek_type(json)?;
@@ -445,7 +446,11 @@ pub(crate) fn decode_in<E>(
         || (dialect == crate::Dialect::Beta && crate::dialect::beta::needs_rewrite(&event_type));
     if beta_shape {
         let (text, ga_type) = rewrite(json, &event_type, crate::dialect::beta::event_from_beta)?;
-        return decode_ga(&text, &ga_type).map_err(|err| err.with_event_type(&event_type));
+        // A rewrite only serves events of this direction; anything else (a client event read
+        // as a server event) stays `Unknown` with the frame as received.
+        if known.contains(&ga_type.as_str()) {
+            return decode_ga(&text, &ga_type).map_err(|err| err.with_event_type(&event_type));
+        }
     }
     decode_ga(json, &event_type)
 }

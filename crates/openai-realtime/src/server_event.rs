@@ -196,7 +196,7 @@ impl ServerEvent {
     /// event whose body does not match (the error names the event and field). An unknown
     /// `type` is not an error: it is [`ServerEvent::Unknown`].
     pub fn decode(json: &str, dialect: Dialect) -> Result<Self, DecodeError> {
-        decode_in(json, dialect, Self::decode_ga)
+        decode_in(json, dialect, Self::GA_TYPES, Self::decode_ga)
     }
 
     /// Writes the event in `dialect` (the mock server's side). `Unknown` events are written

@@ -182,3 +182,36 @@ fn unknown_item_types_keep_their_raw_json() {
     assert!(matches!(&added.item, Item::Unknown(raw) if raw["frames"] == 2));
     assert_eq!(added.item.type_str(), Some("hologram"));
 }
+
+#[test]
+fn an_event_of_the_other_direction_stays_unknown_and_unchanged() {
+    // Found by the fuzzer: the beta rewrite must not leak into an `Unknown` of the wrong
+    // direction.
+    let frame = r#"{"session": {}, "type": "transcription_session.update"}"#;
+    for dialect in [Dialect::Ga, Dialect::Beta] {
+        let event = ServerEvent::decode(frame, dialect).unwrap();
+        assert!(matches!(&event, ServerEvent::Unknown(u) if u.raw() == frame));
+        assert_eq!(event.encode(dialect), frame);
+    }
+    let frame = r#"{"type":"transcription_session.updated","event_id":"e","session":{}}"#;
+    let event = ClientEvent::decode(frame, Dialect::Beta).unwrap();
+    assert!(matches!(&event, ClientEvent::Unknown(u) if u.raw() == frame));
+}
+
+#[test]
+fn numbers_inside_unknown_values_re_encode_exactly() {
+    // Found by the fuzzer: a long mantissa kept in a raw JSON value came back one ulp off.
+    let frame = r#"{"type":"session.created","event_id":"e","session":{"type":"realt-me","rate":2.4001e+131,"x":0.1000000000000000055511151231257827}}"#;
+    let event = ServerEvent::decode(frame, Dialect::Ga).unwrap();
+    let once = event.encode(Dialect::Ga);
+    assert_eq!(
+        ServerEvent::decode(&once, Dialect::Ga)
+            .unwrap()
+            .encode(Dialect::Ga),
+        once
+    );
+    assert!(
+        once.contains("2.4001e131") || once.contains("2.4001e+131"),
+        "{once}"
+    );
+}
