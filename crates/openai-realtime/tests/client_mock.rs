@@ -364,3 +364,27 @@ async fn split_halves_write_and_read_at_once() {
     let (_, client_close) = mock.wait_ended(WAIT).await.unwrap();
     assert_eq!(client_close.unwrap().code, 1000);
 }
+
+#[tokio::test]
+async fn the_halves_work_as_a_sink_and_a_stream() {
+    use futures_util::{SinkExt, StreamExt};
+
+    let server =
+        start(MockServer::builder().script(Script::new().turn(Turn::speech("Yes.")))).await;
+    let conn = Connection::connect(config(&server)).await.unwrap();
+    let (tx, rx) = conn.split();
+    let mut sink = Box::pin(tx.into_sink());
+    let mut stream = Box::pin(rx.into_stream());
+    sink.send(ClientEvent::response_create()).await.unwrap();
+    let done = tokio::time::timeout(WAIT, async {
+        while let Some(event) = stream.next().await {
+            if let ServerEvent::ResponseDone(done) = event.unwrap() {
+                return done;
+            }
+        }
+        panic!("ended early");
+    })
+    .await
+    .unwrap();
+    assert_eq!(done.response.status, Some(ResponseStatus::Completed));
+}

@@ -198,6 +198,14 @@ impl Sender {
         }
     }
 
+    /// Turns the sender into a `Sink` of client events, for code written against
+    /// `Sink`/`Stream` pairs (see also [`Receiver::into_stream`]).
+    pub fn into_sink(self) -> impl futures_util::Sink<ClientEvent, Error = Error> + Send {
+        futures_util::sink::unfold(self, |tx, event: ClientEvent| async move {
+            tx.send(&event).await.map(|()| tx)
+        })
+    }
+
     /// Whether the session is closing or closed; stop sending audio when it is.
     pub fn is_closing(&self) -> bool {
         self.shared.closing.load(Ordering::SeqCst)
