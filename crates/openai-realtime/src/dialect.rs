@@ -58,13 +58,17 @@
 //!   their GA name in a beta encoding; a beta peer ignores them.
 //!   [`ServerEvent::exists_in`](crate::ServerEvent::exists_in) tells them apart so a beta
 //!   peer (such as a mock server) can skip them.
-//! - Beta to GA, dropped from the encoding: `temperature` and `client_secret`. They are kept in
+//! - Beta to GA, dropped from the encoding: `temperature`, `client_secret` and the `modalities`
+//!   of a transcription session. They are kept in
 //!   the model ([`RealtimeSession::temperature`](crate::RealtimeSession::temperature),
 //!   [`ResponseParams::temperature`](crate::ResponseParams::temperature), …) so a beta frame
 //!   re-encodes as beta unchanged, but a GA encoding leaves them out because the GA service
 //!   refuses them. Strict decoding ([`ClientEvent::decode_strict`](crate::ClientEvent::decode_strict))
 //!   refuses them on a GA socket with `unknown_parameter`, as the service does.
-//! - Beta fields this crate does not know are ignored when decoding.
+//! - Beta items and turn detection are flat objects in the beta SDK types; they are read by
+//!   their `type` like GA, so fields of another type (`arguments` on a `message`, `eagerness`
+//!   or, on `semantic_vad`, `threshold`/`prefix_padding_ms`/`silence_duration_ms`) are
+//!   ignored. Beta fields this crate does not know are ignored too.
 
 pub(crate) mod beta;
 

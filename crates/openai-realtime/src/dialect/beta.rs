@@ -52,6 +52,9 @@ pub(crate) fn strip_beta_only(event: &mut Map<String, Value>) {
     if let Some(Value::Object(session)) = event.get_mut("session") {
         session.remove("temperature");
         session.remove("client_secret");
+        if session.get("type").and_then(Value::as_str) == Some("transcription") {
+            session.remove("modalities");
+        }
     }
     if let Some(Value::Object(response)) = event.get_mut("response") {
         response.remove("temperature");
@@ -386,6 +389,7 @@ fn transcription_session_to_beta(session: &mut Map<String, Value>) {
     input_audio_to_beta(&mut ga, beta);
     move_key(&mut ga, beta, "include", "include");
     move_key(&mut ga, beta, "client_secret", "client_secret");
+    move_key(&mut ga, beta, "modalities", "modalities");
 }
 
 fn transcription_session_from_beta(session: &mut Map<String, Value>) {
@@ -395,6 +399,7 @@ fn transcription_session_from_beta(session: &mut Map<String, Value>) {
     input_audio_from_beta(&mut beta, ga);
     move_key(&mut beta, ga, "include", "include");
     move_key(&mut beta, ga, "client_secret", "client_secret");
+    move_key(&mut beta, ga, "modalities", "modalities");
 }
 
 fn response_params_to_beta(params: &mut Map<String, Value>) {

@@ -216,8 +216,8 @@ impl RealtimeSession {
 
 /// A transcription-only session (`session.type: "transcription"`).
 ///
-/// `client_secret` exists only in the beta dialect (`transcription_session.*`): a GA encoding
-/// leaves it out.
+/// `client_secret` and `modalities` exist only in the beta dialect (`transcription_session.*`):
+/// a GA encoding leaves them out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TranscriptionSession {
@@ -230,6 +230,9 @@ pub struct TranscriptionSession {
     /// Beta only: the client secret (settings or the minted secret), kept as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<Value>,
+    /// Beta only: the modalities of a beta transcription session. Left out of GA encodings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modalities: Option<Vec<Modality>>,
 }
 
 impl TranscriptionSession {
