@@ -68,6 +68,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "twilio")]
+pub mod adapter;
 mod agent;
 pub mod audio;
 mod bridge;
@@ -96,3 +98,6 @@ pub use tool::{
     AfterTool, NoTools, ToolCall, ToolError, ToolFn, ToolHandler, ToolOutcome, ToolReply,
     ToolResult, tool_fn,
 };
+
+#[cfg(feature = "twilio")]
+pub use adapter::twilio::TwilioLeg;

@@ -1,0 +1,15 @@
+//! Ready-made legs for Twilio Media Streams and the OpenAI Realtime API.
+//!
+//! - [`twilio`] (feature `twilio`): [`TwilioLeg`](twilio::TwilioLeg), a [`CallLeg`] over a
+//!   Twilio media-stream WebSocket, from tokio-tungstenite or any socket of text frames
+//!   (axum, hyper, a user's server). With the feature `twilio-rest` it can hang up and hand
+//!   calls over through Twilio's REST API.
+//!
+//! Both follow the mapping tables in [`guide`](crate::guide): every message of the
+//! provider's protocol becomes one of the bridge's events, and what cannot be read is
+//! logged and skipped (with a counter), never the end of a healthy call.
+//!
+//! [`CallLeg`]: crate::CallLeg
+
+#[cfg(feature = "twilio")]
+pub mod twilio;
