@@ -3,8 +3,8 @@
 //!
 //! - `append/encode`: the caller's audio out, `input_audio_buffer.append` built from a Twilio
 //!   payload (base64 text, moved in, not decoded) and written as JSON;
-//! - `delta/decode`: the agent's audio in, a GA `response.output_audio.delta` read into its
-//!   struct with the base64 kept as text for Twilio.
+//! - `delta/decode`: the agent's audio in, a GA `response.output_audio.delta` (and the beta
+//!   `response.audio.delta`) read into its struct with the base64 kept as text for Twilio.
 //!
 //! Each for a 20 ms G.711 mu-law frame (160 bytes, 216 base64 characters) and a 100 ms delta
 //! (800 bytes, the mock's default and a typical service delta at 8 kHz).
@@ -32,10 +32,11 @@ fn audio_base64(bytes: usize) -> String {
     text
 }
 
-/// A GA audio delta as the service writes it (ids of the service's length).
-fn delta_frame(base64: &str) -> String {
+/// An audio delta as the service writes it (ids of the service's length), under the
+/// dialect's event name.
+fn delta_frame(event_type: &str, base64: &str) -> String {
     format!(
-        r#"{{"type":"response.output_audio.delta","event_id":"event_CcXk1Sq3ySd2ghSkBmzY1","response_id":"resp_CcXk1bFfE7CzYvEnWqhAj","item_id":"item_CcXk1dMj5Qz2V7GtRu4eP","output_index":0,"content_index":0,"delta":"{base64}"}}"#
+        r#"{{"type":"{event_type}","event_id":"event_CcXk1Sq3ySd2ghSkBmzY1","response_id":"resp_CcXk1bFfE7CzYvEnWqhAj","item_id":"item_CcXk1dMj5Qz2V7GtRu4eP","output_index":0,"content_index":0,"delta":"{base64}"}}"#
     )
 }
 
@@ -67,17 +68,23 @@ fn append_encode(c: &mut Criterion) {
 fn delta_decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("delta/decode");
     for (name, bytes) in SIZES {
-        let frame = delta_frame(&audio_base64(bytes));
-        group.throughput(Throughput::Bytes(frame.len() as u64));
-        group.bench_with_input(BenchmarkId::new("ga", name), &frame, |b, frame| {
-            b.iter(|| {
-                let event = ServerEvent::decode(black_box(frame), Dialect::Ga).expect("decodes");
-                let ServerEvent::ResponseOutputAudioDelta(delta) = event else {
-                    unreachable!("an audio delta")
-                };
-                black_box(delta.delta)
-            })
-        });
+        let audio = audio_base64(bytes);
+        for (dialect, label, event_type) in [
+            (Dialect::Ga, "ga", "response.output_audio.delta"),
+            (Dialect::Beta, "beta", "response.audio.delta"),
+        ] {
+            let frame = delta_frame(event_type, &audio);
+            group.throughput(Throughput::Bytes(frame.len() as u64));
+            group.bench_with_input(BenchmarkId::new(label, name), &frame, |b, frame| {
+                b.iter(|| {
+                    let event = ServerEvent::decode(black_box(frame), dialect).expect("decodes");
+                    let ServerEvent::ResponseOutputAudioDelta(delta) = event else {
+                        unreachable!("an audio delta")
+                    };
+                    black_box(delta.delta)
+                })
+            });
+        }
     }
     group.finish();
 }
