@@ -170,7 +170,7 @@ impl std::error::Error for DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ApiError {
-    /// The error class, e.g. `invalid_request_error` or `server_error`.
+    /// The error class, e.g. `invalid_request_error` or `server_error` (`type` on the wire).
     #[serde(rename = "type")]
     pub kind: String,
     /// A machine-readable code, e.g. `invalid_api_key`.

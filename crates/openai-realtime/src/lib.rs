@@ -29,6 +29,16 @@
 //! - Ids: [`EventId`], [`ItemId`], [`ResponseId`], [`CallId`], [`ConversationId`],
 //!   [`SessionId`].
 //!
+//! # Layout
+//!
+//! - [`client_event`], [`server_event`]: the two event enums and one struct per wire event.
+//! - [`resource`]: payloads shared by events (session, audio formats, voices, tools, items,
+//!   responses).
+//! - [`dialect`]: GA and beta on the wire, and what each cannot express.
+//! - Private: `codec` (peek the `type`, then deserialize the one struct; field paths in
+//!   errors), `validate` (the service's refusals), `dialect::beta` (the beta JSON rewrite).
+//! - `client` and `mock` (features `client`, `mock-server`): the network side, on tokio.
+//!
 //! # Example
 //!
 //! ```

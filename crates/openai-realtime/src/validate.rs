@@ -24,7 +24,9 @@ use crate::error::{DecodeError, RequestError, RequestErrorCode};
 use crate::ids::EventId;
 use crate::resource::audio_format::AudioFormat;
 use crate::resource::item::Item;
-use crate::resource::session::{AudioInput, Modality, RealtimeSession, Session, TurnDetection};
+use crate::resource::session::{
+    AudioInput, MaxOutputTokens, Modality, RealtimeSession, Session, TurnDetection,
+};
 use crate::resource::tool::Tool;
 
 impl ClientEvent {
@@ -339,6 +341,17 @@ fn json_text(value: &Value) -> String {
 }
 
 fn invalid_in_realtime(session: &RealtimeSession, dialect: Dialect) -> Option<Invalid> {
+    if let Some(MaxOutputTokens::Unknown(value)) = &session.max_output_tokens {
+        let at = match dialect {
+            Dialect::Beta => "session.max_response_output_tokens",
+            _ => "session.max_output_tokens",
+        };
+        return Some((
+            at.to_owned(),
+            value.as_str().to_owned(),
+            Some("an integer from 1 to 4096, or 'inf'".to_owned()),
+        ));
+    }
     if let Some(modalities) = &session.output_modalities {
         if let Some(found) = invalid_modalities(modalities, "session.output_modalities") {
             return Some(found);

@@ -3,8 +3,8 @@
 
 use openai_realtime::server_event::ResponseOutputAudioDelta;
 use openai_realtime::{
-    AudioFormat, ClientEvent, DecodeErrorKind, Dialect, Item, ServerEvent, Session, Tool,
-    TurnDetection, Voice,
+    AudioFormat, ClientEvent, DecodeErrorKind, Dialect, Item, MaxOutputTokens, ServerEvent,
+    Session, Tool, TurnDetection, Voice,
 };
 
 #[test]
@@ -131,7 +131,7 @@ fn unknown_enum_values_keep_their_raw_value() {
                           "turn_detection":{"type":"psychic_vad","foresight_ms":20},
                           "noise_reduction":{"type":"deep_space"}},
                  "output":{"format":{"type":"audio/pcmu"},"voice":"nightingale"}},
-        "tools":[{"type":"teleporter","range":3}]}}"#;
+        "tools":[{"type":"teleporter","range":3}],"max_output_tokens":"unbounded"}}"#;
     let ServerEvent::SessionUpdated(updated) = ServerEvent::decode(frame, Dialect::Ga).unwrap()
     else {
         panic!("session.updated expected");
@@ -161,6 +161,9 @@ fn unknown_enum_values_keep_their_raw_value() {
         "smell"
     );
     assert!(matches!(&session.tools.as_ref().unwrap()[0], Tool::Unknown(raw) if raw["range"] == 3));
+    assert!(
+        matches!(&session.max_output_tokens, Some(MaxOutputTokens::Unknown(v)) if v.as_str() == "unbounded")
+    );
 
     // Everything unknown is written back as received.
     let again: serde_json::Value =

@@ -153,6 +153,10 @@ fn unknown_values_of_closed_fields_are_invalid_value() {
             "session.output_modalities[0]",
         ),
         (r#"{"type":"session"}"#, "session.type"),
+        (
+            r#"{"type":"realtime","max_output_tokens":"lots"}"#,
+            "session.max_output_tokens",
+        ),
     ];
     for (session, path) in cases {
         let frame = format!(r#"{{"type":"session.update","session":{session}}}"#);

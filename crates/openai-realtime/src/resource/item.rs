@@ -189,7 +189,7 @@ open_enum! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ContentPart {
-    /// The part type.
+    /// The part type (`type` on the wire).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ContentPartType>,
     /// Text (`input_text`, `output_text`, `text`).

@@ -172,7 +172,7 @@ open_enum! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StatusDetails {
-    /// The final status, repeated.
+    /// The final status, repeated (`type` on the wire).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ResponseStatus>,
     /// The reason (`turn_detected` is a barge-in).
@@ -201,7 +201,7 @@ open_enum! {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StatusError {
-    /// The error class.
+    /// The error class (`type` on the wire).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// The code, e.g. `model_not_found`.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::codec::{nullable, tagged_enum};
 use crate::ids::SessionId;
-use crate::open_enum::open_enum;
+use crate::open_enum::{UnknownValue, open_enum};
 use crate::resource::audio_format::AudioFormat;
 use crate::resource::tool::{Tool, ToolChoice};
 use crate::resource::voice::Voice;
@@ -373,7 +373,7 @@ open_enum! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NoiseReduction {
-    /// `near_field` (headsets) or `far_field` (laptops, rooms).
+    /// `near_field` (headsets) or `far_field` (laptops, rooms) (`type` on the wire).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<NoiseReductionType>,
     /// Strength of the reduction (GA).
@@ -529,13 +529,20 @@ pub struct Reasoning {
 }
 
 /// An output token cap: a number (1–4096) or `"inf"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// # Forward compatibility
+///
+/// A string other than `"inf"` decodes to `Unknown` and is written back as received; a number
+/// that is not a non-negative integer is a decode error.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MaxOutputTokens {
     /// At most this many tokens.
     Limit(u32),
     /// `"inf"`: no cap beyond the model's (the default).
     Inf,
+    /// A string this version does not know, kept as received.
+    Unknown(UnknownValue),
 }
 
 impl Serialize for MaxOutputTokens {
@@ -543,6 +550,7 @@ impl Serialize for MaxOutputTokens {
         match self {
             Self::Limit(limit) => serializer.serialize_u32(*limit),
             Self::Inf => serializer.serialize_str("inf"),
+            Self::Unknown(value) => serializer.serialize_str(value.as_str()),
         }
     }
 }
@@ -552,6 +560,7 @@ impl<'de> Deserialize<'de> for MaxOutputTokens {
         use serde::de::Error as _;
         match Value::deserialize(deserializer)? {
             Value::String(text) if text == "inf" => Ok(Self::Inf),
+            Value::String(text) => Ok(Self::Unknown(UnknownValue(text))),
             Value::Number(number) => number
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
