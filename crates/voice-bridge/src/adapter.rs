@@ -4,12 +4,18 @@
 //!   Twilio media-stream WebSocket, from tokio-tungstenite or any socket of text frames
 //!   (axum, hyper, a user's server). With the feature `twilio-rest` it can hang up and hand
 //!   calls over through Twilio's REST API.
+//! - [`openai`] (feature `openai`): [`OpenAiLeg`](openai::OpenAiLeg), an [`AgentLeg`] over an
+//!   OpenAI Realtime session (OpenAI, Azure or any URL such as the mock server), in either
+//!   dialect.
 //!
 //! Both follow the mapping tables in [`guide`](crate::guide): every message of the
 //! provider's protocol becomes one of the bridge's events, and what cannot be read is
 //! logged and skipped (with a counter), never the end of a healthy call.
 //!
 //! [`CallLeg`]: crate::CallLeg
+//! [`AgentLeg`]: crate::AgentLeg
 
+#[cfg(feature = "openai")]
+pub mod openai;
 #[cfg(feature = "twilio")]
 pub mod twilio;

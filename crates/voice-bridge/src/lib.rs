@@ -68,7 +68,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-#[cfg(feature = "twilio")]
+#[cfg(any(feature = "twilio", feature = "openai"))]
 pub mod adapter;
 mod agent;
 pub mod audio;
@@ -99,5 +99,7 @@ pub use tool::{
     ToolResult, tool_fn,
 };
 
+#[cfg(feature = "openai")]
+pub use adapter::openai::OpenAiLeg;
 #[cfg(feature = "twilio")]
 pub use adapter::twilio::TwilioLeg;

@@ -1,0 +1,585 @@
+//! The agent leg over an OpenAI Realtime session (feature `openai`).
+//!
+//! [`OpenAiLeg`] turns an [`openai_realtime::client`] session into an [`AgentLeg`], in
+//! either dialect (GA, or beta where a server still speaks it) and against any endpoint
+//! the client's [`Config`] names: OpenAI, Azure, a proxy, or the crate's mock server.
+//!
+//! What it does, per the [guide](crate::guide#writing-an-agent-adapter-an-openai-realtime-leg):
+//!
+//! - The first [`recv`](AgentLeg::recv) connects, sends `session.update` and waits for the
+//!   service to confirm it; only then does it report [`AgentEvent::Ready`] with the
+//!   confirmed audio formats. The connecting future lives inside the leg, so `recv` stays
+//!   cancel safe.
+//! - A refused handshake ends the leg with [`LegEnd::Refused`]: the HTTP status and the
+//!   client error's full text (the service's code and message, and advice for known
+//!   causes such as a bad key). A refused `session.update` ends it with [`LegEnd::Error`].
+//!   Either way the bridge gives the caller its fallback.
+//! - Mid-call, an `error` event is a non-fatal [`AgentEvent::Error`]; an error followed by
+//!   a close is [`LegEnd::Error`]; a failure close is [`LegEnd::Closed`] with its code and
+//!   reason; a normal close is [`LegEnd::Finished`].
+//! - Server events become the bridge's events (audio deltas with their item, speech
+//!   started/stopped, transcripts of both sides, function calls with parsed arguments,
+//!   response start and end); the bridge's commands become client events (append,
+//!   truncate, cancel, function output, response, close). A key press becomes a user text
+//!   item `[DTMF 5]` and, when no response is running, a `response.create`.
+//!
+//! The session defaults to [`RealtimeSession::phone_call`]: G.711 mu-law both ways (so a
+//! Twilio call's audio passes through untouched) and server VAD that answers and
+//! interrupts by itself.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use openai_realtime::client::{ApiKey, Config};
+//! use openai_realtime::{FunctionTool, Voice};
+//! use voice_bridge::{Bridge, OpenAiLeg, memory};
+//!
+//! # async fn run() {
+//! let key = ApiKey::from_env("OPENAI_API_KEY").expect("set OPENAI_API_KEY");
+//! let agent = OpenAiLeg::builder(Config::openai(key))
+//!     .instructions("You are the clinic's assistant. Confirm the appointment.")
+//!     .voice(Voice::Marin)
+//!     .tool(FunctionTool::new(
+//!         "confirm_appointment",
+//!         "Confirms the caller's appointment",
+//!         serde_json::json!({"type": "object", "properties": {}}),
+//!     ))
+//!     .speak_first(true) // an outbound call: greet when the callee answers
+//!     .build();
+//! # let (call, _phone) = memory::call_leg(8);
+//! let report = Bridge::new(call, agent).run().await;
+//! # }
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt as _, Stream, StreamExt as _};
+use openai_realtime::client::{Config, Connection, Error as ClientError, Sender};
+use openai_realtime::{
+    ApiError, AudioFormat as WireFormat, ClientEvent, Item, RealtimeSession, ServerEvent, Tool,
+    Voice,
+};
+use serde_json::Value;
+
+use crate::agent::{
+    AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, ResponseDone, ResponseStatus,
+    Speaker, Transcript,
+};
+use crate::audio::{AudioChunk, AudioFormat};
+use crate::ids::{ItemId, ResponseId};
+use crate::leg::{AgentLeg, LegEnd, LegError};
+use crate::tool::ToolCall;
+
+type Events = Pin<Box<dyn Stream<Item = Result<ServerEvent, ClientError>> + Send>>;
+
+/// Builds an [`OpenAiLeg`]: the client configuration, then the session's settings.
+///
+/// Made by [`OpenAiLeg::builder`]; the session starts from
+/// [`RealtimeSession::phone_call`].
+#[derive(Debug, Clone)]
+#[must_use = "call `build` to get the leg"]
+pub struct OpenAiLegBuilder {
+    config: Config,
+    session: RealtimeSession,
+    speak_first: bool,
+}
+
+impl OpenAiLegBuilder {
+    /// Replaces the whole session configuration (for settings the builder has no method
+    /// for). Set its audio formats to what the call speaks: the leg reports the formats
+    /// the service confirms, and the bridge converts when they differ from the call's.
+    pub fn session(mut self, session: RealtimeSession) -> Self {
+        self.session = session;
+        self
+    }
+
+    /// The system instructions.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.session.instructions = Some(instructions.into());
+        self
+    }
+
+    /// The agent's voice.
+    pub fn voice(mut self, voice: Voice) -> Self {
+        self.session.set_voice(voice);
+        self
+    }
+
+    /// Adds a tool the agent may call (a [`FunctionTool`](openai_realtime::FunctionTool)
+    /// converts). Its calls reach the bridge's [`ToolHandler`](crate::ToolHandler).
+    pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
+        self.session
+            .tools
+            .get_or_insert_with(Vec::new)
+            .push(tool.into());
+        self
+    }
+
+    /// Asks for a response as soon as the session is confirmed, so the agent speaks first
+    /// (an outbound call's greeting). Default false: the agent answers the caller.
+    pub fn speak_first(mut self, speak_first: bool) -> Self {
+        self.speak_first = speak_first;
+        self
+    }
+
+    /// The leg. Nothing is connected until the bridge first asks it for an event.
+    pub fn build(self) -> OpenAiLeg {
+        OpenAiLeg {
+            state: State::Idle(Box::new(self)),
+            pending: VecDeque::new(),
+            output: AudioFormat::MuLaw,
+            names: HashMap::new(),
+            last_item: None,
+            responding: false,
+            told_error: None,
+        }
+    }
+}
+
+/// An [`AgentLeg`] over an OpenAI Realtime session.
+///
+/// See the [module docs](self) for what it does.
+pub struct OpenAiLeg {
+    state: State,
+    /// Events decided but not yet returned.
+    pending: VecDeque<AgentEvent>,
+    /// The confirmed output format.
+    output: AudioFormat,
+    /// Function names by call id, for dialects whose `arguments.done` has no name.
+    names: HashMap<String, String>,
+    /// The last audio item's id, so consecutive deltas share one allocation.
+    last_item: Option<ItemId>,
+    /// A response is running (`response.created` seen, `response.done` not yet).
+    responding: bool,
+    /// The `error` event just delivered, while no other event followed it: a close right
+    /// after it is reported as the close (the error was already told).
+    told_error: Option<ApiError>,
+}
+
+enum State {
+    /// Not connected yet.
+    Idle(Box<OpenAiLegBuilder>),
+    /// Connecting and confirming the session.
+    Connecting(BoxFuture<'static, Result<Open, ClientError>>),
+    /// The session is confirmed.
+    Open { sender: Sender, events: Events },
+    /// The leg reported its end (or was closed).
+    Done,
+}
+
+/// A connected, confirmed session.
+struct Open {
+    sender: Sender,
+    events: Events,
+    ready: AgentReady,
+    session_id: String,
+}
+
+impl fmt::Debug for OpenAiLeg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Idle(_) => "idle",
+            State::Connecting(_) => "connecting",
+            State::Open { .. } => "open",
+            State::Done => "done",
+        };
+        f.debug_struct("OpenAiLeg")
+            .field("state", &state)
+            .field("output", &self.output)
+            .field("responding", &self.responding)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiLeg {
+    /// A builder with the client configuration (endpoint, key, model, dialect, timeouts);
+    /// the session starts as [`RealtimeSession::phone_call`].
+    pub fn builder(config: Config) -> OpenAiLegBuilder {
+        OpenAiLegBuilder {
+            config,
+            session: RealtimeSession::phone_call(),
+            speak_first: false,
+        }
+    }
+
+    /// A leg with the phone-call session and nothing else set.
+    pub fn new(config: Config) -> Self {
+        Self::builder(config).build()
+    }
+
+    async fn next_event(&mut self) -> Result<AgentEvent, LegError> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Ok(event);
+            }
+            match &mut self.state {
+                State::Idle(_) => {
+                    let State::Idle(setup) = std::mem::replace(&mut self.state, State::Done) else {
+                        unreachable!("matched above")
+                    };
+                    self.state = State::Connecting(connect(*setup).boxed());
+                }
+                State::Connecting(connecting) => {
+                    let result = connecting.await;
+                    match result {
+                        Ok(open) => {
+                            tracing::info!(session_id = %open.session_id,
+                                input = %open.ready.input, output = %open.ready.output,
+                                "openai: session confirmed");
+                            self.output = open.ready.output;
+                            self.state = State::Open {
+                                sender: open.sender,
+                                events: open.events,
+                            };
+                            return Ok(AgentEvent::Ready(open.ready));
+                        }
+                        Err(error) => {
+                            self.state = State::Done;
+                            let end = connect_end(&error);
+                            tracing::warn!(%end, "openai: the session did not start");
+                            return Ok(AgentEvent::Ended(end));
+                        }
+                    }
+                }
+                State::Open { events, .. } => {
+                    let Some(item) = events.next().await else {
+                        self.state = State::Done;
+                        tracing::info!("openai: session closed normally");
+                        return Ok(AgentEvent::Ended(LegEnd::Finished));
+                    };
+                    match item {
+                        Ok(event) => {
+                            self.told_error = None;
+                            self.on_event(event);
+                        }
+                        Err(error) => {
+                            if let Some(event) = self.on_error(&error) {
+                                return Ok(event);
+                            }
+                        }
+                    }
+                }
+                State::Done => return Err(LegError::new("the openai leg has already ended")),
+            }
+        }
+    }
+
+    /// One server event: queues what it means for the bridge.
+    fn on_event(&mut self, event: ServerEvent) {
+        let event = match event {
+            ServerEvent::ResponseOutputAudioDelta(delta) => {
+                let item_id = self.item_id(delta.item_id.as_str());
+                match AudioChunk::from_base64(self.output, delta.delta) {
+                    Ok(chunk) => AgentEvent::Audio(AgentAudio {
+                        item_id,
+                        content_index: delta.content_index,
+                        chunk,
+                    }),
+                    Err(error) => {
+                        tracing::warn!(%error, %item_id, "openai: audio delta skipped");
+                        return;
+                    }
+                }
+            }
+            ServerEvent::InputAudioBufferSpeechStarted(_) => AgentEvent::SpeechStarted,
+            ServerEvent::InputAudioBufferSpeechStopped(_) => AgentEvent::SpeechStopped,
+            ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => {
+                transcript(Speaker::Agent, delta.item_id.as_str(), delta.delta, false)
+            }
+            ServerEvent::ResponseOutputAudioTranscriptDone(done) => {
+                transcript(Speaker::Agent, done.item_id.as_str(), done.transcript, true)
+            }
+            ServerEvent::ConversationItemInputAudioTranscriptionDelta(delta) => transcript(
+                Speaker::Caller,
+                delta.item_id.as_str(),
+                delta.delta.unwrap_or_default(),
+                false,
+            ),
+            ServerEvent::ConversationItemInputAudioTranscriptionCompleted(done) => transcript(
+                Speaker::Caller,
+                done.item_id.as_str(),
+                done.transcript,
+                true,
+            ),
+            ServerEvent::ResponseOutputItemAdded(added) => {
+                self.note_function(&added.item);
+                return;
+            }
+            ServerEvent::ResponseOutputItemDone(done) => {
+                self.note_function(&done.item);
+                return;
+            }
+            ServerEvent::ResponseFunctionCallArgumentsDone(done) => {
+                let call_id = done.call_id.as_str();
+                let name = done
+                    .name
+                    .or_else(|| self.names.remove(call_id))
+                    .unwrap_or_default();
+                let arguments = serde_json::from_str(&done.arguments)
+                    .unwrap_or_else(|_| Value::String(done.arguments.clone()));
+                AgentEvent::ToolCall(ToolCall::new(call_id, name, arguments))
+            }
+            ServerEvent::ResponseCreated(created) => {
+                self.responding = true;
+                AgentEvent::ResponseStarted(created.response.id.as_ref().map(response_id))
+            }
+            ServerEvent::ResponseDone(done) => {
+                self.responding = false;
+                let response = &done.response;
+                AgentEvent::ResponseDone(ResponseDone {
+                    response_id: response.id.as_ref().map(response_id),
+                    status: status(response.status.as_ref()),
+                })
+            }
+            _ => return,
+        };
+        self.pending.push_back(event);
+    }
+
+    /// An `Err` from the session: an `error` event (the session goes on), an unusable frame
+    /// (skipped), or the end of the session.
+    fn on_error(&mut self, error: &ClientError) -> Option<AgentEvent> {
+        if error.is_api() {
+            let api = error.api_error();
+            self.told_error = api.cloned();
+            return Some(AgentEvent::Error(AgentError {
+                code: error.code().map(str::to_owned),
+                message: api.map_or_else(|| error.to_string(), |a| a.message.clone()),
+                fatal: false,
+            }));
+        }
+        if error.is_protocol() {
+            tracing::warn!(%error, "openai: unusable server frame skipped");
+            return None;
+        }
+        self.state = State::Done;
+        let message = error.to_string();
+        // An error already told as an event, then a close: the close is the news.
+        let api = error
+            .api_error()
+            .filter(|api| self.told_error.as_ref() != Some(*api));
+        let end = match (api, error.close_frame()) {
+            (Some(api), _) => LegEnd::Error {
+                code: api.code.clone(),
+                message,
+            },
+            (None, Some(close)) if error.is_closed() => LegEnd::Closed {
+                code: Some(close.code()),
+                reason: if close.reason().is_empty() {
+                    message
+                } else {
+                    close.reason().to_owned()
+                },
+            },
+            _ => LegEnd::Failed { message },
+        };
+        tracing::warn!(%end, "openai: the session ended");
+        Some(AgentEvent::Ended(end))
+    }
+
+    fn note_function(&mut self, item: &Item) {
+        if let Item::FunctionCall(call) = item {
+            if let Some(call_id) = &call.call_id {
+                self.names
+                    .insert(call_id.as_str().to_owned(), call.name.clone());
+            }
+        }
+    }
+
+    fn item_id(&mut self, id: &str) -> ItemId {
+        match &self.last_item {
+            Some(last) if last.as_str() == id => last.clone(),
+            _ => {
+                let item = ItemId::new(id);
+                self.last_item = Some(item.clone());
+                item
+            }
+        }
+    }
+
+    async fn send_event(&mut self, event: ClientEvent) -> Result<(), LegError> {
+        let State::Open { sender, .. } = &mut self.state else {
+            return Err(LegError::new(format!(
+                "openai: cannot send `{}`: the session is not open",
+                event.event_type()
+            )));
+        };
+        let sender: &Sender = sender;
+        sender.send(&event).await.map_err(|error| {
+            let what = event.event_type();
+            LegError::with_source(format!("openai: sending `{what}` failed"), error)
+        })
+    }
+}
+
+/// Connects, confirms the session, and maps its formats.
+async fn connect(setup: OpenAiLegBuilder) -> Result<Open, ClientError> {
+    let OpenAiLegBuilder {
+        config,
+        session,
+        speak_first,
+    } = setup;
+    let mut connection = Connection::connect(config).await?;
+    let confirmed = connection.update_session(session).await?;
+    let ready = match confirmed {
+        openai_realtime::Session::Realtime(session) => AgentReady {
+            input: format(session.input_format()),
+            output: format(session.output_format()),
+        },
+        _ => AgentReady {
+            input: AudioFormat::PCM16_24K,
+            output: AudioFormat::PCM16_24K,
+        },
+    };
+    if speak_first {
+        connection.send(&ClientEvent::response_create()).await?;
+    }
+    let session_id = connection.session_id();
+    let (sender, receiver) = connection.split();
+    Ok(Open {
+        sender,
+        events: Box::pin(receiver.into_stream()),
+        ready,
+        session_id,
+    })
+}
+
+/// The bridge's format for a confirmed wire format; absent means the service default.
+fn format(format: Option<&WireFormat>) -> AudioFormat {
+    match format {
+        Some(WireFormat::Pcmu) => AudioFormat::MuLaw,
+        Some(WireFormat::Pcma) => AudioFormat::ALaw,
+        // The service knows only 24 kHz PCM; an unknown format cannot have been confirmed
+        // (the client checks the formats it asked for), so the default is the safe reading.
+        _ => AudioFormat::PCM16_24K,
+    }
+}
+
+/// How a session that never started ends.
+fn connect_end(error: &ClientError) -> LegEnd {
+    let detail = error.to_string();
+    if error.is_refused() {
+        LegEnd::Refused {
+            status: error.status().map(|s| s.as_u16()),
+            detail,
+        }
+    } else if error.is_rejected() {
+        LegEnd::Refused {
+            status: None,
+            detail,
+        }
+    } else if error.is_session_update() || error.is_api() {
+        LegEnd::Error {
+            code: error.code().map(str::to_owned),
+            message: detail,
+        }
+    } else {
+        LegEnd::Failed { message: detail }
+    }
+}
+
+fn transcript(speaker: Speaker, item_id: &str, text: String, is_final: bool) -> AgentEvent {
+    AgentEvent::Transcript(Transcript {
+        speaker,
+        item_id: Some(ItemId::new(item_id)),
+        text,
+        is_final,
+    })
+}
+
+fn response_id(id: &openai_realtime::ResponseId) -> ResponseId {
+    ResponseId::new(id.as_str())
+}
+
+fn status(status: Option<&openai_realtime::ResponseStatus>) -> ResponseStatus {
+    use openai_realtime::ResponseStatus as Wire;
+    match status {
+        Some(Wire::Cancelled) => ResponseStatus::Cancelled,
+        Some(Wire::Failed) => ResponseStatus::Failed,
+        Some(Wire::Incomplete) => ResponseStatus::Incomplete,
+        _ => ResponseStatus::Completed,
+    }
+}
+
+#[async_trait]
+impl AgentLeg for OpenAiLeg {
+    async fn recv(&mut self) -> Result<AgentEvent, LegError> {
+        self.next_event().await
+    }
+
+    async fn send(&mut self, command: AgentCommand) -> Result<(), LegError> {
+        match command {
+            AgentCommand::Audio(chunk) => {
+                self.send_event(ClientEvent::input_audio_append(chunk.into_base64()))
+                    .await
+            }
+            AgentCommand::Truncate {
+                item_id,
+                content_index,
+                audio_end_ms,
+            } => {
+                tracing::debug!(%item_id, audio_end_ms, "openai: truncating the item heard");
+                self.send_event(ClientEvent::truncate(
+                    item_id.as_str(),
+                    content_index,
+                    audio_end_ms,
+                ))
+                .await
+            }
+            AgentCommand::CancelResponse => self.send_event(ClientEvent::response_cancel()).await,
+            AgentCommand::ToolResult { call_id, output } => {
+                self.send_event(ClientEvent::function_call_output(call_id.as_str(), output))
+                    .await
+            }
+            AgentCommand::CreateResponse => self.send_event(ClientEvent::response_create()).await,
+            AgentCommand::Dtmf(digit) => {
+                let text = format!("[DTMF {digit}]");
+                self.send_event(ClientEvent::item_create(Item::user_text(text)))
+                    .await?;
+                if self.responding {
+                    return Ok(());
+                }
+                self.send_event(ClientEvent::response_create()).await
+            }
+            AgentCommand::Close => {
+                let state = std::mem::replace(&mut self.state, State::Done);
+                if let State::Open { sender, .. } = state {
+                    sender.close().await.map_err(|error| {
+                        LegError::with_source("openai: closing the session failed", error)
+                    })?;
+                    tracing::info!("openai: session closed by the bridge");
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_map_to_the_bridge_formats() {
+        assert_eq!(format(Some(&WireFormat::Pcmu)), AudioFormat::MuLaw);
+        assert_eq!(format(Some(&WireFormat::Pcma)), AudioFormat::ALaw);
+        assert_eq!(format(Some(&WireFormat::PCM_24K)), AudioFormat::PCM16_24K);
+        assert_eq!(format(None), AudioFormat::PCM16_24K);
+    }
+
+    #[test]
+    fn the_builder_starts_from_the_phone_preset() {
+        let leg = OpenAiLeg::builder(Config::url("ws://127.0.0.1:1/v1/realtime"))
+            .instructions("be brief")
+            .voice(Voice::Marin);
+        assert_eq!(leg.session.input_format(), Some(&WireFormat::Pcmu));
+        assert_eq!(leg.session.output_format(), Some(&WireFormat::Pcmu));
+        assert_eq!(leg.session.instructions.as_deref(), Some("be brief"));
+        assert_eq!(leg.session.voice(), Some(&Voice::Marin));
+        assert!(format!("{:?}", leg.build()).contains("idle"));
+    }
+}
