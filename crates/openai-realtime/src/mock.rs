@@ -25,6 +25,11 @@
 //!   that time out ([`MockSession::wait_for`]), and commands into a live session (close with a
 //!   code, send an error mid-call).
 //!
+//! - **TLS** on demand ([`MockServerBuilder::tls_self_signed`]): `wss://` with a certificate
+//!   made at start, for clients that trust [`MockServer::root_certificates`].
+//! - **Load tests**: [`MockServerBuilder::record`] turns the per-frame log off, and a
+//!   [`Tap`] sees each frame as it passes instead.
+//!
 //! The server runs on tasks of the current tokio runtime; dropping the [`MockServer`] stops
 //! them and ends every session.
 //!
@@ -92,6 +97,8 @@ mod response;
 mod script;
 mod server;
 mod session_state;
+mod tap;
+mod tls;
 mod vad;
 mod wire;
 
@@ -107,8 +114,11 @@ use tokio::task::JoinHandle;
 
 pub use handle::{Close, MockSession, Received, WaitError};
 pub use script::{Audio, Output, Pacing, Script, Turn};
+pub use tap::Tap;
 
 use server::{Settings, State};
+use tap::TapFactory;
+use tls::Tls;
 
 /// Models the mock accepts by default: the current ones and the deprecated ones that still
 /// work until 2027-01-20. Everything else (the retired `gpt-4o-realtime-preview*`, typos) gets
@@ -213,6 +223,7 @@ impl HttpRefusal {
 #[derive(Debug, Clone)]
 pub struct MockServerBuilder {
     settings: Settings,
+    tls: bool,
 }
 
 impl MockServerBuilder {
@@ -264,18 +275,61 @@ impl MockServerBuilder {
         self
     }
 
+    /// Serves `wss://` (TLS 1.2 and 1.3 with rustls and ring) with a self-signed certificate
+    /// for `localhost` and `127.0.0.1`, made at [`start`](Self::start). Clients trust it with
+    /// [`MockServer::root_certificates`] (for this crate's client:
+    /// [`Config::with_root_certificates`](crate::client::Config::with_root_certificates)).
+    #[must_use]
+    pub fn tls_self_signed(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
+    /// Keeps the session log: every frame received and sent, with the received ones decoded
+    /// (default `true`). Turn it off for load tests: the log grows with every frame and
+    /// decoding each one twice costs CPU. Without it [`MockSession::received`],
+    /// [`MockSession::sent`] and [`MockSession::wait_for`] see nothing; closes, the session
+    /// configuration and [`MockSession::is_ended`] are still kept.
+    #[must_use]
+    pub fn record(mut self, record: bool) -> Self {
+        self.settings.record = record;
+        self
+    }
+
+    /// Gives each session a [`Tap`] made by `make`, which sees every text frame as it passes.
+    #[must_use]
+    pub fn tap<F, T>(mut self, make: F) -> Self
+    where
+        F: Fn(&MockSession) -> T + Send + Sync + 'static,
+        T: Tap + 'static,
+    {
+        self.settings.tap = Some(TapFactory::new(make));
+        self
+    }
+
     /// Binds 127.0.0.1 on a free port and starts accepting.
     ///
     /// # Errors
     ///
-    /// The bind failed.
+    /// The bind failed, or (with TLS) the certificate could not be made.
     pub async fn start(self) -> io::Result<MockServer> {
+        let tls = if self.tls {
+            Some(Tls::self_signed()?)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(self.settings));
-        let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state)));
-        tracing::debug!(%addr, "mock Realtime server listening");
-        Ok(MockServer { addr, state, task })
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
+        let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state), acceptor));
+        tracing::debug!(%addr, tls = tls.is_some(), "mock Realtime server listening");
+        Ok(MockServer {
+            addr,
+            state,
+            task,
+            tls,
+        })
     }
 }
 
@@ -285,6 +339,7 @@ pub struct MockServer {
     addr: SocketAddr,
     state: Arc<State>,
     task: JoinHandle<()>,
+    tls: Option<Tls>,
 }
 
 impl MockServer {
@@ -306,13 +361,45 @@ impl MockServer {
                 models: ACCEPTED_MODELS.iter().map(|m| (*m).to_owned()).collect(),
                 script: Script::new(),
                 max_session_duration: Duration::from_secs(60 * 60),
+                record: true,
+                tap: None,
             },
+            tls: false,
         }
     }
 
-    /// `ws://127.0.0.1:<port>/v1/realtime`; add `?model=…` or let the client add it.
+    /// `ws://127.0.0.1:<port>/v1/realtime` (`wss://` with TLS); add `?model=…` or let the
+    /// client add it.
     pub fn url(&self) -> String {
-        format!("ws://{}/v1/realtime", self.addr)
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}/v1/realtime", self.addr)
+    }
+
+    /// With [`MockServerBuilder::tls_self_signed`]: a root store holding only the server's
+    /// certificate, for a client to trust. `None` without TLS.
+    ///
+    /// With this crate's client, hand it to
+    /// [`Config::with_root_certificates`](crate::client::Config::with_root_certificates):
+    ///
+    /// ```
+    /// use openai_realtime::mock::MockServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = MockServer::builder().tls_self_signed().start().await?;
+    /// assert!(server.url().starts_with("wss://127.0.0.1:"));
+    /// let roots = server.root_certificates().expect("a TLS server");
+    /// assert_eq!(roots.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn root_certificates(&self) -> Option<rustls::RootCertStore> {
+        self.tls.as_ref().map(Tls::roots)
+    }
+
+    /// With TLS: the server's self-signed certificate (DER), for clients configured another way.
+    pub fn certificate(&self) -> Option<&rustls::pki_types::CertificateDer<'static>> {
+        self.tls.as_ref().map(|tls| &tls.certificate)
     }
 
     /// The bound address.

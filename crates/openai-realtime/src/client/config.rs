@@ -1,6 +1,7 @@
 //! Where and how to connect: endpoint, credentials, model, dialect, headers and timings.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Dialect;
@@ -119,6 +120,51 @@ pub struct Config {
     pub(crate) session_update_timeout: Duration,
     pub(crate) close_grace: Duration,
     pub(crate) max_message_size: usize,
+    pub(crate) tls: Tls,
+}
+
+/// Whom a `wss://` connection trusts.
+#[derive(Clone, Default)]
+pub(crate) enum Tls {
+    /// The Mozilla roots built in (webpki-roots).
+    #[default]
+    BuiltIn,
+    /// Only these roots.
+    Roots(Arc<rustls::RootCertStore>),
+    /// A configuration of the user's own.
+    Config(Arc<rustls::ClientConfig>),
+}
+
+impl fmt::Debug for Tls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BuiltIn => f.write_str("BuiltIn"),
+            Self::Roots(roots) => write!(f, "Roots({} certificates)", roots.len()),
+            Self::Config(_) => f.write_str("Config(..)"),
+        }
+    }
+}
+
+impl Tls {
+    /// The rustls configuration to connect with; `None` for tokio-tungstenite's default.
+    pub(crate) fn client_config(&self) -> Result<Option<Arc<rustls::ClientConfig>>, super::Error> {
+        match self {
+            Self::BuiltIn => Ok(None),
+            Self::Config(config) => Ok(Some(Arc::clone(config))),
+            Self::Roots(roots) => {
+                let provider = Arc::new(rustls::crypto::ring::default_provider());
+                let config = rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| {
+                        super::Error::config("cannot set up TLS with the ring provider")
+                            .with_source(e)
+                    })?
+                    .with_root_certificates(Arc::clone(roots))
+                    .with_no_client_auth();
+                Ok(Some(Arc::new(config)))
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Config {
@@ -148,6 +194,7 @@ impl fmt::Debug for Config {
             .field("session_update_timeout", &self.session_update_timeout)
             .field("close_grace", &self.close_grace)
             .field("max_message_size", &self.max_message_size)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -167,6 +214,7 @@ impl Config {
             session_update_timeout: Duration::from_secs(10),
             close_grace: Duration::from_secs(1),
             max_message_size: 32 << 20,
+            tls: Tls::BuiltIn,
         }
     }
 
@@ -313,6 +361,32 @@ impl Config {
     #[must_use]
     pub fn with_max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// Trusts only these root certificates for `wss://`, instead of the Mozilla roots built
+    /// in: a private CA, a TLS-terminating proxy, or the [mock server](crate::mock)'s
+    /// self-signed certificate. TLS still uses rustls with the ring provider.
+    ///
+    /// ```
+    /// use openai_realtime::client::Config;
+    ///
+    /// let roots = rustls::RootCertStore::empty(); // add your CA's certificate
+    /// let config = Config::url("wss://realtime.internal.example/v1/realtime")
+    ///     .with_root_certificates(roots);
+    /// assert!(format!("{config:?}").contains("Roots(0 certificates)"));
+    /// ```
+    #[must_use]
+    pub fn with_root_certificates(mut self, roots: impl Into<Arc<rustls::RootCertStore>>) -> Self {
+        self.tls = Tls::Roots(roots.into());
+        self
+    }
+
+    /// Uses this rustls configuration for `wss://` (roots, client certificates, protocol
+    /// versions are then yours). It replaces [`Config::with_root_certificates`].
+    #[must_use]
+    pub fn with_tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Tls::Config(config);
         self
     }
 

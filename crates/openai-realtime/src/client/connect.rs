@@ -5,7 +5,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, http as ws_http};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::config::{Config, Provider, redact_url};
 use super::{Error, ErrorKind};
@@ -96,14 +96,19 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
         provider = ?config.provider,
         "opening Realtime session"
     );
-    if request.uri().scheme_str() == Some("wss") {
+    let tls = config.tls.client_config()?;
+    if request.uri().scheme_str() == Some("wss") && tls.is_none() {
         install_ring_provider();
     }
     let mut ws_config = WebSocketConfig::default();
     ws_config.max_message_size = Some(config.max_message_size);
     ws_config.max_frame_size = Some(config.max_message_size);
-    let handshake =
-        tokio_tungstenite::connect_async_tls_with_config(request, Some(ws_config), true, None);
+    let handshake = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(ws_config),
+        true,
+        tls.map(Connector::Rustls),
+    );
     let Ok(result) = tokio::time::timeout(config.connect_timeout, handshake).await else {
         let err = target.timeout(
             format!("connecting to {}", target.url),

@@ -87,6 +87,8 @@ pub(crate) struct Engine {
     closed: bool,
     /// The refusal of the frame being handled.
     refusal: Option<ApiError>,
+    /// Bumped whenever `session` changes, so the server copies it only then.
+    session_version: u64,
 }
 
 impl Engine {
@@ -111,6 +113,7 @@ impl Engine {
             queue: VecDeque::new(),
             closed: false,
             refusal: None,
+            session_version: 0,
         };
         engine.sync_vad();
         let session = engine.session.clone();
@@ -121,6 +124,11 @@ impl Engine {
     /// The effective session, GA shape.
     pub(crate) fn session(&self) -> &Value {
         &self.session
+    }
+
+    /// Changes whenever [`Engine::session`] does.
+    pub(crate) fn session_version(&self) -> u64 {
+        self.session_version
     }
 
     /// Next frame or close to send, including response steps that are due.
@@ -347,6 +355,7 @@ impl Engine {
             return;
         }
         state::apply_update(&mut self.session, update);
+        self.session_version += 1;
         self.sync_vad();
         let session = self.session.clone();
         self.emit(json!({"type": "session.updated", "session": session}));

@@ -8,9 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -21,6 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::engine::{Engine, Outgoing, Setup};
 use super::handle::{Close, Command, Log, MockSession, Received, Shared};
 use super::script::Script;
+use super::tap::TapFactory;
 use super::{HttpRefusal, KeyCheck};
 use crate::{ApiError, ClientEvent, Dialect};
 
@@ -32,6 +35,9 @@ pub(crate) struct Settings {
     pub(crate) models: Vec<String>,
     pub(crate) script: Script,
     pub(crate) max_session_duration: Duration,
+    /// Keep every frame in the session log.
+    pub(crate) record: bool,
+    pub(crate) tap: Option<TapFactory>,
 }
 
 /// State shared by the accept loop, the sessions and the [`MockServer`](super::MockServer).
@@ -60,14 +66,28 @@ impl State {
     }
 }
 
-/// Runs the accept loop until the task is aborted; sessions die with it.
-pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+/// Runs the accept loop until the task is aborted; sessions die with it. With an acceptor,
+/// each connection's TLS handshake runs on its own task.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    tls: Option<TlsAcceptor>,
+) {
     let mut sessions = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
-                    sessions.spawn(serve(tcp, peer, Arc::clone(&state)));
+                    let _ = tcp.set_nodelay(true);
+                    let state = Arc::clone(&state);
+                    match &tls {
+                        None => {
+                            sessions.spawn(serve(tcp, peer, state));
+                        }
+                        Some(acceptor) => {
+                            sessions.spawn(serve_tls(acceptor.clone(), tcp, peer, state));
+                        }
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(%error, "mock: accept failed");
@@ -229,7 +249,23 @@ fn error_response(status: u16, body: &Value, request_id: &HeaderValue) -> ErrorR
     response
 }
 
-async fn serve(tcp: TcpStream, peer: SocketAddr, state: Arc<State>) {
+/// The TLS handshake, then the WebSocket upgrade over it. A failed handshake counts as a
+/// refused upgrade.
+async fn serve_tls(acceptor: TlsAcceptor, tcp: TcpStream, peer: SocketAddr, state: Arc<State>) {
+    match acceptor.accept(tcp).await {
+        Ok(stream) => serve(stream, peer, state).await,
+        Err(error) => {
+            state.refused.fetch_add(1, Ordering::SeqCst);
+            state.changed.notify_waiters();
+            tracing::debug!(%peer, %error, "mock: TLS handshake failed");
+        }
+    }
+}
+
+async fn serve<S>(tcp: S, peer: SocketAddr, state: Arc<State>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut upgrade = Upgrade::default();
     let n = state.next_request.fetch_add(1, Ordering::SeqCst) + 1;
     let request_id = HeaderValue::from_str(&format!("req_mock{n:06}"))
@@ -354,7 +390,10 @@ fn mask_key(key: &str) -> String {
     format!("{head}...{tail}")
 }
 
-async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state: Arc<State>) {
+async fn run_session<S>(mut ws: WebSocketStream<S>, upgrade: Upgrade, state: Arc<State>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let settings = &state.settings;
     let n = state.next_id.fetch_add(1, Ordering::SeqCst) + 1;
     let session_id = format!("sess_mock{n:06}");
@@ -377,14 +416,17 @@ async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state
         changed: Notify::new(),
         commands: tx,
     });
+    let handle = MockSession {
+        shared: Arc::clone(&shared),
+    };
+    let mut tap = settings.tap.as_ref().map(|make| make.make(&handle));
     state
         .sessions
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push(MockSession {
-            shared: Arc::clone(&shared),
-        });
+        .push(handle);
     state.changed.notify_waiters();
+    let record = settings.record;
 
     let unix_now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -407,15 +449,29 @@ async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state
         engine.fatal(error, code);
     }
     shared.update(|log| log.session = engine.session().clone());
+    let mut session_version = engine.session_version();
 
     let mut closing = false;
     'session: loop {
         while let Some(out) = engine.poll_output(now()) {
             match out {
                 Outgoing::Text(text) => {
-                    shared.update(|log| log.sent.push(text.clone()));
-                    if ws.send(Message::text(text)).await.is_err() {
+                    if record {
+                        shared.update(|log| log.sent.push(text.clone()));
+                    }
+                    let Some(tap) = tap.as_mut() else {
+                        if ws.send(Message::text(text)).await.is_err() {
+                            break 'session;
+                        }
+                        continue;
+                    };
+                    let message = Message::text(text);
+                    let sent = ws.send(message.clone()).await;
+                    if sent.is_err() {
                         break 'session;
+                    }
+                    if let Message::Text(text) = &message {
+                        tap.sent(text.as_str());
                     }
                 }
                 Outgoing::Close(code, reason) => {
@@ -434,7 +490,10 @@ async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state
                 }
             }
         }
-        shared.update(|log| log.session = engine.session().clone());
+        if engine.session_version() != session_version {
+            session_version = engine.session_version();
+            shared.update(|log| log.session = engine.session().clone());
+        }
         if closing {
             // Read until the client answers the close (or give up after a second).
             let drain = async {
@@ -453,15 +512,20 @@ async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state
             msg = ws.next() => match msg {
                 Some(Ok(Message::Text(text))) => {
                     let text = text.as_str();
+                    if let Some(tap) = tap.as_mut() {
+                        tap.received(text);
+                    }
                     let refused = engine.handle_text(now(), text);
-                    let event_type = peek_type(text);
-                    let event = ClientEvent::decode(text, dialect).ok();
-                    shared.update(|log| log.received.push(Received {
-                        raw: text.to_owned(),
-                        event_type,
-                        event,
-                        refused,
-                    }));
+                    if record {
+                        let event_type = peek_type(text);
+                        let event = ClientEvent::decode(text, dialect).ok();
+                        shared.update(|log| log.received.push(Received {
+                            raw: text.to_owned(),
+                            event_type,
+                            event,
+                            refused,
+                        }));
+                    }
                 }
                 Some(Ok(Message::Close(frame))) => {
                     record_client_close(&shared, frame.as_ref());
@@ -489,7 +553,9 @@ async fn run_session(mut ws: WebSocketStream<TcpStream>, upgrade: Upgrade, state
                 Command::Error(error) => engine.send_error(error),
                 Command::Event(event) => engine.send_event(event),
                 Command::Raw(text) => {
-                    shared.update(|log| log.sent.push(text.clone()));
+                    if record {
+                        shared.update(|log| log.sent.push(text.clone()));
+                    }
                     if ws.send(Message::text(text)).await.is_err() {
                         break;
                     }

@@ -1,0 +1,138 @@
+//! The agent leg over TLS: the mock behind rustls with a self-signed certificate, the client
+//! trusting exactly that certificate, over `wss://` on loopback.
+#![cfg(all(feature = "client", feature = "mock-server"))]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use openai_realtime::client::{ApiKey, Config, Connection};
+use openai_realtime::mock::{MockServer, Script, Tap, Turn};
+use openai_realtime::{ClientEvent, ServerEvent};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn config(server: &MockServer) -> Config {
+    Config::url(server.url())
+        .with_api_key(ApiKey::new("sk-test"))
+        .with_keepalive(None)
+}
+
+#[tokio::test]
+async fn client_trusting_the_mock_certificate_talks_over_wss() {
+    let server = MockServer::builder()
+        .tls_self_signed()
+        .script(Script::new().turn(Turn::speech("Over TLS.")))
+        .start()
+        .await
+        .expect("mock starts");
+    assert!(
+        server.url().starts_with("wss://127.0.0.1:"),
+        "{}",
+        server.url()
+    );
+    let roots = server.root_certificates().expect("a TLS server");
+
+    let mut conn = tokio::time::timeout(
+        WAIT,
+        Connection::connect(config(&server).with_root_certificates(roots)),
+    )
+    .await
+    .expect("connects in time")
+    .expect("TLS handshake and upgrade succeed");
+    conn.send(&ClientEvent::response_create()).await.unwrap();
+    let mut transcript = String::new();
+    let done = async {
+        while let Some(event) = conn.recv().await {
+            match event.expect("no error") {
+                ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => {
+                    transcript.push_str(&delta.delta)
+                }
+                ServerEvent::ResponseDone(_) => return,
+                _ => {}
+            }
+        }
+        panic!("session ended before response.done");
+    };
+    tokio::time::timeout(WAIT, done)
+        .await
+        .expect("response in time");
+    assert_eq!(transcript, "Over TLS.");
+    conn.close().await.unwrap();
+
+    // The mock saw the session (and its log works over TLS too).
+    let session = server.session(0, WAIT).await.unwrap();
+    assert_eq!(session.received_types(), ["response.create"]);
+}
+
+#[tokio::test]
+async fn client_with_the_built_in_roots_refuses_the_self_signed_certificate() {
+    let server = MockServer::builder()
+        .tls_self_signed()
+        .start()
+        .await
+        .expect("mock starts");
+    let Err(err) = tokio::time::timeout(WAIT, Connection::connect(config(&server)))
+        .await
+        .expect("fails in time")
+    else {
+        panic!("an unknown issuer must be refused");
+    };
+    assert!(err.is_connect(), "{err}");
+    let chain = format!("{err:?}");
+    assert!(
+        chain.contains("UnknownIssuer") || chain.contains("certificate"),
+        "{chain}"
+    );
+    // The failed handshake reached the mock as a connection that never upgraded.
+    let refused = async {
+        while server.refused_upgrades() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(WAIT, refused).await.expect("counted");
+    assert!(server.sessions().is_empty());
+}
+
+/// Counts the frames both ways.
+struct Count(Arc<[AtomicUsize; 2]>);
+
+impl Tap for Count {
+    fn received(&mut self, _text: &str) {
+        self.0[0].fetch_add(1, Ordering::SeqCst);
+    }
+    fn sent(&mut self, _text: &str) {
+        self.0[1].fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn without_recording_a_tap_still_sees_every_frame() {
+    let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let seen = Arc::clone(&counts);
+    let server = MockServer::builder()
+        .record(false)
+        .tap(move |_| Count(Arc::clone(&seen)))
+        .script(Script::new().turn(Turn::speech("Untracked.")))
+        .start()
+        .await
+        .expect("mock starts");
+    let mut conn = Connection::connect(config(&server)).await.unwrap();
+    conn.send(&ClientEvent::response_create()).await.unwrap();
+    let mut events = 1; // session.created, read by connect
+    let done = async {
+        while let Some(event) = conn.recv().await {
+            events += 1;
+            if matches!(event.unwrap(), ServerEvent::ResponseDone(_)) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, done)
+        .await
+        .expect("response in time");
+    let session = server.session(0, WAIT).await.unwrap();
+    assert!(session.received().is_empty() && session.sent().is_empty());
+    assert_eq!(counts[0].load(Ordering::SeqCst), 1, "response.create");
+    assert_eq!(counts[1].load(Ordering::SeqCst), events);
+}
