@@ -7,19 +7,41 @@
 //! - `config`: environment and `.env`, checked at start, one message listing what to set;
 //! - `appointment`: the appointment, its signed-context fields, the agent's instructions;
 //! - `tools`: the agent session, its tools, and the handler recording the decision;
+//! - `server`: routes and webhooks, every request's signature checked;
+//! - `upgrade`: the media-stream WebSocket upgrade with its signature check;
+//! - `stream`: one stream from `start` (signed context) to its outcome line;
+//! - `legs`: the Twilio and OpenAI legs of the bridge;
+//! - `outbound`: the call's TwiML and REST request; `calls`: `call` and `batch`;
+//! - `serve`: the `serve` command and the bot every server is built from;
+//! - `check`: the preflight; `demo`: the offline demo;
 //! - `tap`: taps on both legs reporting what happens live; `transcript` prints it;
 //! - `recording`: the stereo WAV (caller left, agent right);
-//! - `output`: report, recording and outcome lines on disk;
-//! - `upgrade`: the media-stream WebSocket upgrade with its signature check.
+//! - `output`: report, recording and outcome lines on disk.
 
 #[path = "../examples/outbound_call/appointment.rs"]
 pub mod appointment;
+#[path = "../examples/outbound_call/calls.rs"]
+pub mod calls;
+#[path = "../examples/outbound_call/check.rs"]
+pub mod check;
 #[path = "../examples/outbound_call/config.rs"]
 pub mod config;
+#[path = "../examples/outbound_call/demo.rs"]
+pub mod demo;
+#[path = "../examples/outbound_call/legs.rs"]
+pub mod legs;
+#[path = "../examples/outbound_call/outbound.rs"]
+pub mod outbound;
 #[path = "../examples/outbound_call/output.rs"]
 pub mod output;
 #[path = "../examples/outbound_call/recording.rs"]
 pub mod recording;
+#[path = "../examples/outbound_call/serve.rs"]
+pub mod serve;
+#[path = "../examples/outbound_call/server.rs"]
+pub mod server;
+#[path = "../examples/outbound_call/stream.rs"]
+pub mod stream;
 #[path = "../examples/outbound_call/tap.rs"]
 pub mod tap;
 #[path = "../examples/outbound_call/tools.rs"]

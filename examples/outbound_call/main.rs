@@ -1,1 +1,244 @@
-fn main() {}
+//! `cargo run --example outbound_call [-- SUBCOMMAND]`: the appointment-confirmation bot.
+//!
+//! This file is the command line only. The bot's modules sit beside it, one job each,
+//! and are compiled as the `voice_agent` library (see `src/lib.rs`) so that the tests in
+//! `tests/` drive the same code: `config`, `appointment`, `tools`, `server`, `stream`,
+//! `upgrade`, `legs`, `outbound`, `calls`, `serve`, `check`, `demo`, `tap`, `transcript`,
+//! `recording`, `output`.
+
+mod cli;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+use voice_agent::appointment::Appointment;
+use voice_agent::calls::{self, Waits};
+use voice_agent::config::{self, Env, Needs, e164_problem};
+use voice_agent::tools::Decision;
+use voice_agent::transcript;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.command.is_none());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+/// Logs go to stderr. The demo's transcript is on stdout, so its default filter keeps
+/// only warnings; the servers log each call's life at `info`.
+fn init_logs(demo: bool) {
+    let default = if demo { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let options = cli.options.agent_options();
+    let Some(command) = cli.command else {
+        let out = options
+            .out_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("out"));
+        return demo(out).await;
+    };
+    let env = match Env::load() {
+        Ok(env) => env,
+        Err(err) => return config_error(&err),
+    };
+    let needs = match &command {
+        Command::Call(_) | Command::Batch(_) => Needs::PlaceCalls,
+        Command::Serve(_) => Needs::Serve,
+        Command::Check => Needs::Check,
+    };
+    let config = match config::load(&env, &options, needs) {
+        Ok(config) => config,
+        Err(err) => return config_error(&err),
+    };
+    match command {
+        Command::Check => check(&config).await,
+        Command::Serve(args) => match voice_agent::serve::run(&config, args.record).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => fail(&err),
+        },
+        Command::Call(args) => {
+            if let Some(problem) = e164_problem("--to", &args.to) {
+                return fail(&problem);
+            }
+            let appointment = match args.appointment() {
+                Ok(appointment) => appointment,
+                Err(err) => return fail(&err),
+            };
+            let listener = match voice_agent::serve::listen(&config).await {
+                Ok(listener) => listener,
+                Err(err) => return fail(&err),
+            };
+            match calls::call(&config, listener, appointment, &args.to, Waits::default()).await {
+                Ok(results) => print_results(&results, 1),
+                Err(err) => fail(&err),
+            }
+        }
+        Command::Batch(args) => {
+            if !(args.cps.is_finite() && args.cps > 0.0) {
+                return fail("--cps must be a positive number of calls per second");
+            }
+            let list = match Appointment::list_from_file(&args.appointments) {
+                Ok(list) => list,
+                Err(err) => return fail(&err.to_string()),
+            };
+            let mut calls_to_place = Vec::new();
+            for appointment in list {
+                let to = appointment.to.clone().unwrap_or_default();
+                if let Some(problem) = e164_problem(&format!("`to` of {}", appointment.id), &to) {
+                    return fail(&problem);
+                }
+                calls_to_place.push((appointment, to));
+            }
+            let count = calls_to_place.len();
+            let listener = match voice_agent::serve::listen(&config).await {
+                Ok(listener) => listener,
+                Err(err) => return fail(&err),
+            };
+            match calls::batch(
+                &config,
+                listener,
+                calls_to_place,
+                args.cps,
+                Waits::default(),
+            )
+            .await
+            {
+                Ok((results, _refused)) => print_results(&results, count),
+                Err(err) => fail(&err),
+            }
+        }
+    }
+}
+
+async fn demo(out: PathBuf) -> ExitCode {
+    let appointment = Appointment::demo();
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "outbound_call: offline demo, a whole call on loopback (no credentials, no network)\n\
+         \x20 bot:     this example's server, checking X-Twilio-Signature and the signed call context\n\
+         \x20 agent:   the OpenAI Realtime mock (openai-realtime), playing a scripted conversation\n\
+         \x20 callee:  the Twilio simulator (twilio-media-stream), talking at {} (the first over the greeting)\n\
+         \x20 about:   {}'s appointment with {} on {}\n",
+        voice_agent::demo::CALLER_SPEECH
+            .iter()
+            .map(|(from, to)| format!("{:.1}-{:.1} s", from.as_secs_f32(), to.as_secs_f32()))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        appointment.name,
+        appointment.with,
+        appointment.when,
+    );
+    drop(stdout);
+    let watcher = transcript::printer(std::io::stdout());
+    let run = match voice_agent::demo::run(&out, Some(watcher)).await {
+        Ok(run) => run,
+        Err(err) => return fail(&err),
+    };
+    let outcome = &run.outcome;
+    let mut stdout = std::io::stdout().lock();
+    let decision = match &outcome.decision {
+        Some(Decision::RescheduleRequested { preferred_times }) => {
+            format!(
+                "{} (preferred: {})",
+                outcome.outcome,
+                preferred_times.join(", ")
+            )
+        }
+        _ => outcome.outcome.clone(),
+    };
+    let _ = writeln!(stdout, "\noutcome:   {decision}");
+    let _ = writeln!(stdout, "why:       {}", outcome.why);
+    if let Some(folder) = &outcome.folder {
+        let _ = writeln!(
+            stdout,
+            "report:    {}",
+            folder.join("report.json").display()
+        );
+        let _ = writeln!(
+            stdout,
+            "recording: {} (stereo: caller left, agent right)",
+            folder.join("recording.wav").display()
+        );
+    }
+    let _ = writeln!(
+        stdout,
+        "outcomes:  {}",
+        run.out_dir.join("outcomes.jsonl").display()
+    );
+    let _ = writeln!(
+        stdout,
+        "callee:    heard {} ms of the agent; {} barge-in clear(s); the call ended: {:?}",
+        run.record.heard_ms(),
+        run.record.clears.len(),
+        run.record.end
+    );
+    if outcome.reached() {
+        ExitCode::SUCCESS
+    } else {
+        let _ = writeln!(stdout, "the call did not reach its outcome");
+        ExitCode::FAILURE
+    }
+}
+
+async fn check(config: &config::Config) -> ExitCode {
+    for warning in &config.warnings {
+        tracing::warn!("configuration: {warning}");
+    }
+    let lines = voice_agent::check::run(config).await;
+    let mut stdout = std::io::stdout().lock();
+    for line in &lines {
+        let _ = writeln!(stdout, "{line}");
+    }
+    let failed = lines.iter().filter(|l| !l.ok).count();
+    if failed == 0 {
+        let _ = writeln!(stdout, "all checks passed: nothing was dialled");
+        ExitCode::SUCCESS
+    } else {
+        let _ = writeln!(stdout, "{failed} check(s) failed: nothing was dialled");
+        ExitCode::FAILURE
+    }
+}
+
+fn print_results(results: &calls::Results, calls: usize) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    for line in calls::lines(results) {
+        let _ = writeln!(stdout, "{line}");
+    }
+    if results.all_reached(calls) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn config_error(err: &config::ConfigError) -> ExitCode {
+    eprintln!("{err}");
+    ExitCode::from(2)
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,83 @@
+//! The bridge's two legs for one call: `voice-bridge`'s Twilio adapter over the accepted
+//! socket, and its OpenAI adapter over the Realtime client.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
+use hyper_util::rt::TokioIo;
+use openai_realtime::RealtimeSession;
+use tokio_tungstenite::tungstenite;
+use twilio_media_stream::rest;
+use voice_bridge::adapter::openai::OpenAiLeg;
+use voice_bridge::adapter::twilio::{Frame, TwilioLeg, WebSocket};
+
+use crate::upgrade::MediaSocket;
+
+/// The call leg over an accepted media stream whose first `frames` (`connected`,
+/// `start`) were already read to verify the call's context; the leg reads them again
+/// first. With a REST client the leg hangs up through Twilio's API, so the TwiML's
+/// spoken fallback after `</Connect>` is only heard when the agent fails.
+pub fn call_leg(
+    socket: MediaSocket,
+    frames: Vec<String>,
+    rest: Option<rest::Client>,
+) -> TwilioLeg<Replay> {
+    let leg = TwilioLeg::new(Replay {
+        replay: frames.into_iter().map(Frame::Text).collect(),
+        socket: WebSocket::new(socket),
+    });
+    match rest {
+        Some(client) => leg.with_rest(client),
+        None => leg,
+    }
+}
+
+/// A media-stream socket that first replays frames already read.
+#[derive(Debug)]
+pub struct Replay {
+    replay: VecDeque<Frame>,
+    socket: WebSocket<TokioIo<hyper::upgrade::Upgraded>>,
+}
+
+impl Stream for Replay {
+    type Item = Result<Frame, tungstenite::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(frame) = self.replay.pop_front() {
+            return Poll::Ready(Some(Ok(frame)));
+        }
+        self.socket.poll_next_unpin(cx)
+    }
+}
+
+impl Sink<String> for Replay {
+    type Error = tungstenite::Error;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.socket.poll_ready_unpin(cx)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, text: String) -> Result<(), Self::Error> {
+        self.socket.start_send_unpin(text)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.socket.poll_flush_unpin(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.socket.poll_close_unpin(cx)
+    }
+}
+
+/// The agent leg: a Realtime session configured for the appointment, speaking first (an
+/// outbound call's greeting). It connects when the bridge first asks it for an event; a
+/// refused connection becomes the leg's end, and the caller gets the fallback.
+pub fn agent_leg(config: openai_realtime::client::Config, session: RealtimeSession) -> OpenAiLeg {
+    OpenAiLeg::builder(config)
+        .session(session)
+        .speak_first(true)
+        .build()
+}

@@ -1,0 +1,392 @@
+//! The bot's server: the media-stream WebSocket and Twilio's webhooks, every request
+//! checked against `X-Twilio-Signature` (403 and a log line with the reason otherwise).
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /media-stream` | the `<Connect><Stream>` WebSocket ([`crate::stream`]) |
+//! | `POST /twilio/status?apt_id=…` | call status callbacks: logged; a call that was never answered is an outcome |
+//! | `POST /twilio/amd?<signed context>` | answering-machine verdicts: a machine gets the voicemail |
+//! | `POST /twilio/stream-status` | `<Stream>` status callbacks: a failed stream's reason is logged |
+//!
+//! Stateless: the webhooks carry what they need in their (signed) URLs, and the stream
+//! carries the appointment in its signed context; nothing about a call is kept between
+//! requests, so any instance can serve any request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use twilio_media_stream::callback::{
+    AmdCallback, CallStatus, CallStatusCallback, StreamStatusCallback, StreamStatusEvent,
+};
+use twilio_media_stream::context::SigningSecret;
+use twilio_media_stream::rest;
+use twilio_media_stream::signature::{RequestValidator, SIGNATURE_HEADER};
+use twilio_media_stream::twiml::VoiceResponse;
+use voice_bridge::BridgeConfig;
+
+use crate::appointment::Appointment;
+use crate::config::{AgentConfig, PublicUrl};
+use crate::output::{CallOutcome, Output};
+use crate::tap::Watcher;
+use crate::tools::Decision;
+use crate::upgrade::Refusal;
+
+/// How requests are authenticated.
+#[derive(Debug)]
+pub enum Auth {
+    /// With the account's auth token: every request's `X-Twilio-Signature` is checked
+    /// against the URL rebuilt from `PUBLIC_URL`, and every stream's context against
+    /// `secret`.
+    Signed {
+        /// Checks `X-Twilio-Signature`.
+        validator: RequestValidator,
+        /// The public host Twilio calls.
+        public: PublicUrl,
+        /// Checks the call context.
+        secret: SigningSecret,
+    },
+    /// No auth token (`serve` on loopback only): streams are accepted unsigned and get the
+    /// demo appointment; webhooks are refused.
+    UnsignedLoopback,
+}
+
+/// Something the commands that wait for a call want to know.
+#[derive(Debug, Clone)]
+pub enum BotEvent {
+    /// A call's outcome was recorded (its stream ended, a voicemail was left, or it was
+    /// never answered).
+    Outcome(CallOutcome),
+    /// A call status callback arrived.
+    Status {
+        /// The call.
+        call_sid: String,
+        /// Its status.
+        status: CallStatus,
+    },
+}
+
+/// Everything the server's handlers share.
+#[derive(Debug)]
+pub struct Bot {
+    /// How requests are checked.
+    pub auth: Auth,
+    /// The agent's settings.
+    pub agent: AgentConfig,
+    /// Twilio's REST API (leaving voicemails); `None` without credentials.
+    pub rest: Option<rest::Client>,
+    /// Where reports and outcomes go.
+    pub output: Output,
+    /// The bridge's settings for every call.
+    pub bridge: BridgeConfig,
+    /// Whether calls are recorded (WAV).
+    pub record: bool,
+    /// Who watches calls live (the demo's transcript), if anyone.
+    pub watcher: Option<WatcherSlot>,
+    /// Outcomes and status callbacks, for commands that wait for their call.
+    pub events: broadcast::Sender<BotEvent>,
+}
+
+/// A [`Watcher`] with a `Debug` impl.
+#[derive(Clone)]
+pub struct WatcherSlot(pub Watcher);
+
+impl std::fmt::Debug for WatcherSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watcher")
+    }
+}
+
+impl Bot {
+    /// A bot with these settings, no watcher, reports on, recordings on.
+    pub fn new(auth: Auth, agent: AgentConfig, output: Output) -> Self {
+        let (events, _) = broadcast::channel(256);
+        Self {
+            auth,
+            agent,
+            rest: None,
+            output,
+            bridge: BridgeConfig::default(),
+            record: true,
+            watcher: None,
+            events,
+        }
+    }
+
+    /// Records an outcome line and tells whoever waits.
+    pub fn publish(&self, outcome: CallOutcome) {
+        let _ = self.events.send(BotEvent::Outcome(outcome));
+    }
+
+    /// Checks a form-encoded webhook's signature against the public URL it was sent to.
+    fn check_webhook(&self, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
+        let Auth::Signed {
+            validator, public, ..
+        } = &self.auth
+        else {
+            return Err(Refusal {
+                status: StatusCode::FORBIDDEN,
+                reason: "forbidden: no TWILIO_AUTH_TOKEN is configured, so webhooks cannot be \
+                         checked"
+                    .to_owned(),
+            });
+        };
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let url = public.https_url(path);
+        let signature = headers
+            .get(SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        validator
+            .validate_form_body(&url, body, signature)
+            .map_err(|err| Refusal {
+                status: StatusCode::FORBIDDEN,
+                reason: format!("forbidden: {err}"),
+            })
+    }
+}
+
+/// The routes.
+pub fn router(bot: Arc<Bot>) -> Router {
+    Router::new()
+        .route("/media-stream", get(media_stream))
+        .route("/twilio/status", post(status_callback))
+        .route("/twilio/amd", post(amd_callback))
+        .route("/twilio/stream-status", post(stream_status_callback))
+        .with_state(bot)
+}
+
+/// Serves until `shutdown` completes.
+///
+/// # Errors
+///
+/// The listener failed.
+pub async fn serve(
+    listener: TcpListener,
+    bot: Arc<Bot>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(bot).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn media_stream(State(bot): State<Arc<Bot>>, request: Request<Body>) -> Response {
+    crate::stream::accept(bot, request)
+}
+
+/// The URL of the status callback for an appointment's call.
+pub fn status_callback_url(public: &PublicUrl, appointment_id: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("apt_id", appointment_id)
+        .finish();
+    public.https_url(&format!("/twilio/status?{query}"))
+}
+
+/// The URL of the AMD callback, carrying the signed appointment (the voicemail needs it).
+pub fn amd_callback_url(
+    public: &PublicUrl,
+    signed: impl IntoIterator<Item = (String, String)>,
+) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in signed {
+        query.append_pair(&name, &value);
+    }
+    public.https_url(&format!("/twilio/amd?{}", query.finish()))
+}
+
+/// The URL of the `<Stream>` status callback.
+pub fn stream_status_url(public: &PublicUrl) -> String {
+    public.https_url("/twilio/stream-status")
+}
+
+fn refuse(route: &str, refusal: Refusal) -> Response {
+    tracing::warn!(route, status = refusal.status.as_u16(), reason = %refusal.reason, "webhook refused");
+    refusal.into_response()
+}
+
+fn bad_form(route: &str, err: impl std::fmt::Display) -> Response {
+    tracing::warn!(route, "webhook refused: {err}");
+    (StatusCode::BAD_REQUEST, err.to_string()).into_response()
+}
+
+async fn status_callback(
+    State(bot): State<Arc<Bot>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    const ROUTE: &str = "/twilio/status";
+    if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
+        return refuse(ROUTE, refusal);
+    }
+    let callback = match CallStatusCallback::from_form(form_urlencoded::parse(&body)) {
+        Ok(callback) => callback,
+        Err(err) => return bad_form(ROUTE, err),
+    };
+    let appointment_id = uri
+        .query()
+        .and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "apt_id")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    tracing::info!(
+        call_sid = %callback.call_sid,
+        appointment_id,
+        status = callback.call_status.as_str(),
+        answered_by = callback.answered_by.as_ref().map(|a| a.as_str()),
+        sip_response_code = callback.sip_response_code,
+        "call status"
+    );
+    let status = callback.call_status.clone();
+    if status.is_final() && status != CallStatus::Completed {
+        let outcome = if status == CallStatus::Failed {
+            "call_failed"
+        } else {
+            "not_answered"
+        };
+        let why = match callback.sip_response_code {
+            Some(code) => format!("call {} (SIP {code})", status.as_str()),
+            None => format!("call {}", status.as_str()),
+        };
+        let outcome =
+            CallOutcome::without_stream(callback.call_sid.as_str(), appointment_id, outcome, why);
+        if let Err(err) = bot.output.append(&outcome) {
+            tracing::error!(call_sid = %callback.call_sid, "cannot write the outcome: {err}");
+        }
+        bot.publish(outcome);
+    }
+    let _ = bot.events.send(BotEvent::Status {
+        call_sid: callback.call_sid.to_string(),
+        status,
+    });
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn amd_callback(
+    State(bot): State<Arc<Bot>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    const ROUTE: &str = "/twilio/amd";
+    if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
+        return refuse(ROUTE, refusal);
+    }
+    let callback = match AmdCallback::from_form(form_urlencoded::parse(&body)) {
+        Ok(callback) => callback,
+        Err(err) => return bad_form(ROUTE, err),
+    };
+    let call_sid = callback.call_sid.clone();
+    tracing::info!(
+        %call_sid,
+        answered_by = callback.answered_by.as_str(),
+        detection_ms = callback.machine_detection_duration.map(|d| d.as_millis() as u64),
+        "answering machine detection"
+    );
+    if !callback.answered_by.is_machine() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let Auth::Signed { secret, .. } = &bot.auth else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let params = uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let appointment = match secret
+        .verify(&params, SystemTime::now())
+        .map_err(|err| err.to_string())
+        .and_then(|ctx| Appointment::from_fields(ctx.fields()).map_err(|e| e.to_string()))
+    {
+        Ok(appointment) => appointment,
+        Err(reason) => {
+            return refuse(
+                ROUTE,
+                Refusal {
+                    status: StatusCode::FORBIDDEN,
+                    reason: format!("forbidden: call context: {reason}"),
+                },
+            );
+        }
+    };
+    let Some(client) = &bot.rest else {
+        tracing::error!(%call_sid, "a machine answered but no REST client is configured to leave the voicemail");
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    // Replacing the call's TwiML ends its stream (and with it the agent's session).
+    let voicemail = VoiceResponse::new().say(appointment.voicemail()).hangup();
+    let outcome = match client.redirect(&call_sid, &voicemail).await {
+        Ok(_) => {
+            let mut outcome = CallOutcome::without_stream(
+                call_sid.as_str(),
+                &appointment.id,
+                "voicemail_left",
+                format!(
+                    "answered by {}: voicemail left",
+                    callback.answered_by.as_str()
+                ),
+            );
+            outcome.decision = Some(Decision::VoicemailLeft);
+            outcome
+        }
+        Err(err) => CallOutcome::without_stream(
+            call_sid.as_str(),
+            &appointment.id,
+            "call_failed",
+            format!("a machine answered, and the voicemail could not be left: {err}"),
+        ),
+    };
+    if let Err(err) = bot.output.append(&outcome) {
+        tracing::error!(%call_sid, "cannot write the outcome: {err}");
+    }
+    bot.publish(outcome);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn stream_status_callback(
+    State(bot): State<Arc<Bot>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    const ROUTE: &str = "/twilio/stream-status";
+    if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
+        return refuse(ROUTE, refusal);
+    }
+    match StreamStatusCallback::from_form(form_urlencoded::parse(&body)) {
+        Ok(callback) if callback.stream_event == StreamStatusEvent::StreamError => {
+            tracing::warn!(
+                call_sid = %callback.call_sid,
+                stream_sid = %callback.stream_sid,
+                error = callback.stream_error.as_deref().unwrap_or("(no reason given)"),
+                "twilio reports the media stream failed"
+            );
+        }
+        Ok(callback) => tracing::info!(
+            call_sid = %callback.call_sid,
+            stream_sid = %callback.stream_sid,
+            event = callback.stream_event.as_str(),
+            "media stream status"
+        ),
+        Err(err) => return bad_form(ROUTE, err),
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// How long a signed context stays valid: placing the call, ringing (Twilio's default
+/// timeout is 60 s), answering, plus a margin.
+pub const CONTEXT_TTL: Duration = Duration::from_secs(10 * 60);

@@ -1,0 +1,312 @@
+//! One media stream, from the upgrade to the outcome line:
+//!
+//! 1. the upgrade's `X-Twilio-Signature` is checked (403 otherwise, see [`crate::upgrade`]);
+//! 2. `connected` and `start` are read; the appointment comes from `start`'s signed
+//!    context, which must verify and be unexpired (otherwise the socket is closed with
+//!    1008 `forbidden: …`: after the upgrade, a close code is all HTTP leaves);
+//! 3. the bridge runs the call between the Twilio leg and an OpenAI leg configured for
+//!    the appointment, with the appointment tools;
+//! 4. the report, the recording and the outcome line are written, and one log line says
+//!    how the call ended, with its ids.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use twilio_media_stream::StreamEvent;
+use twilio_media_stream::event::Start;
+use voice_bridge::report::{EndReason, FallbackUsed};
+use voice_bridge::{Bridge, CallReport};
+
+use crate::appointment::Appointment;
+use crate::output::{CallOutcome, unix_now};
+use crate::recording::Recorder;
+use crate::server::{Auth, Bot};
+use crate::tap::{TapAgent, TapCall};
+use crate::tools::{AppointmentTools, session};
+use crate::upgrade::{Check, MediaSocket};
+
+/// How long Twilio may take from the upgrade to `start`.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Answers the upgrade request of `GET /media-stream`, and runs the stream on a task.
+pub fn accept(bot: Arc<Bot>, mut request: Request<Body>) -> Response {
+    let url = match &bot.auth {
+        Auth::Signed { public, .. } => Some(public.stream_url()),
+        Auth::UnsignedLoopback => None,
+    };
+    let check = match (&bot.auth, &url) {
+        (Auth::Signed { validator, .. }, Some(url)) => Check::Signed(validator, url),
+        _ => Check::Unsigned,
+    };
+    match crate::upgrade::accept(&mut request, check) {
+        Err(refusal) => {
+            tracing::warn!(
+                route = "/media-stream",
+                status = refusal.status.as_u16(),
+                reason = %refusal.reason,
+                "media stream refused"
+            );
+            refusal.into_response()
+        }
+        Ok((response, pending)) => {
+            tokio::spawn(async move {
+                match pending.socket().await {
+                    Ok(socket) => run(bot, socket).await,
+                    Err(err) => tracing::warn!("media stream upgrade failed: {err}"),
+                }
+            });
+            response
+        }
+    }
+}
+
+/// Runs one accepted stream to its end.
+async fn run(bot: Arc<Bot>, mut socket: MediaSocket) {
+    let (start, frames) = match tokio::time::timeout(START_TIMEOUT, read_start(&mut socket)).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(reason)) => {
+            tracing::warn!(%reason, "media stream ended before its start");
+            close(&mut socket, CloseCode::Protocol, &reason).await;
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?START_TIMEOUT, "media stream sent no start in time");
+            close(&mut socket, CloseCode::Policy, "no start message in time").await;
+            return;
+        }
+    };
+    let call_sid = start.start.call_sid.to_string();
+    let stream_sid = start.stream_sid.to_string();
+    let appointment = match authorize(&bot, &start) {
+        Ok(appointment) => appointment,
+        Err(reason) => {
+            tracing::warn!(%call_sid, %stream_sid, %reason, "media stream refused");
+            close(
+                &mut socket,
+                CloseCode::Policy,
+                &format!("forbidden: {reason}"),
+            )
+            .await;
+            let mut outcome = CallOutcome::without_stream(
+                &call_sid,
+                "",
+                "stream_refused",
+                format!("stream refused: {reason}"),
+            );
+            outcome.stream_sid = Some(stream_sid);
+            if let Err(err) = bot.output.append(&outcome) {
+                tracing::error!(%call_sid, "cannot write the outcome: {err}");
+            }
+            bot.publish(outcome);
+            return;
+        }
+    };
+    run_call(bot, socket, frames, start, appointment).await;
+}
+
+/// Reads `connected` then `start`; returns `start` and the frames read (for the leg).
+async fn read_start(socket: &mut MediaSocket) -> Result<(Start, Vec<String>), String> {
+    let mut frames = Vec::new();
+    while let Some(message) = socket.next().await {
+        let text = match message {
+            Ok(Message::Text(text)) => text,
+            Ok(Message::Close(frame)) => {
+                return Err(format!("closed by the peer before start: {frame:?}"));
+            }
+            Ok(_) => continue,
+            Err(err) => return Err(format!("socket failed before start: {err}")),
+        };
+        let text = text.as_str().to_owned();
+        match StreamEvent::decode(&text) {
+            Ok(StreamEvent::Connected(_)) => frames.push(text),
+            Ok(StreamEvent::Start(start)) => {
+                frames.push(text);
+                return Ok((start, frames));
+            }
+            Ok(other) => {
+                return Err(format!("`{}` arrived before `start`", other.event_type()));
+            }
+            Err(err) => return Err(format!("unreadable frame before start: {err}")),
+        }
+    }
+    Err("closed before start".to_owned())
+}
+
+/// The appointment of a stream: from its verified context, or the demo's when streams are
+/// not signed.
+fn authorize(bot: &Bot, start: &Start) -> Result<Appointment, String> {
+    match &bot.auth {
+        Auth::Signed { secret, .. } => {
+            let context = secret
+                .verify(&start.start.custom_parameters, SystemTime::now())
+                .map_err(|err| format!("call context: {err}"))?;
+            Appointment::from_fields(context.fields()).map_err(|err| err.to_string())
+        }
+        Auth::UnsignedLoopback => Ok(Appointment::demo()),
+    }
+}
+
+async fn close(socket: &mut MediaSocket, code: CloseCode, reason: &str) {
+    // A close reason is at most 123 bytes.
+    let mut reason = reason.to_owned();
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while socket.next().await.is_some() {}
+    })
+    .await;
+}
+
+/// Runs the bridge for a verified stream, then writes what happened.
+async fn run_call(
+    bot: Arc<Bot>,
+    socket: MediaSocket,
+    frames: Vec<String>,
+    start: Start,
+    appointment: Appointment,
+) {
+    let call_sid = start.start.call_sid.to_string();
+    let stream_sid = start.stream_sid.to_string();
+    tracing::info!(%call_sid, %stream_sid, appointment_id = %appointment.id, "media stream accepted");
+
+    let tools = AppointmentTools::new(&call_sid, &appointment);
+    let recorder = bot.record.then(|| Arc::new(Mutex::new(Recorder::new())));
+    let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
+    let call = TapCall::new(
+        crate::legs::call_leg(socket, frames, bot.rest.clone()),
+        watcher.clone(),
+        recorder.clone(),
+    );
+    let agent = TapAgent::new(
+        crate::legs::agent_leg(
+            bot.agent.client_config(),
+            session(&appointment, bot.agent.voice.as_ref()),
+        ),
+        watcher,
+    );
+    let report = Bridge::new(call, agent)
+        .with_config(bot.bridge.clone())
+        .with_tools(tools.clone())
+        .run()
+        .await;
+
+    let mut outcome = summarize(&call_sid, &stream_sid, &appointment, &tools, &report);
+    let recorder = recorder.map(|r| {
+        Arc::try_unwrap(r)
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .unwrap_or_else(|shared| {
+                std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()))
+            })
+    });
+    // File writes off the runtime's threads: a busy `serve` keeps forwarding audio.
+    let output = bot.output.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        let result = output.write_call(&mut outcome, &appointment, &report, recorder.as_ref());
+        (outcome, result)
+    })
+    .await;
+    let outcome = match written {
+        Ok((outcome, Ok(folder))) => {
+            tracing::info!(
+                %call_sid,
+                %stream_sid,
+                outcome = %outcome.outcome,
+                why = %outcome.why,
+                folder = %folder.display(),
+                "call finished"
+            );
+            outcome
+        }
+        Ok((outcome, Err(err))) => {
+            tracing::error!(
+                %call_sid,
+                %stream_sid,
+                outcome = %outcome.outcome,
+                why = %outcome.why,
+                "call finished; its report could not be written: {err}"
+            );
+            outcome
+        }
+        Err(join) => {
+            tracing::error!(%call_sid, %stream_sid, "writing the call's report failed: {join}");
+            return;
+        }
+    };
+    bot.publish(outcome);
+}
+
+/// The outcome line of a call that ran.
+fn summarize(
+    call_sid: &str,
+    stream_sid: &str,
+    appointment: &Appointment,
+    tools: &AppointmentTools,
+    report: &CallReport,
+) -> CallOutcome {
+    let decision = tools.decision();
+    let agent_failed = report.outcome.fallback.is_some()
+        || matches!(
+            report.outcome.reason,
+            EndReason::AgentEnded { .. } | EndReason::AgentNotReady { .. }
+        );
+    let label = match (&decision, agent_failed) {
+        (Some(decision), _) => decision.label(),
+        (None, true) => "agent_failed",
+        (None, false) => "no_decision",
+    };
+    CallOutcome {
+        call_sid: call_sid.to_owned(),
+        stream_sid: Some(stream_sid.to_owned()),
+        appointment_id: appointment.id.clone(),
+        outcome: label.to_owned(),
+        decision,
+        why: why(report),
+        ended_by: Some(report.outcome.ended_by),
+        at: unix_now(),
+        folder: None,
+    }
+}
+
+/// How a call ended, in words.
+pub fn why(report: &CallReport) -> String {
+    let reason = match &report.outcome.reason {
+        EndReason::CallEnded { end } => format!("the call ended: {end}"),
+        EndReason::AgentEnded { end } => format!("the agent failed: {end}"),
+        EndReason::AgentNotReady { limit_ms } => {
+            format!("the agent was not ready within {limit_ms} ms")
+        }
+        EndReason::AudioUnsupported { message } => format!("audio formats: {message}"),
+        EndReason::ToolEndedCall { tool } => format!("{tool} ended the call after the goodbye"),
+        EndReason::HandedOver { tool, to } => format!("{tool} handed the call over: {to:?}"),
+        EndReason::MaxDuration { limit_ms } => format!("the call reached its {limit_ms} ms limit"),
+        EndReason::IdleTimeout { limit_ms } => format!("no audio either way for {limit_ms} ms"),
+        EndReason::Stopped => "the bridge was stopped".to_owned(),
+        other => format!("{other:?}"),
+    };
+    match &report.outcome.fallback {
+        Some(FallbackUsed::HandOver { .. }) => {
+            format!("{reason}; the caller was handed back to the TwiML's spoken fallback")
+        }
+        Some(FallbackUsed::Audio { heard }) => {
+            format!("{reason}; the fallback prompt was played (heard in full: {heard})")
+        }
+        Some(FallbackUsed::HangUp { why }) => {
+            format!("{reason}; hung up without a fallback: {why}")
+        }
+        Some(other) => format!("{reason}; fallback: {other:?}"),
+        None => reason,
+    }
+}

@@ -1,0 +1,265 @@
+//! `call` against a loopback stand-in for Twilio's REST API.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::net::TcpListener;
+use voice_agent::appointment::Appointment;
+use voice_agent::calls::{self, Waits};
+
+use crate::support::{self, Create, TO};
+
+fn waits() -> Waits {
+    Waits {
+        unanswered: Duration::from_secs(20),
+        after_stream: Duration::from_millis(200),
+    }
+}
+
+#[tokio::test]
+async fn a_twilio_rest_error_is_shown_with_its_code() {
+    let twilio = support::stand_in(Create::Refused(
+        400,
+        json!({
+            "code": 21211,
+            "message": "The 'To' number +15550000000 is not a valid phone number.",
+            "more_info": "https://www.twilio.com/docs/errors/21211",
+            "status": 400
+        }),
+    ))
+    .await;
+    let out = support::temp_dir("rest-error");
+    let config = support::config("ws://127.0.0.1:9/v1/realtime", &twilio.url, &out);
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+
+    let err = calls::call(
+        &config,
+        listener,
+        Appointment::demo(),
+        "+15550000000",
+        waits(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.contains("Twilio refused the call: error 21211"),
+        "{err}"
+    );
+    assert!(err.contains("is not a valid phone number"), "{err}");
+    let lines = support::outcome_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "call_failed");
+    assert_eq!(lines[0]["appointment_id"], "apt_demo_42");
+    assert!(
+        lines[0]["why"].as_str().unwrap().contains("21211"),
+        "{lines:?}"
+    );
+}
+
+const CALL_SID: &str = "CA00000000000000000000000000000042";
+
+/// Waits for the stand-in's next request.
+async fn next(twilio: &mut support::StandIn) -> support::Received {
+    tokio::time::timeout(Duration::from_secs(10), twilio.requests.recv())
+        .await
+        .expect("a request to the stand-in in time")
+        .expect("the stand-in is running")
+}
+
+fn expected_basic_auth() -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            support::ACCOUNT_SID,
+            support::AUTH_TOKEN
+        ))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_places_the_call_and_serves_its_signed_stream() {
+    use openai_realtime::mock::MockServer;
+    use twilio_media_stream::ids::CallSid;
+    use twilio_media_stream::signature::AuthToken;
+    use twilio_media_stream::simulator::{CallScript, CallerAudio};
+
+    let appointment = Appointment::demo();
+    let mock = MockServer::builder()
+        .api_key("sk-test")
+        .script(voice_agent::demo::script(&appointment))
+        .start()
+        .await
+        .unwrap();
+    let mut twilio = support::stand_in(Create::Created(CALL_SID)).await;
+    let out = support::temp_dir("call");
+    let config = support::config(&mock.url(), &twilio.url, &out);
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let call =
+        tokio::spawn(async move { calls::call(&config, listener, appointment, TO, waits()).await });
+
+    // The REST request: basic auth and the form.
+    let create = next(&mut twilio).await;
+    assert_eq!(create.method, "POST");
+    assert_eq!(
+        create.path,
+        format!("/2010-04-01/Accounts/{}/Calls.json", support::ACCOUNT_SID)
+    );
+    assert_eq!(
+        create.authorization.as_deref(),
+        Some(expected_basic_auth().as_str())
+    );
+    assert_eq!(create.one("To"), Some(TO));
+    assert_eq!(create.one("From"), Some(support::FROM));
+    let twiml = create.one("Twiml").expect("inline TwiML");
+    let (stream_url, parameters) = support::stream_of(twiml);
+    assert_eq!(stream_url, "wss://bot.example.test/media-stream");
+    assert_eq!(parameters["apt_name"], "Jane Doe");
+    assert_eq!(parameters["apt_when"], "Tuesday, March 3 at 10:30 AM");
+    assert!(parameters["ctx_sig"].starts_with("v1."), "{parameters:?}");
+    let fallback = twiml
+        .split("</Connect>")
+        .nth(1)
+        .expect("TwiML after </Connect>");
+    assert!(
+        fallback.starts_with("<Say>Sorry, our assistant is not available"),
+        "{fallback}"
+    );
+    assert!(fallback.ends_with("<Hangup /></Response>"), "{fallback}");
+    assert_eq!(
+        create.one("StatusCallback"),
+        Some("https://bot.example.test/twilio/status?apt_id=apt_demo_42")
+    );
+    assert_eq!(
+        create.all("StatusCallbackEvent"),
+        ["initiated", "ringing", "answered", "completed"]
+    );
+    assert_eq!(create.one("MachineDetection"), Some("DetectMessageEnd"));
+    assert_eq!(create.one("AsyncAmd"), Some("true"));
+    let amd = create.one("AsyncAmdStatusCallback").unwrap();
+    assert!(
+        amd.starts_with("https://bot.example.test/twilio/amd?") && amd.contains("ctx_sig="),
+        "{amd}"
+    );
+
+    // Twilio connects the stream from that TwiML, signed as Twilio signs it.
+    let record = CallScript::new(format!("ws://{addr}/media-stream"))
+        .auth_token(AuthToken::new(support::AUTH_TOKEN))
+        .signature_url(&stream_url)
+        .call_sid(CallSid::new(CALL_SID))
+        .parameters(parameters)
+        .caller_audio(CallerAudio::speech(voice_agent::demo::CALLER_SPEECH))
+        .max_duration(Duration::from_secs(45))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(record.clears.len(), 1, "one barge-in");
+
+    let results = tokio::time::timeout(Duration::from_secs(20), call)
+        .await
+        .expect("call returns")
+        .unwrap()
+        .unwrap();
+    assert!(results.all_reached(1), "{results:?}");
+    assert_eq!(results.outcomes[0].outcome, "reschedule_requested");
+    assert_eq!(results.outcomes[0].call_sid, CALL_SID);
+
+    // The bot hung up through the REST API, so Twilio does not go on to the fallback.
+    let log = twilio.log.lock().unwrap().clone();
+    let hang_up = log
+        .iter()
+        .find(|r| r.path.ends_with(&format!("/Calls/{CALL_SID}.json")))
+        .expect("a REST hang-up");
+    assert_eq!(hang_up.one("Status"), Some("completed"));
+    let lines = support::outcome_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "reschedule_requested");
+}
+
+#[tokio::test]
+async fn a_machine_gets_the_voicemail_and_the_call_ends_at_its_final_status() {
+    use twilio_media_stream::signature::{AuthToken, sign};
+
+    let mut twilio = support::stand_in(Create::Created(CALL_SID)).await;
+    let out = support::temp_dir("voicemail");
+    let config = support::config("ws://127.0.0.1:9/v1/realtime", &twilio.url, &out);
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let call = tokio::spawn(async move {
+        calls::call(&config, listener, Appointment::demo(), TO, waits()).await
+    });
+    let create = next(&mut twilio).await;
+    let amd_url = create.one("AsyncAmdStatusCallback").unwrap().to_owned();
+    let status_url = create.one("StatusCallback").unwrap().to_owned();
+
+    // Twilio posts the verdict, signed over the URL it was given.
+    let post = |public_url: String, form: Vec<(&'static str, &'static str)>| {
+        let local = public_url.replace("https://bot.example.test", &format!("http://{addr}"));
+        let signature = sign(&AuthToken::new(support::AUTH_TOKEN), &public_url, &form);
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&form)
+            .finish();
+        async move {
+            voice_agent::check::http_client()
+                .unwrap()
+                .post(local)
+                .header("x-twilio-signature", signature)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let status = post(
+        amd_url,
+        vec![
+            ("AccountSid", support::ACCOUNT_SID),
+            ("CallSid", CALL_SID),
+            ("AnsweredBy", "machine_end_beep"),
+            ("MachineDetectionDuration", "4210"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    // The voicemail replaces the call's TwiML.
+    let redirect = next(&mut twilio).await;
+    assert!(
+        redirect.path.ends_with(&format!("/Calls/{CALL_SID}.json")),
+        "{redirect:?}"
+    );
+    let twiml = redirect.one("Twiml").unwrap();
+    assert!(
+        twiml.contains("<Say>Hello, this is a message for Jane Doe from Bright Smile Dental"),
+        "{twiml}"
+    );
+    assert!(
+        twiml.contains("please call 1 4 1 5 5 5 5 0 1 2 3"),
+        "{twiml}"
+    );
+    assert!(twiml.ends_with("<Hangup /></Response>"), "{twiml}");
+
+    let status = post(
+        status_url,
+        vec![
+            ("AccountSid", support::ACCOUNT_SID),
+            ("CallSid", CALL_SID),
+            ("CallStatus", "completed"),
+            ("AnsweredBy", "machine_end_beep"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 204);
+    let results = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .expect("call returns at the final status")
+        .unwrap()
+        .unwrap();
+    assert!(results.all_reached(1), "{results:?}");
+    assert_eq!(results.outcomes[0].outcome, "voicemail_left");
+    assert_eq!(support::outcome_lines(&out)[0]["outcome"], "voicemail_left");
+}

@@ -1,0 +1,98 @@
+//! `check` against the OpenAI mock and the Twilio stand-in: nothing is dialled.
+
+use openai_realtime::Dialect;
+use openai_realtime::mock::MockServer;
+use voice_agent::check;
+
+use crate::support::{self, Create};
+
+#[tokio::test]
+async fn the_original_bots_settings_are_named_retired_in_one_line() {
+    let mock = MockServer::start().await.unwrap();
+    let out = support::temp_dir("check-retired");
+    let mut config = support::config(&mock.url(), "http://127.0.0.1:9", &out);
+    config.agent.model = "gpt-4o-realtime-preview-2024-10-01".to_owned();
+    config.agent.dialect = Dialect::Beta;
+
+    let line = check::openai(&config).await;
+    let text = line.to_string();
+    assert!(!line.ok, "{text}");
+    assert!(!text.contains('\n'), "one line: {text}");
+    // The client's own advice, for the interface and for the model.
+    assert!(text.contains("beta interface is retired"), "{text}");
+    assert!(text.contains("use the GA dialect"), "{text}");
+    assert!(
+        text.contains("`gpt-4o-realtime-preview-2024-10-01` is retired"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gpt-realtime-2.1"),
+        "names a current model: {text}"
+    );
+}
+
+#[tokio::test]
+async fn a_working_setup_passes_every_check() {
+    let mock = MockServer::start().await.unwrap();
+    let twilio = support::stand_in(Create::Created("CA1")).await;
+    let out = support::temp_dir("check-ok");
+    let config = support::config(&mock.url(), &twilio.url, &out);
+
+    let lines = check::run(&config).await;
+    for line in &lines {
+        assert!(line.ok, "{line}");
+    }
+    let text: Vec<String> = lines.iter().map(ToString::to_string).collect();
+    assert!(text[0].contains("confirmed the bot's settings"), "{text:?}");
+    assert!(
+        text[1].contains("credentials accepted, status active"),
+        "{text:?}"
+    );
+    assert!(
+        text[2].contains("a voice-capable number of this account"),
+        "{text:?}"
+    );
+    assert!(
+        text[3].contains("wss://bot.example.test/media-stream"),
+        "{text:?}"
+    );
+    // The session was configured as a call would be, then closed.
+    let session = mock
+        .session(0, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        session
+            .received_types()
+            .contains(&"session.update".to_owned())
+    );
+    // Nothing was dialled.
+    assert!(twilio.log.lock().unwrap().iter().all(|r| r.method == "GET"));
+}
+
+#[tokio::test]
+async fn a_bad_key_and_bad_twilio_credentials_are_named() {
+    let mock = MockServer::builder()
+        .api_key("sk-the-right-one")
+        .start()
+        .await
+        .unwrap();
+    let twilio = support::stand_in(Create::Created("CA1")).await;
+    let out = support::temp_dir("check-bad");
+    let mut config = support::config(&mock.url(), &twilio.url, &out);
+    if let Some(twilio) = &mut config.twilio {
+        twilio.auth_token = twilio_media_stream::AuthToken::new("0000000000000000000000000000000a");
+    }
+
+    let lines = check::run(&config).await;
+    let text: Vec<String> = lines.iter().map(ToString::to_string).collect();
+    assert!(
+        !lines[0].ok && text[0].contains("API key is invalid"),
+        "{text:?}"
+    );
+    assert!(
+        !lines[1].ok && text[1].contains("Twilio error 20003"),
+        "{text:?}"
+    );
+    assert!(text[1].contains("TWILIO_AUTH_TOKEN"), "{text:?}");
+}

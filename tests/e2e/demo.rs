@@ -1,0 +1,97 @@
+//! The offline demo, as `cargo run --example outbound_call` runs it.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use voice_agent::tap::{Live, Watcher};
+
+use crate::support;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording() {
+    let out = support::temp_dir("demo");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let watcher: Watcher = Arc::new(move |live: &Live| sink.lock().unwrap().push(live.clone()));
+
+    let run = voice_agent::demo::run(&out, Some(watcher)).await.unwrap();
+
+    // The outcome: the callee asked to move the appointment.
+    assert!(run.outcome.reached(), "{:?}", run.outcome);
+    assert_eq!(run.outcome.outcome, "reschedule_requested");
+    assert!(
+        run.outcome.why.contains("end_call ended the call"),
+        "{}",
+        run.outcome.why
+    );
+
+    // The live transcript saw the greeting, the barge-in, the tool calls and the goodbye.
+    let seen = seen.lock().unwrap().clone();
+    let said: Vec<&str> = seen
+        .iter()
+        .filter_map(|l| match l {
+            Live::Said { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        said.iter()
+            .any(|t| t.contains("Dr. Patel") && t.contains("Tuesday, March 3")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|t| t.contains("Thursday afternoon")),
+        "{said:?}"
+    );
+    assert!(said.iter().any(|t| t.contains("Goodbye")), "{said:?}");
+    assert!(seen.contains(&Live::BargeIn), "{seen:?}");
+    assert!(
+        seen.iter().any(|l| matches!(l, Live::Truncated { .. })),
+        "{seen:?}"
+    );
+    let tools: Vec<&str> = seen
+        .iter()
+        .filter_map(|l| match l {
+            Live::ToolCall { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tools, ["reschedule_appointment", "end_call"]);
+
+    // The callee heard the greeting cut short, then the rest, and was hung up on.
+    assert_eq!(run.record.clears.len(), 1, "{:?}", run.record.clears);
+    assert!(run.record.heard_ms() > 3000, "{}", run.record.heard_ms());
+
+    // The report and the recording.
+    let folder = run.outcome.folder.clone().expect("the call's folder");
+    assert!(folder.starts_with(&run.out_dir));
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["outcome"]["outcome"], "reschedule_requested");
+    assert_eq!(
+        report["outcome"]["decision"]["preferred_times"][0],
+        "Thursday afternoon"
+    );
+    assert_eq!(report["appointment"]["name"], "Jane Doe");
+    assert_eq!(report["report"]["call_id"], run.record.call_sid.as_str());
+    assert_eq!(
+        report["report"]["outcome"]["reason"]["kind"],
+        "tool_ended_call"
+    );
+    let barge_ins = report["report"]["barge_ins"].as_array().unwrap();
+    assert_eq!(barge_ins.len(), 1, "{barge_ins:?}");
+    let truncated = barge_ins[0]["truncated_ms"]
+        .as_u64()
+        .expect("the greeting was truncated");
+    assert!(truncated > 0 && truncated < 4000, "{truncated}");
+    assert_eq!(report["report"]["tool_calls"].as_array().unwrap().len(), 2);
+    let recording_ms = report["recording"]["duration_ms"].as_u64().unwrap();
+    assert!(recording_ms > 8000, "{recording_ms}");
+    support::assert_stereo_mulaw_wav(&folder.join("recording.wav"), 8000);
+
+    // One outcome line, with the call's ids.
+    let lines = support::outcome_lines(&run.out_dir);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["call_sid"], run.record.call_sid.as_str());
+    assert_eq!(lines[0]["stream_sid"], run.record.stream_sid.as_str());
+}

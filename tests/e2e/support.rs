@@ -1,0 +1,371 @@
+//! Shared pieces: a loopback stand-in for Twilio's REST API, configurations, temp
+//! folders, and reading TwiML back.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use voice_agent::config::{self, AgentOptions, Config, Env, Needs};
+
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const AUTH_TOKEN: &str = "fedcba9876543210fedcba9876543210";
+pub const FROM: &str = "+14155550100";
+pub const TO: &str = "+14155550199";
+pub const PUBLIC_HOST: &str = "bot.example.test";
+
+/// A fresh empty folder under the system's temp folder.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "voice-agent-e2e-{}-{}-{name}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The configuration `call` gets with everything set, pointed at loopback.
+pub fn config(realtime_url: &str, twilio_api: &str, out: &std::path::Path) -> Config {
+    let env = Env::from_pairs([
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("TWILIO_FROM_NUMBER", FROM),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("PUBLIC_URL", &format!("https://{PUBLIC_HOST}")),
+        ("OPENAI_REALTIME_URL", realtime_url),
+        ("TWILIO_API_URL", twilio_api),
+    ]);
+    let options = AgentOptions {
+        out_dir: Some(out.to_owned()),
+        port: Some(0),
+        ..AgentOptions::default()
+    };
+    config::load(&env, &options, Needs::PlaceCalls).expect("test configuration loads")
+}
+
+/// One request the stand-in received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: &'static str,
+    pub path: String,
+    pub authorization: Option<String>,
+    pub form: Vec<(String, String)>,
+}
+
+impl Received {
+    /// The values of a form field, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.form
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The first value of a form field.
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.all(name).first().copied()
+    }
+}
+
+/// How the stand-in answers `POST .../Calls.json`.
+#[derive(Debug, Clone)]
+pub enum Create {
+    /// 201 with a call resource of this sid.
+    Created(&'static str),
+    /// An error answer: status and Twilio's error JSON.
+    Refused(u16, Value),
+}
+
+/// A loopback stand-in for `api.twilio.com`: checks basic auth, records every request.
+pub struct StandIn {
+    pub url: String,
+    pub requests: mpsc::UnboundedReceiver<Received>,
+    pub log: Arc<Mutex<Vec<Received>>>,
+}
+
+#[derive(Clone)]
+struct StandInState {
+    create: Create,
+    tx: mpsc::UnboundedSender<Received>,
+    log: Arc<Mutex<Vec<Received>>>,
+}
+
+pub async fn stand_in(create: Create) -> StandIn {
+    let (tx, requests) = mpsc::unbounded_channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let state = StandInState {
+        create,
+        tx,
+        log: Arc::clone(&log),
+    };
+    let app = Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Calls.json",
+            post(create_call),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/Calls/{call}",
+            post(update_call),
+        )
+        .route("/2010-04-01/Accounts/{account}", get(account))
+        .route(
+            "/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json",
+            get(numbers),
+        )
+        .with_state(state);
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    StandIn { url, requests, log }
+}
+
+impl StandInState {
+    /// Records the request; `Err` with Twilio's 20003 answer when basic auth is wrong.
+    fn record(
+        &self,
+        method: &'static str,
+        path: String,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Received, Box<Response>> {
+        let authorization = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let received = Received {
+            method,
+            path,
+            authorization: authorization.clone(),
+            form: form_urlencoded::parse(body).into_owned().collect(),
+        };
+        self.log.lock().unwrap().push(received.clone());
+        let _ = self.tx.send(received.clone());
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+        );
+        if authorization.as_deref() != Some(expected.as_str()) {
+            return Err(Box::new((
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401})),
+            )
+                .into_response()));
+        }
+        Ok(received)
+    }
+}
+
+async fn create_call(
+    State(state): State<StandInState>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/2010-04-01/Accounts/{account}/Calls.json");
+    let received = match state.record("POST", path, &headers, &body) {
+        Ok(received) => received,
+        Err(response) => return *response,
+    };
+    match &state.create {
+        Create::Created(sid) => (
+            StatusCode::CREATED,
+            axum::Json(json!({
+                "sid": sid,
+                "account_sid": account,
+                "status": "queued",
+                "to": received.one("To"),
+                "from": received.one("From"),
+                "direction": "outbound-api"
+            })),
+        )
+            .into_response(),
+        Create::Refused(status, body) => (
+            StatusCode::from_u16(*status).unwrap(),
+            axum::Json(body.clone()),
+        )
+            .into_response(),
+    }
+}
+
+async fn update_call(
+    State(state): State<StandInState>,
+    Path((account, call)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/2010-04-01/Accounts/{account}/Calls/{call}");
+    if let Err(response) = state.record("POST", path, &headers, &body) {
+        return *response;
+    }
+    let sid = call.trim_end_matches(".json");
+    axum::Json(json!({"sid": sid, "status": "completed"})).into_response()
+}
+
+async fn account(
+    State(state): State<StandInState>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/2010-04-01/Accounts/{account}");
+    if let Err(response) = state.record("GET", path, &headers, b"") {
+        return *response;
+    }
+    axum::Json(json!({
+        "sid": account.trim_end_matches(".json"),
+        "friendly_name": "Test account",
+        "status": "active",
+        "type": "Full"
+    }))
+    .into_response()
+}
+
+async fn numbers(
+    State(state): State<StandInState>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let path = format!("/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json");
+    if let Err(response) = state.record("GET", path, &headers, b"") {
+        return *response;
+    }
+    let query: BTreeMap<String, String> = uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let found = query.get("PhoneNumber").map(String::as_str) == Some(FROM);
+    let numbers = if found {
+        json!([{"phone_number": FROM, "capabilities": {"voice": true, "sms": true}}])
+    } else {
+        json!([])
+    };
+    axum::Json(json!({"incoming_phone_numbers": numbers})).into_response()
+}
+
+/// The bot's server for `config` on 127.0.0.1 port 0; it runs until the test ends.
+pub async fn serve_bot(config: &Config) -> (std::net::SocketAddr, Arc<voice_agent::server::Bot>) {
+    let bot = Arc::new(voice_agent::serve::bot(config, true).unwrap());
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(voice_agent::server::serve(
+        listener,
+        Arc::clone(&bot),
+        std::future::pending(),
+    ));
+    (addr, bot)
+}
+
+/// The `url` of the TwiML's `<Stream>` and its `<Parameter>`s.
+pub fn stream_of(twiml: &str) -> (String, BTreeMap<String, String>) {
+    let stream = twiml
+        .split("<Stream ")
+        .nth(1)
+        .expect("the TwiML has a <Stream>");
+    let url = attribute(stream, "url").expect("the <Stream> has a url");
+    let mut parameters = BTreeMap::new();
+    for parameter in twiml.split("<Parameter ").skip(1) {
+        let name = attribute(parameter, "name").unwrap();
+        let value = attribute(parameter, "value").unwrap();
+        parameters.insert(name, value);
+    }
+    (url, parameters)
+}
+
+fn attribute(element: &str, name: &str) -> Option<String> {
+    let start = element
+        .find(&format!(" {name}=\""))
+        .map(|i| i + name.len() + 3)
+        .or_else(|| {
+            element
+                .starts_with(&format!("{name}=\""))
+                .then_some(name.len() + 2)
+        })?;
+    let rest = &element[start..];
+    let end = rest.find('"')?;
+    Some(unescape(&rest[..end]))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#10;", "\n")
+        .replace("&#13;", "\r")
+        .replace("&#09;", "\t")
+        .replace("&amp;", "&")
+}
+
+/// The lines of `outcomes.jsonl`.
+pub fn outcome_lines(out: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(out.join("outcomes.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The lines of `outcomes.jsonl` once there are `n` (the line is written right after the
+/// bridge ends, a moment after the simulated call sees the socket close).
+pub async fn wait_outcome_lines(out: &std::path::Path, n: usize) -> Vec<Value> {
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = outcome_lines(out);
+        if lines.len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    lines
+}
+
+/// Checks a WAV file's header: RIFF/WAVE, mu-law (7), stereo, 8 kHz, and a data chunk
+/// of `min_ms` or more.
+pub fn assert_stereo_mulaw_wav(path: &std::path::Path, min_ms: u64) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF", "{}", path.display());
+    assert_eq!(&bytes[8..12], b"WAVE");
+    let riff_len = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    assert_eq!(riff_len + 8, bytes.len(), "RIFF size matches the file");
+    let mut at = 12;
+    let mut format = None;
+    let mut data = None;
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        let body = &bytes[at + 8..(at + 8 + len).min(bytes.len())];
+        match id {
+            b"fmt " => format = Some(body.to_vec()),
+            b"data" => data = Some(len),
+            _ => {}
+        }
+        at += 8 + len + (len % 2);
+    }
+    let format = format.expect("fmt chunk");
+    assert_eq!(u16::from_le_bytes([format[0], format[1]]), 7, "mu-law");
+    assert_eq!(u16::from_le_bytes([format[2], format[3]]), 2, "stereo");
+    assert_eq!(
+        u32::from_le_bytes(format[4..8].try_into().unwrap()),
+        8000,
+        "8 kHz"
+    );
+    let data = data.expect("data chunk");
+    let ms = (data / 2 / 8) as u64;
+    assert!(
+        ms >= min_ms,
+        "recording is {ms} ms, expected at least {min_ms}"
+    );
+}
