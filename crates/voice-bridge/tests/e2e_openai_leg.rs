@@ -1,6 +1,7 @@
 //! The OpenAI leg against the Realtime mock server on a loopback port: the handshake and
 //! its refusals, the mapping of server events, the client events the commands become, and
 //! how a session ends. Both dialects.
+#![cfg(feature = "openai")]
 
 use std::time::Duration;
 
