@@ -51,9 +51,10 @@
 //!
 //! // Audio from the model, kept as base64 text for Twilio.
 //! let frame = r#"{"type":"response.output_audio.delta","event_id":"event_C3","response_id":"resp_C1","item_id":"item_CcXk1","output_index":0,"content_index":0,"delta":"//////////8="}"#;
-//! if let ServerEvent::ResponseOutputAudioDelta(audio) = ServerEvent::decode(frame, Dialect::Ga)? {
-//!     assert_eq!(audio.delta, "//////////8=");
-//! }
+//! let ServerEvent::ResponseOutputAudioDelta(audio) = ServerEvent::decode(frame, Dialect::Ga)? else {
+//!     panic!("an audio delta decodes to its variant");
+//! };
+//! assert_eq!(audio.delta, "//////////8=");
 //! # Ok::<(), openai_realtime::DecodeError>(())
 //! ```
 #![forbid(unsafe_code)]
