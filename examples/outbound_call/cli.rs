@@ -31,6 +31,7 @@ pub struct Cli {
 
 /// Settings shared by the subcommands (they win over the environment).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Settings (also from the environment or .env)")]
 pub struct Options {
     /// Realtime model [env: OPENAI_MODEL] [default: gpt-realtime-2.1]
     #[arg(long, global = true)]

@@ -124,9 +124,18 @@ impl Env {
             }
         };
         for item in iter {
-            // The parser's error names the line, never a value.
             let (name, value) = item.map_err(|err| {
-                ConfigError::single(format!("cannot parse {}: {err}", path.display()))
+                // dotenvy's message quotes the whole line, which may hold a secret: name
+                // only what precedes the `=`.
+                let detail = match &err {
+                    dotenvy::Error::LineParse(line, index) => format!(
+                        "the line starting {:?} cannot be parsed at character {index}",
+                        line.split('=').next().unwrap_or("").trim()
+                    ),
+                    dotenvy::Error::Io(io) => io.to_string(),
+                    _ => "a line cannot be parsed".to_owned(),
+                };
+                ConfigError::single(format!("cannot read {}: {detail}", path.display()))
             })?;
             self.vars.entry(name).or_insert(value);
         }
@@ -388,13 +397,21 @@ impl ConfigError {
     pub fn problems(&self) -> &[String] {
         &self.problems
     }
+
+    /// Adds a problem found elsewhere (a command-line value), so one message lists all.
+    #[must_use]
+    pub fn with(mut self, problem: String) -> Self {
+        self.problems.push(problem);
+        self
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "configuration incomplete: set these in the environment or in ./.env, then run again"
+            "the configuration cannot work: set or fix these in the environment or in ./.env, \
+             then run again"
         )?;
         for problem in &self.problems {
             writeln!(f, "  - {problem}")?;
@@ -676,9 +693,14 @@ pub fn e164_problem(name: &str, number: &str) -> Option<String> {
         return None;
     }
     let cleaned: String = number.chars().filter(char::is_ascii_digit).collect();
+    let example = if number.trim_start().starts_with('+') {
+        format!("+{cleaned}")
+    } else {
+        format!("+<country code>{cleaned}")
+    };
     Some(format!(
-        "{name} {number:?} is not in E.164 form: a + and 8 to 15 digits, no spaces or \
-         dashes (e.g. +{cleaned})"
+        "{name} {number:?} is not in E.164 form: a + and 8 to 15 digits with the country \
+         code, no spaces or dashes (e.g. {example})"
     ))
 }
 
@@ -749,7 +771,7 @@ mod tests {
         .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("uses http://"), "{text}");
-        assert!(text.contains("+4155550100"), "{text}");
+        assert!(text.contains("+<country code>4155550100"), "{text}");
         assert!(text.contains("PORT \"eighty\""), "{text}");
         assert_eq!(err.problems().len(), 3);
     }
@@ -859,8 +881,10 @@ mod tests {
         assert_eq!(env.get("PORT"), Some("7000"));
         assert_eq!(env.get("OPENAI_API_KEY"), Some("sk-from-file"));
         assert_eq!(env.dotenv(), Some(path.as_path()));
-        std::fs::write(&path, "NOT A LINE\n").unwrap();
-        assert!(Env::default().merge_dotenv(&path).is_err());
+        std::fs::write(&path, "OPENAI_API_KEY=\"sk-secret-value\n").unwrap();
+        let err = Env::default().merge_dotenv(&path).unwrap_err().to_string();
+        assert!(err.contains("OPENAI_API_KEY"), "{err}");
+        assert!(!err.contains("sk-secret"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -67,9 +67,16 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Serve(_) => Needs::Serve,
         Command::Check => Needs::Check,
     };
-    let config = match config::load(&env, &options, needs) {
-        Ok(config) => config,
-        Err(err) => return config_error(&err),
+    // A bad --to belongs in the same one message as the environment's problems.
+    let to_problem = match &command {
+        Command::Call(args) => e164_problem("--to", &args.to),
+        _ => None,
+    };
+    let config = match (config::load(&env, &options, needs), to_problem) {
+        (Ok(config), None) => config,
+        (Ok(_), Some(problem)) => return fail(&problem),
+        (Err(err), None) => return config_error(&err),
+        (Err(err), Some(problem)) => return config_error(&err.with(problem)),
     };
     match command {
         Command::Check => check(&config).await,
@@ -78,9 +85,6 @@ async fn run(cli: Cli) -> ExitCode {
             Err(err) => fail(&err),
         },
         Command::Call(args) => {
-            if let Some(problem) = e164_problem("--to", &args.to) {
-                return fail(&problem);
-            }
             let appointment = match args.appointment() {
                 Ok(appointment) => appointment,
                 Err(err) => return fail(&err),
