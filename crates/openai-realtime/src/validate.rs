@@ -124,6 +124,10 @@ impl ClientEvent {
             ));
         }
         if let Some((param, found, supported)) = invalid_value(&event, dialect) {
+            let param = match dialect {
+                Dialect::Beta => beta_path(&param),
+                _ => param,
+            };
             let message = match supported {
                 Some(supported) => {
                     format!("Invalid value: '{found}'. Supported values are: {supported}.")
@@ -332,6 +336,34 @@ fn invalid_value(event: &ClientEvent, dialect: Dialect) -> Option<Invalid> {
         }
         _ => None,
     }
+}
+
+/// The beta (flat) name of a GA session or response path, for refusals on a beta socket.
+fn beta_path(param: &str) -> String {
+    const RENAMES: &[(&str, &str)] = &[
+        ("session.audio.input.format", "session.input_audio_format"),
+        ("session.audio.output.format", "session.output_audio_format"),
+        ("session.audio.output.voice", "session.voice"),
+        (
+            "session.audio.input.turn_detection",
+            "session.turn_detection",
+        ),
+        (
+            "session.audio.input.noise_reduction",
+            "session.input_audio_noise_reduction",
+        ),
+        ("session.output_modalities", "session.modalities"),
+        (
+            "response.audio.output.format",
+            "response.output_audio_format",
+        ),
+        ("response.audio.output.voice", "response.voice"),
+        ("response.output_modalities", "response.modalities"),
+    ];
+    RENAMES
+        .iter()
+        .find_map(|(ga, beta)| param.strip_prefix(ga).map(|rest| format!("{beta}{rest}")))
+        .unwrap_or_else(|| param.to_owned())
 }
 
 fn json_text(value: &Value) -> String {

@@ -214,3 +214,24 @@ fn valid_events_pass_in_both_dialects() {
             .unwrap_or_else(|err| panic!("{frame}: {err}"));
     }
 }
+
+#[test]
+fn beta_refusals_name_the_beta_fields() {
+    for (session, path) in [
+        (r#"{"voice":"nova"}"#, "session.voice"),
+        (
+            r#"{"input_audio_format":"opus"}"#,
+            "session.input_audio_format",
+        ),
+        (
+            r#"{"turn_detection":{"type":"magic_vad"}}"#,
+            "session.turn_detection.type",
+        ),
+        (r#"{"modalities":["video"]}"#, "session.modalities[0]"),
+    ] {
+        let frame = format!(r#"{{"type":"session.update","session":{session}}}"#);
+        let (code, _, param) = refusal(&frame, Dialect::Beta);
+        assert_eq!(code, RequestErrorCode::InvalidValue, "{session}");
+        assert_eq!(param.as_deref(), Some(path), "{session}");
+    }
+}
