@@ -86,6 +86,8 @@ impl Received {
 pub enum Create {
     /// 201 with a call resource of this sid.
     Created(&'static str),
+    /// 201 with a new sid each time (`CA…01`, `CA…02`, …).
+    Sequential,
     /// An error answer: status and Twilio's error JSON.
     Refused(u16, Value),
 }
@@ -100,6 +102,7 @@ pub struct StandIn {
 #[derive(Clone)]
 struct StandInState {
     create: Create,
+    created: Arc<AtomicU64>,
     tx: mpsc::UnboundedSender<Received>,
     log: Arc<Mutex<Vec<Received>>>,
 }
@@ -109,6 +112,7 @@ pub async fn stand_in(create: Create) -> StandIn {
     let log = Arc::new(Mutex::new(Vec::new()));
     let state = StandInState {
         create,
+        created: Arc::new(AtomicU64::new(0)),
         tx,
         log: Arc::clone(&log),
     };
@@ -180,25 +184,32 @@ async fn create_call(
         Ok(received) => received,
         Err(response) => return *response,
     };
-    match &state.create {
-        Create::Created(sid) => (
-            StatusCode::CREATED,
-            axum::Json(json!({
-                "sid": sid,
-                "account_sid": account,
-                "status": "queued",
-                "to": received.one("To"),
-                "from": received.one("From"),
-                "direction": "outbound-api"
-            })),
-        )
-            .into_response(),
-        Create::Refused(status, body) => (
-            StatusCode::from_u16(*status).unwrap(),
-            axum::Json(body.clone()),
-        )
-            .into_response(),
-    }
+    let sid = match &state.create {
+        Create::Created(sid) => (*sid).to_owned(),
+        Create::Sequential => {
+            let n = state.created.fetch_add(1, Ordering::Relaxed) + 1;
+            format!("CA{n:032x}")
+        }
+        Create::Refused(status, body) => {
+            return (
+                StatusCode::from_u16(*status).unwrap(),
+                axum::Json(body.clone()),
+            )
+                .into_response();
+        }
+    };
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "sid": sid,
+            "account_sid": account,
+            "status": "queued",
+            "to": received.one("To"),
+            "from": received.one("From"),
+            "direction": "outbound-api"
+        })),
+    )
+        .into_response()
 }
 
 async fn update_call(
