@@ -15,7 +15,7 @@ pub use input_audio_buffer::{
 pub use response::{ResponseCancel, ResponseCreate};
 pub use session::SessionUpdate;
 
-use crate::codec::{decode_in, encode_in, event_enum};
+use crate::codec::{decode_in, encode_beta, event_enum};
 use crate::dialect::Dialect;
 use crate::error::DecodeError;
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
@@ -98,12 +98,41 @@ impl ClientEvent {
         if let Self::Unknown(event) = self {
             return event.raw().to_owned();
         }
-        encode_in(
-            self.event_type(),
-            dialect,
-            |name| self.encode_named(name),
-            || self.to_ga_value(),
-        )
+        match dialect {
+            Dialect::Beta => encode_beta(
+                self.event_type(),
+                |name| self.encode_named(name),
+                || self.to_ga_value(),
+            ),
+            // GA: the beta-only fields kept in the model are left out, the GA service refuses
+            // them.
+            _ => match self.without_beta_only() {
+                Some(event) => event.encode_named(event.event_type()),
+                None => self.encode_named(self.event_type()),
+            },
+        }
+    }
+
+    /// A copy without the fields only the beta dialect has, or `None` when there are none.
+    fn without_beta_only(&self) -> Option<Self> {
+        match self {
+            Self::SessionUpdate(e) => e.session.without_beta_only().map(|session| {
+                Self::SessionUpdate(SessionUpdate {
+                    event_id: e.event_id.clone(),
+                    session,
+                })
+            }),
+            Self::ResponseCreate(e)
+                if e.response.as_ref().is_some_and(|r| r.temperature.is_some()) =>
+            {
+                let mut e = e.clone();
+                if let Some(response) = e.response.as_mut() {
+                    response.temperature = None;
+                }
+                Some(Self::ResponseCreate(e))
+            }
+            _ => None,
+        }
     }
 
     /// The `event_id` the client gave this event, if any.

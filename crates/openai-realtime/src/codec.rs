@@ -455,36 +455,22 @@ pub(crate) fn decode_in<E>(
     decode_ga(json, &event_type)
 }
 
-/// Encodes an event known by its GA `type` in a dialect.
-pub(crate) fn encode_in(
+/// Encodes an event known by its GA `type` in the beta dialect: events whose payload differs
+/// are rewritten from their GA JSON, the others only take their beta name.
+pub(crate) fn encode_beta(
     event_type: &str,
-    dialect: crate::Dialect,
     named: impl FnOnce(&str) -> String,
     value: impl FnOnce() -> Value,
 ) -> String {
     use crate::dialect::beta;
-    match dialect {
-        crate::Dialect::Beta
-            if beta::needs_rewrite(event_type) || beta::drops_fields(event_type) =>
-        {
-            let mut event = value();
-            if let Value::Object(map) = &mut event {
-                beta::event_to_beta(map);
-            }
-            event.to_string()
+    if beta::needs_rewrite(event_type) || beta::drops_fields(event_type) {
+        let mut event = value();
+        if let Value::Object(map) = &mut event {
+            beta::event_to_beta(map);
         }
-        crate::Dialect::Beta => {
-            named(crate::dialect::ga_to_beta_name(event_type).unwrap_or(event_type))
-        }
-        _ if beta::has_beta_only_fields(event_type) => {
-            let mut event = value();
-            if let Value::Object(map) = &mut event {
-                beta::strip_beta_only(map);
-            }
-            event.to_string()
-        }
-        _ => named(event_type),
+        return event.to_string();
     }
+    named(crate::dialect::ga_to_beta_name(event_type).unwrap_or(event_type))
 }
 
 /// Declares an event enum (`ClientEvent`, `ServerEvent`): one variant per wire event, each

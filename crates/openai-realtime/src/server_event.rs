@@ -41,7 +41,7 @@ pub use response::{
 };
 pub use session::{SessionCreated, SessionUpdated};
 
-use crate::codec::{decode_in, encode_in, event_enum};
+use crate::codec::{decode_in, encode_beta, event_enum};
 use crate::dialect::Dialect;
 use crate::error::DecodeError;
 use crate::ids::EventId;
@@ -207,12 +207,42 @@ impl ServerEvent {
         if let Self::Unknown(event) = self {
             return event.raw().to_owned();
         }
-        encode_in(
-            self.event_type(),
-            dialect,
-            |name| self.encode_named(name),
-            || self.to_ga_value(),
-        )
+        match dialect {
+            Dialect::Beta => encode_beta(
+                self.event_type(),
+                |name| self.encode_named(name),
+                || self.to_ga_value(),
+            ),
+            // GA: the beta-only fields kept in the model are left out, the GA service refuses
+            // them.
+            _ => match self.without_beta_only() {
+                Some(event) => event.encode_named(event.event_type()),
+                None => self.encode_named(self.event_type()),
+            },
+        }
+    }
+
+    /// A copy without the fields only the beta dialect has, or `None` when there are none.
+    fn without_beta_only(&self) -> Option<Self> {
+        match self {
+            Self::SessionCreated(e) => e.session.without_beta_only().map(|session| {
+                Self::SessionCreated(SessionCreated::new(e.event_id.clone(), session))
+            }),
+            Self::SessionUpdated(e) => e.session.without_beta_only().map(|session| {
+                Self::SessionUpdated(SessionUpdated::new(e.event_id.clone(), session))
+            }),
+            Self::ResponseCreated(e) if e.response.temperature.is_some() => {
+                let mut e = e.clone();
+                e.response.temperature = None;
+                Some(Self::ResponseCreated(e))
+            }
+            Self::ResponseDone(e) if e.response.temperature.is_some() => {
+                let mut e = e.clone();
+                e.response.temperature = None;
+                Some(Self::ResponseDone(e))
+            }
+            _ => None,
+        }
     }
 
     /// Whether a server of `dialect` sends this event at all. GA-only events

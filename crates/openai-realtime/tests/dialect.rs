@@ -163,6 +163,12 @@ fn temperature_never_reaches_a_ga_socket() {
         json_of(&event.encode(Dialect::Beta)),
         json!({"type": "response.create", "response": {"instructions": "Bye.", "temperature": 0.7}})
     );
+    assert!(
+        event
+            .encode(Dialect::Ga)
+            .starts_with(r#"{"type":"response.create""#),
+        "GA frames are written with their type first"
+    );
     let strict = ClientEvent::decode_strict(
         r#"{"type":"response.create","response":{"temperature":0.7}}"#,
         Dialect::Ga,

@@ -34,33 +34,6 @@ pub(crate) fn drops_fields(event_type: &str) -> bool {
     event_type == "response.function_call_arguments.done"
 }
 
-/// Whether a GA event's payload may hold a beta-only field (`temperature`, `client_secret`).
-pub(crate) fn has_beta_only_fields(event_type: &str) -> bool {
-    matches!(
-        event_type,
-        "session.update"
-            | "session.created"
-            | "session.updated"
-            | "response.create"
-            | "response.created"
-            | "response.done"
-    )
-}
-
-/// Removes the beta-only fields from a GA event, in place: the GA service refuses them.
-pub(crate) fn strip_beta_only(event: &mut Map<String, Value>) {
-    if let Some(Value::Object(session)) = event.get_mut("session") {
-        session.remove("temperature");
-        session.remove("client_secret");
-        if session.get("type").and_then(Value::as_str) == Some("transcription") {
-            session.remove("modalities");
-        }
-    }
-    if let Some(Value::Object(response)) = event.get_mut("response") {
-        response.remove("temperature");
-    }
-}
-
 /// Rewrites a beta event into its GA form, in place.
 pub(crate) fn event_from_beta(event: &mut Map<String, Value>) {
     let Some(event_type) = event.get("type").and_then(Value::as_str).map(str::to_owned) else {

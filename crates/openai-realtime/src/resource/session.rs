@@ -58,6 +58,28 @@ impl Session {
     }
 }
 
+impl Session {
+    /// A copy without the beta-only fields (`temperature`, `client_secret`, the `modalities`
+    /// of a transcription session), or `None` when there are none to drop.
+    pub(crate) fn without_beta_only(&self) -> Option<Self> {
+        match self {
+            Self::Realtime(s) if s.temperature.is_some() || s.client_secret.is_some() => {
+                let mut s = s.clone();
+                s.temperature = None;
+                s.client_secret = None;
+                Some(Self::Realtime(s))
+            }
+            Self::Transcription(s) if s.client_secret.is_some() || s.modalities.is_some() => {
+                let mut s = s.clone();
+                s.client_secret = None;
+                s.modalities = None;
+                Some(Self::Transcription(s))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl From<RealtimeSession> for Session {
     fn from(session: RealtimeSession) -> Self {
         Self::Realtime(Box::new(session))
