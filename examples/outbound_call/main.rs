@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
+use twilio_media_stream::simulator::CallEnd;
 use voice_agent::appointment::Appointment;
 use voice_agent::calls::{self, Waits};
 use voice_agent::config::{self, Env, Needs, e164_problem};
@@ -191,12 +192,17 @@ async fn demo(out: PathBuf) -> ExitCode {
         "outcomes:  {}",
         run.out_dir.join("outcomes.jsonl").display()
     );
+    let end = match run.record.end {
+        CallEnd::ServerClosed => "the bot ended the call",
+        CallEnd::HungUp => "the callee hung up",
+        CallEnd::MaxDuration => "the simulated call reached its time limit",
+        _ => "the connection failed",
+    };
     let _ = writeln!(
         stdout,
-        "callee:    heard {} ms of the agent; {} barge-in clear(s); the call ended: {:?}",
+        "callee:    heard {} ms of the agent, {} playback clear(s) on barge-in; {end}",
         run.record.heard_ms(),
         run.record.clears.len(),
-        run.record.end
     );
     if outcome.reached() {
         ExitCode::SUCCESS

@@ -25,7 +25,14 @@ pub fn bot(config: &Config, record: bool) -> Result<Bot, String> {
             public: public.clone(),
             secret: secret.clone(),
         },
-        _ => Auth::UnsignedLoopback,
+        _ if config.bind.is_loopback() => Auth::UnsignedLoopback,
+        _ => {
+            return Err(format!(
+                "streams cannot be checked without TWILIO_AUTH_TOKEN and PUBLIC_URL, so the \
+                 server binds only to loopback, not {}",
+                config.bind
+            ));
+        }
     };
     let rest = match &config.twilio {
         Some(twilio) if !twilio.account_sid.is_empty() => {

@@ -89,6 +89,19 @@ async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording()
     let recording_ms = report["recording"]["duration_ms"].as_u64().unwrap();
     assert!(recording_ms > 8000, "{recording_ms}");
     support::assert_stereo_mulaw_wav(&folder.join("recording.wav"), 8000);
+    // Caller left, agent right, as the callee heard it: the greeting first, cut short when
+    // the callee spoke over it at 2.0 s.
+    let [caller, agent] = support::channel_activity(&folder.join("recording.wav"));
+    let first = voice_agent::demo::CALLER_SPEECH[0];
+    assert!(
+        (caller[0].0 - first.0.as_secs_f64()).abs() < 0.05,
+        "caller: {caller:?}"
+    );
+    assert!(agent[0].0 < 0.5, "the agent speaks first: {agent:?}");
+    assert!(
+        agent[0].1 > 1.0 && agent[0].1 < 2.5,
+        "the greeting stops at the barge-in: {agent:?}"
+    );
 
     // One outcome line, with the call's ids.
     let lines = support::outcome_lines(&run.out_dir);

@@ -380,3 +380,38 @@ pub fn assert_stereo_mulaw_wav(path: &std::path::Path, min_ms: u64) {
         "recording is {ms} ms, expected at least {min_ms}"
     );
 }
+
+/// When each channel of a stereo mu-law recording is not silent: `(start, end)` seconds,
+/// at 10 ms resolution, for the left and the right channel.
+pub fn channel_activity(path: &std::path::Path) -> [Vec<(f64, f64)>; 2] {
+    let bytes = std::fs::read(path).unwrap();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"data")
+        .expect("data chunk");
+    let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    let data = &bytes[at + 8..at + 8 + len];
+    let activity = |channel: usize| {
+        let samples: Vec<u8> = data.iter().skip(channel).step_by(2).copied().collect();
+        let mut spans = Vec::new();
+        let mut open: Option<f64> = None;
+        for (n, window) in samples.chunks(80).enumerate() {
+            let t = n as f64 * 0.01;
+            // Mu-law silence is 0xFF (or 0x7F, negative zero).
+            let sound = window.iter().any(|&b| b != 0xFF && b != 0x7F);
+            match (sound, open) {
+                (true, None) => open = Some(t),
+                (false, Some(start)) => {
+                    spans.push((start, t));
+                    open = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(start) = open {
+            spans.push((start, samples.len() as f64 / 8000.0));
+        }
+        spans
+    };
+    [activity(0), activity(1)]
+}
