@@ -1,8 +1,39 @@
 //! A provider-neutral bridge between a phone call and a speech-to-speech AI agent.
 //!
 //! A [`Bridge`] runs one call between a telephony leg ([`CallLeg`]) and an agent leg
-//! ([`AgentLeg`]). Here both legs are in-memory stand-ins; a Twilio stream and an OpenAI
-//! Realtime session plug in the same way:
+//! ([`AgentLeg`]). The [`adapter`]s provide both for Twilio Media Streams ([`TwilioLeg`],
+//! feature `twilio`) and the OpenAI Realtime API ([`OpenAiLeg`], feature `openai`), both on
+//! by default. A complete phone agent server:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "twilio", feature = "openai"))]
+//! # mod server {
+//! use openai_realtime::client::{ApiKey, Config};
+//! use tokio::net::TcpListener;
+//! use voice_bridge::{Bridge, OpenAiLeg, TwilioLeg};
+//!
+//! // Twilio streams each call here: TwiML `<Connect><Stream url="wss://…/media-stream"/>`
+//! // (put TLS in front, or accept with a TLS acceptor).
+//! pub async fn serve(key: ApiKey) -> std::io::Result<()> {
+//!     let listener = TcpListener::bind("0.0.0.0:8080").await?;
+//!     loop {
+//!         let (tcp, _) = listener.accept().await?;
+//!         let key = key.clone();
+//!         tokio::spawn(async move {
+//!             let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else { return };
+//!             let call = TwilioLeg::from_websocket(ws);
+//!             let agent = OpenAiLeg::builder(Config::openai(key))
+//!                 .instructions("You are the clinic's receptionist. Keep answers short.")
+//!                 .build(); // G.711 both ways: Twilio's audio passes through untouched
+//!             let report = Bridge::new(call, agent).run().await;
+//!             tracing::info!(outcome = ?report.outcome, "call ended");
+//!         });
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! Here both legs are in-memory stand-ins ([`memory`]), to show what goes through a bridge:
 //!
 //! ```
 //! use voice_bridge::audio::{AudioChunk, AudioFormat};
@@ -62,9 +93,22 @@
 //! - [`report`]: the [`CallReport`] types.
 //! - [`memory`]: in-memory legs for tests and demos.
 //! - [`guide`]: design notes and what a provider adapter must do.
+//! - [`adapter`]: the ready-made legs (below).
 //!
-//! The `twilio` and `openai` features are reserved for the adapters that turn a Twilio
-//! Media Streams socket and an OpenAI Realtime session into legs.
+//! # Adapters and features
+//!
+//! - `twilio` (default): [`TwilioLeg`] over a Twilio Media Streams WebSocket, from
+//!   tokio-tungstenite ([`TwilioLeg::from_websocket`]) or any socket of text frames (axum,
+//!   hyper, your own server). It reads up to `start` on request
+//!   ([`TwilioLeg::wait_start`]) so the agent can be chosen from the call's parameters,
+//!   verifies a signed call context if asked, and logs, counts and skips bad input.
+//! - `twilio-rest`: the Twilio leg hangs up and hands calls over to TwiML or a TwiML URL
+//!   through Twilio's REST API ([`TwilioLeg::with_rest`]); without it, hang-up and
+//!   [`HandOver::Continue`] close the stream so the TwiML after `</Connect>` runs.
+//! - `openai` (default): [`OpenAiLeg`] over an OpenAI Realtime session (OpenAI, Azure, any
+//!   URL such as the `openai-realtime` mock server; either dialect). It reports ready only
+//!   once `session.update` is confirmed, and every refusal or failure reaches the
+//!   [`CallReport`] with the service's own words.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
