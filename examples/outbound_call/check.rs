@@ -111,7 +111,11 @@ async fn try_session(
         .update_session(session(&Appointment::demo(), agent.voice.as_ref()))
         .await?;
     let formats = match (updated.input_format(), updated.output_format()) {
-        (Some(input), Some(output)) => format!("{input:?} in, {output:?} out"),
+        (Some(input), Some(output)) => format!(
+            "{} in, {} out",
+            input.type_str().unwrap_or("?"),
+            output.type_str().unwrap_or("?")
+        ),
         _ => "formats confirmed".to_owned(),
     };
     let _ = connection.close().await;
