@@ -3,15 +3,16 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
-use hyper_util::rt::TokioIo;
 use openai_realtime::RealtimeSession;
-use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
 use twilio_media_stream::rest;
 use voice_bridge::adapter::openai::OpenAiLeg;
-use voice_bridge::adapter::twilio::{Frame, TwilioLeg, WebSocket};
+use voice_bridge::adapter::twilio::{Frame, TwilioLeg};
 
 use crate::upgrade::MediaSocket;
 
@@ -26,7 +27,8 @@ pub fn call_leg(
 ) -> TwilioLeg<Replay> {
     let leg = TwilioLeg::new(Replay {
         replay: frames.into_iter().map(Frame::Text).collect(),
-        socket: WebSocket::new(socket),
+        socket,
+        close_sent: false,
     });
     match rest {
         Some(client) => leg.with_rest(client),
@@ -34,11 +36,14 @@ pub fn call_leg(
     }
 }
 
-/// A media-stream socket that first replays frames already read.
+/// The media-stream socket as the Twilio leg reads it ([`Frame`]s in, text out), first
+/// replaying the frames already read. Closing it sends a normal close (1000), after which
+/// Twilio goes on with the TwiML after `</Connect>`.
 #[derive(Debug)]
 pub struct Replay {
     replay: VecDeque<Frame>,
-    socket: WebSocket<TokioIo<hyper::upgrade::Upgraded>>,
+    socket: MediaSocket,
+    close_sent: bool,
 }
 
 impl Stream for Replay {
@@ -48,7 +53,22 @@ impl Stream for Replay {
         if let Some(frame) = self.replay.pop_front() {
             return Poll::Ready(Some(Ok(frame)));
         }
-        self.socket.poll_next_unpin(cx)
+        let message = match ready!(self.socket.poll_next_unpin(cx)) {
+            None => return Poll::Ready(None),
+            Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+            Some(Ok(message)) => message,
+        };
+        Poll::Ready(Some(Ok(match message {
+            Message::Text(text) => Frame::Text(text.as_str().to_owned()),
+            Message::Binary(bytes) => Frame::Binary { len: bytes.len() },
+            Message::Close(close) => Frame::Close {
+                code: close.as_ref().map(|c| u16::from(c.code)),
+                reason: close
+                    .map(|c| c.reason.as_str().to_owned())
+                    .unwrap_or_default(),
+            },
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Frame::Control,
+        })))
     }
 }
 
@@ -60,7 +80,7 @@ impl Sink<String> for Replay {
     }
 
     fn start_send(mut self: Pin<&mut Self>, text: String) -> Result<(), Self::Error> {
-        self.socket.start_send_unpin(text)
+        self.socket.start_send_unpin(Message::text(text))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -68,6 +88,15 @@ impl Sink<String> for Replay {
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        if !self.close_sent {
+            ready!(self.socket.poll_ready_unpin(cx))?;
+            let frame = CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            };
+            self.socket.start_send_unpin(Message::Close(Some(frame)))?;
+            self.close_sent = true;
+        }
         self.socket.poll_close_unpin(cx)
     }
 }
