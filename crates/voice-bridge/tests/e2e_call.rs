@@ -18,7 +18,7 @@ use openai_realtime::{RealtimeSession, TurnDetection};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use twilio_media_stream::simulator::{CallEnd, CallRecord, CallScript, CallerAudio};
-use voice_bridge::adapter::twilio::{Frame, TwilioCounters, WebSocket};
+use voice_bridge::adapter::twilio::{Frame, TungsteniteSocket, TwilioCounters};
 use voice_bridge::audio::{AudioChunk, AudioFormat};
 use voice_bridge::report::{EndReason, FallbackUsed};
 use voice_bridge::{
@@ -62,7 +62,7 @@ async fn serve_one_call(agent: OpenAiLeg, config: BridgeConfig) -> (String, Join
         // The leg takes any socket of frames: tap it to see when `stop` arrives.
         let stop_at = Arc::new(Mutex::new(None));
         let seen = Arc::clone(&stop_at);
-        let socket = WebSocket::new(ws).inspect(move |frame| {
+        let socket = TungsteniteSocket::new(ws).inspect(move |frame| {
             if let Ok(Frame::Text(text)) = frame {
                 if text.contains(r#""event":"stop""#) {
                     seen.lock().unwrap().get_or_insert_with(Instant::now);

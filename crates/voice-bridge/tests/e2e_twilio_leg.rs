@@ -9,12 +9,12 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use twilio_media_stream::context::{CallContext, SigningSecret};
 use twilio_media_stream::simulator::{CallEnd, CallRecord, CallScript, CallerAudio};
-use voice_bridge::adapter::twilio::WebSocket;
+use voice_bridge::adapter::twilio::TungsteniteSocket;
 use voice_bridge::{CallEvent, CallLeg, LegEnd, TwilioLeg};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-type Leg = TwilioLeg<WebSocket<tokio::net::TcpStream>>;
+type Leg = TwilioLeg<TungsteniteSocket<tokio::net::TcpStream>>;
 
 /// Accepts one media stream and hands its leg to `serve`.
 async fn server<F, Fut, T>(serve: F) -> (String, JoinHandle<T>)

@@ -74,6 +74,15 @@ use crate::ids::{ItemId, ResponseId};
 use crate::leg::{AgentLeg, LegEnd, LegError};
 use crate::tool::ToolCall;
 
+/// Error codes after which the service ends the session.
+const FATAL_CODES: &[&str] = &[
+    "invalid_api_key",
+    "beta_api_shape_disabled",
+    "model_not_found",
+    "session_expired",
+    "insufficient_quota",
+];
+
 type Events = Pin<Box<dyn Stream<Item = Result<ServerEvent, ClientError>> + Send>>;
 
 /// Builds an [`OpenAiLeg`]: the client configuration, then the session's settings.
@@ -218,10 +227,9 @@ impl OpenAiLeg {
             }
             match &mut self.state {
                 State::Idle(_) => {
-                    let State::Idle(setup) = std::mem::replace(&mut self.state, State::Done) else {
-                        unreachable!("matched above")
-                    };
-                    self.state = State::Connecting(connect(*setup).boxed());
+                    if let State::Idle(setup) = std::mem::replace(&mut self.state, State::Done) {
+                        self.state = State::Connecting(connect(*setup).boxed());
+                    }
                 }
                 State::Connecting(connecting) => {
                     let result = connecting.await;
@@ -293,12 +301,12 @@ impl OpenAiLeg {
             ServerEvent::ResponseOutputAudioTranscriptDone(done) => {
                 transcript(Speaker::Agent, done.item_id.as_str(), done.transcript, true)
             }
-            ServerEvent::ConversationItemInputAudioTranscriptionDelta(delta) => transcript(
-                Speaker::Caller,
-                delta.item_id.as_str(),
-                delta.delta.unwrap_or_default(),
-                false,
-            ),
+            ServerEvent::ConversationItemInputAudioTranscriptionDelta(delta) => {
+                let Some(text) = delta.delta.filter(|t| !t.is_empty()) else {
+                    return;
+                };
+                transcript(Speaker::Caller, delta.item_id.as_str(), text, false)
+            }
             ServerEvent::ConversationItemInputAudioTranscriptionCompleted(done) => transcript(
                 Speaker::Caller,
                 done.item_id.as_str(),
@@ -346,10 +354,13 @@ impl OpenAiLeg {
         if error.is_api() {
             let api = error.api_error();
             self.told_error = api.cloned();
+            let code = error.code().map(str::to_owned);
+            // The service closes the session after these; do not wait for the close.
+            let fatal = code.as_deref().is_some_and(|c| FATAL_CODES.contains(&c));
             return Some(AgentEvent::Error(AgentError {
-                code: error.code().map(str::to_owned),
+                code,
                 message: api.map_or_else(|| error.to_string(), |a| a.message.clone()),
-                fatal: false,
+                fatal,
             }));
         }
         if error.is_protocol() {

@@ -154,12 +154,12 @@ pub enum Frame {
 ///
 /// Made by [`TwilioLeg::from_websocket`]. Closing it sends a close frame with code 1000.
 #[derive(Debug)]
-pub struct WebSocket<T> {
+pub struct TungsteniteSocket<T> {
     ws: WebSocketStream<T>,
     close_sent: bool,
 }
 
-impl<T> WebSocket<T> {
+impl<T> TungsteniteSocket<T> {
     /// Wraps a WebSocket (server or client side).
     pub fn new(ws: WebSocketStream<T>) -> Self {
         Self {
@@ -174,7 +174,7 @@ impl<T> WebSocket<T> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin> Stream for TungsteniteSocket<T> {
     type Item = Result<Frame, tungstenite::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -197,7 +197,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<T> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Sink<String> for WebSocket<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin> Sink<String> for TungsteniteSocket<T> {
     type Error = tungstenite::Error;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -340,11 +340,11 @@ pub struct TwilioLeg<S> {
     max_frame_len: usize,
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> TwilioLeg<WebSocket<T>> {
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> TwilioLeg<TungsteniteSocket<T>> {
     /// A leg over a tokio-tungstenite WebSocket (accepted by your server, or from
     /// `tokio_tungstenite::accept_async`).
     pub fn from_websocket(ws: WebSocketStream<T>) -> Self {
-        Self::new(WebSocket::new(ws))
+        Self::new(TungsteniteSocket::new(ws))
     }
 }
 
