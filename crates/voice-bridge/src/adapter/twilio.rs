@@ -19,7 +19,7 @@
 //!   sent before `start` or after `stop`.
 //! - [`CallCommand::HangUp`] and [`HandOver::Continue`] close the socket: Twilio then runs
 //!   the TwiML after `</Connect>` (with none, the call ends). With a REST client (feature
-//!   `twilio-rest`, [`TwilioLeg::with_rest`]) hang-up is a REST call update and the call can
+//!   `twilio-rest`, `TwilioLeg::with_rest`) hang-up is a REST call update and the call can
 //!   be handed over to new TwiML or a TwiML URL.
 //! - Optionally ([`TwilioLeg::verify_context`]) the signed call context in `start`'s
 //!   `customParameters` is verified; a missing, forged or expired context ends the leg with
