@@ -249,4 +249,35 @@ mod rest {
             "TwiML after </Connect> runs"
         );
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_silent_rest_api_does_not_hold_the_stream_past_the_bridges_bound() {
+        // Twilio's API accepts the connection and never answers.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let client = Client::builder(ACCOUNT, AuthToken::new("test-token"))
+            .base_url(base)
+            .build()
+            .unwrap();
+        let (url, served) = server(move |leg: Leg| async move {
+            let mut leg = leg.with_rest(client);
+            leg.wait_start().await.unwrap();
+            let began = std::time::Instant::now();
+            let result = leg.send(CallCommand::HangUp).await;
+            (result, began.elapsed())
+        })
+        .await;
+        let record = call(CallScript::new(url)).await;
+        let (result, took) = served.await.unwrap();
+        result.expect("hang-up falls back to closing the stream");
+        assert!(took < Duration::from_secs(1), "took {took:?}");
+        assert_eq!(record.end, CallEnd::ServerClosed);
+        assert_eq!(record.close.map(|c| c.code), Some(1000));
+    }
 }

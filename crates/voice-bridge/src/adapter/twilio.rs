@@ -126,6 +126,11 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// a protocol violation); the bridge bounds its own last commands.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
+/// How long a REST hang-up or redirect may take before the stream is closed anyway: within
+/// the bridge's one-second bound for a last command, so the close frame still goes out.
+#[cfg(feature = "twilio-rest")]
+const REST_WAIT: Duration = Duration::from_millis(700);
+
 /// One message read from a media-stream WebSocket, in the words the leg needs.
 ///
 /// Map your WebSocket library's message type to it (see the [module docs](self)).
@@ -399,7 +404,9 @@ where
     /// Hangs up and hands calls over through Twilio's REST API (feature `twilio-rest`):
     /// [`CallCommand::HangUp`] becomes a call update `Status=completed`, and
     /// [`HandOver::Markup`] / [`HandOver::Url`] a redirect to that TwiML (the capabilities
-    /// `markup` and `url`). The socket is closed afterwards either way.
+    /// `markup` and `url`). The socket is closed afterwards either way, and at the latest
+    /// after 700 ms without an answer from Twilio, within the bridge's one-second bound for
+    /// a last command.
     #[cfg(feature = "twilio-rest")]
     #[must_use]
     pub fn with_rest(mut self, client: twilio_media_stream::rest::Client) -> Self {
@@ -703,10 +710,17 @@ where
 
     async fn hang_up(&mut self) -> Result<(), LegError> {
         #[cfg(feature = "twilio-rest")]
-        if let (Some(client), Some(call_sid)) = (&self.rest, self.session.call_sid()) {
-            if let Err(error) = client.hang_up(call_sid).await {
-                // Closing the socket still ends a call with no TwiML after `</Connect>`.
-                tracing::warn!(%error, %call_sid, "twilio: REST hang-up failed; closing the stream");
+        if let (Some(client), Some(call_sid), Phase::Streaming) =
+            (&self.rest, self.session.call_sid(), self.session.phase())
+        {
+            // Closing the socket still ends a call with no TwiML after `</Connect>`.
+            match tokio::time::timeout(REST_WAIT, client.hang_up(call_sid)).await {
+                Ok(Ok(_)) => tracing::info!(%call_sid, "twilio: call hung up through REST"),
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, %call_sid, "twilio: REST hang-up failed; closing the stream");
+                }
+                Err(_) => tracing::warn!(%call_sid, ?REST_WAIT,
+                    "twilio: REST hang-up took too long; closing the stream"),
             }
         }
         tracing::info!(
@@ -757,11 +771,16 @@ where
                 "twilio: handing over to TwiML needs a REST client (TwilioLeg::with_rest) and a started call",
             ));
         };
-        client
-            .redirect(call_sid, instructions)
-            .await
-            .map(|_| tracing::info!(%call_sid, "twilio: call handed over through REST"))
-            .map_err(|error| LegError::with_source("twilio: REST redirect failed", error))
+        match tokio::time::timeout(REST_WAIT, client.redirect(call_sid, instructions)).await {
+            Ok(Ok(_)) => {
+                tracing::info!(%call_sid, "twilio: call handed over through REST");
+                Ok(())
+            }
+            Ok(Err(error)) => Err(LegError::with_source("twilio: REST redirect failed", error)),
+            Err(_) => Err(LegError::new(format!(
+                "twilio: REST redirect got no answer within {REST_WAIT:?}"
+            ))),
+        }
     }
 }
 
