@@ -419,6 +419,8 @@ impl OpenAiLeg {
                 event.event_type()
             )));
         };
+        // Hold only the sender across the await: the state's event stream is `Send` but not
+        // `Sync`, and the trait's future must be `Send`.
         let sender: &Sender = sender;
         sender.send(&event).await.map_err(|error| {
             let what = event.event_type();
