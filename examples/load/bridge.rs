@@ -1,0 +1,200 @@
+//! The bridge under test, as its own process (`load bridge`): a media-stream server that
+//! runs a voice-bridge `Bridge` between a `TwilioLeg` per accepted WebSocket and an
+//! `OpenAiLeg` on the agent URL. Its CPU and memory are read from /proc by the parent, apart
+//! from the load it carries.
+//!
+//! It prints `LISTENING <addr>` once bound, then serves until its standard input closes,
+//! then prints one JSON line summing up the calls' reports and exits.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openai_realtime::client::{ApiKey, Config};
+use openai_realtime::{RealtimeSession, TurnDetection};
+use serde_json::json;
+use tokio::net::TcpListener;
+use voice_bridge::{Bridge, BridgeConfig, CallReport, OpenAiLeg, TwilioLeg};
+
+/// What `load bridge` needs.
+pub struct BridgeArgs {
+    pub agent_url: String,
+    /// DER of a root certificate to trust for `wss://` (the mock's self-signed one).
+    pub agent_root: Option<Vec<u8>>,
+    pub threads: usize,
+}
+
+/// The sum of the reports, printed when the parent closes our stdin.
+#[derive(Default)]
+struct Summary {
+    calls: u64,
+    ended: BTreeMap<String, u64>,
+    errors: u64,
+    fatal_errors: u64,
+    /// Error messages (side and text) and how often each came.
+    error_kinds: BTreeMap<String, u64>,
+    barge_ins: u64,
+    truncations: u64,
+    caller_frames: u64,
+    caller_frames_sent: u64,
+    agent_frames: u64,
+    agent_frames_sent: u64,
+    agent_frames_discarded: u64,
+    early_frames_dropped: u64,
+    marks_sent: u64,
+    marks_played: u64,
+}
+
+impl Summary {
+    fn add(&mut self, report: &CallReport) {
+        self.calls += 1;
+        let reason = serde_json::to_value(&report.outcome.reason)
+            .ok()
+            .and_then(|v| v["kind"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "?".to_owned());
+        *self.ended.entry(reason).or_default() += 1;
+        self.errors += report.errors.len() as u64;
+        for error in &report.errors {
+            self.fatal_errors += u64::from(error.fatal);
+            let kind = format!("{:?}: {}", error.side, error.message);
+            if self.error_kinds.len() < 20 || self.error_kinds.contains_key(&kind) {
+                *self.error_kinds.entry(kind).or_default() += 1;
+            }
+        }
+        self.barge_ins += report.barge_ins.len() as u64;
+        self.truncations += report
+            .barge_ins
+            .iter()
+            .filter(|b| b.truncated_ms.is_some())
+            .count() as u64;
+        let c = &report.counters;
+        self.caller_frames += c.caller_frames;
+        self.caller_frames_sent += c.caller_frames_sent;
+        self.agent_frames += c.agent_frames;
+        self.agent_frames_sent += c.agent_frames_sent;
+        self.agent_frames_discarded += c.agent_frames_discarded;
+        self.early_frames_dropped += c.early_frames_dropped;
+        self.marks_sent += c.marks_sent;
+        self.marks_played += c.marks_played;
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "calls": self.calls, "ended": self.ended, "errors": self.errors,
+            "fatal_errors": self.fatal_errors, "error_kinds": self.error_kinds,
+            "barge_ins": self.barge_ins,
+            "truncations": self.truncations, "caller_frames": self.caller_frames,
+            "caller_frames_sent": self.caller_frames_sent, "agent_frames": self.agent_frames,
+            "agent_frames_sent": self.agent_frames_sent,
+            "agent_frames_discarded": self.agent_frames_discarded,
+            "early_frames_dropped": self.early_frames_dropped,
+            "marks_sent": self.marks_sent, "marks_played": self.marks_played,
+        })
+    }
+}
+
+/// The agent's session: the phone-call default (G.711 mu-law both ways, server VAD) with
+/// a 300 ms end-of-turn silence.
+fn session() -> RealtimeSession {
+    let mut session = RealtimeSession::phone_call();
+    if let Some(Some(TurnDetection::ServerVad(vad))) = &mut session.audio_input_mut().turn_detection
+    {
+        vad.silence_duration_ms = Some(300);
+    }
+    session
+}
+
+/// The name of the bridge's runtime threads, so that `--in-process` can tell their CPU time
+/// from the tool's.
+pub const THREAD_NAME: &str = "bridge-worker";
+
+/// `load bridge`: serves until stdin closes, printing `LISTENING` and `SUMMARY` lines.
+pub fn run(args: BridgeArgs) -> std::io::Result<()> {
+    let (done_tx, done) = tokio::sync::oneshot::channel::<()>();
+    // The parent closes our stdin to say "done".
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            if line.is_err() {
+                break;
+            }
+        }
+        let _ = done_tx.send(());
+    });
+    let summary = run_with(args, done, |addr| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "LISTENING {addr}");
+        let _ = out.flush();
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "SUMMARY {summary}")?;
+    out.flush()
+}
+
+/// Runs the bridge on its own runtime (threads named [`THREAD_NAME`]) until `done`; calls
+/// `ready` with the address once bound; returns the summary.
+pub fn run_with(
+    args: BridgeArgs,
+    done: tokio::sync::oneshot::Receiver<()>,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<serde_json::Value> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .thread_name(THREAD_NAME)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(args, done, ready))
+}
+
+async fn serve(
+    args: BridgeArgs,
+    mut done: tokio::sync::oneshot::Receiver<()>,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<serde_json::Value> {
+    let mut agent = Config::url(&args.agent_url)
+        .with_api_key(ApiKey::new("sk-load"))
+        .with_keepalive(None);
+    if let Some(der) = args.agent_root {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(der.into())
+            .map_err(|e| std::io::Error::other(format!("agent root certificate: {e}")))?;
+        agent = agent.with_root_certificates(roots);
+    }
+    let mut config = BridgeConfig::default();
+    // The load calls stay up however quiet they are; the tool ends them.
+    config.idle_timeout = None;
+
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    ready(listener.local_addr()?);
+    let summary = Arc::new(Mutex::new(Summary::default()));
+    let mut calls = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((tcp, _)) = accepted else { continue };
+                let _ = tcp.set_nodelay(true);
+                let agent = OpenAiLeg::builder(agent.clone()).session(session()).build();
+                let config = config.clone();
+                let summary = Arc::clone(&summary);
+                calls.spawn(async move {
+                    let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+                        return;
+                    };
+                    let call = TwilioLeg::from_websocket(ws);
+                    let report = Bridge::new(call, agent).with_config(config).run().await;
+                    summary.lock().unwrap_or_else(|e| e.into_inner()).add(&report);
+                });
+            }
+            Some(_) = calls.join_next(), if !calls.is_empty() => {}
+            _ = &mut done => break,
+        }
+    }
+    // Calls still running get a moment to finish their reports.
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while calls.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(summary.lock().unwrap_or_else(|e| e.into_inner()).json())
+}

@@ -1,0 +1,749 @@
+//! Load test of the voice bridge: N simulated Twilio calls at real-time pace against a
+//! bridge, with the OpenAI Realtime mock on loopback (issue 6; figures in BENCHMARKS.md).
+//!
+//! ```text
+//! cargo run --release --example load -- run --calls 100 --secs 20
+//! cargo run --release --example load -- run --calls 100 --secs 20 --tls
+//! cargo run --release --example load -- run --calls 100 --bridge-cmd "target/release/examples/outbound_call serve"
+//! ```
+//!
+//! The tool is one process: the mock (scripted answers with tagged audio, paced in real
+//! time, no per-frame log), and one task per simulated caller. The bridge is another
+//! process: by default this same binary as `load bridge` (a voice-bridge `Bridge` between
+//! a `TwilioLeg` per WebSocket and an `OpenAiLeg`, on a tokio runtime with `--bridge-threads`
+//! workers); with `--bridge-cmd` any server that honours `OPENAI_REALTIME_URL` and `PORT`
+//! (the example's `serve`). The bridge being its own process, its CPU time (the sum of its
+//! threads' on-CPU time, /proc/PID/task/*/schedstat) and memory (VmRSS, VmHWM) are its own,
+//! not the tool's.
+//!
+//! It prints: bridge CPU per call-second; RSS idle, peak, and per call; agent audio latency
+//! (the mock wrote the delta -> the caller read the frame) and caller audio latency (the
+//! caller wrote the frame -> the mock read the append), p50/p99/max; barge-in accuracy
+//! (where the bridge truncated vs what the caller had heard); errors; lost audio; and how
+//! late the callers' own 20 ms ticks ran, with a warning when the tool fell behind real
+//! time (then the latencies include the tool's own delay).
+//!
+//! Everything is bounded: calls end after `--secs`, the run after `--secs + --ramp` plus
+//! a fixed grace, and the bridge process is stopped at the end.
+
+mod bridge;
+mod caller;
+mod probe;
+mod procfs;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use openai_realtime::mock::{Audio, MockServer, Pacing, Script, Turn};
+use serde_json::json;
+
+use caller::{CallResult, Plan, TICK};
+use probe::{AGENT, FRAME, Probes, SessionTap, Tag, write_tag};
+
+#[derive(Parser)]
+#[command(about = "Load test: simulated Twilio calls through a voice bridge to the OpenAI mock")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command_,
+}
+
+#[derive(Subcommand)]
+enum Command_ {
+    /// Run a load test.
+    Run(RunArgs),
+    /// (Internal) The bridge under test; started by `run`.
+    Bridge {
+        /// The agent (mock) URL.
+        #[arg(long)]
+        agent_url: String,
+        /// Tokio worker threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+}
+
+#[derive(Parser, Clone)]
+struct RunArgs {
+    /// Concurrent calls.
+    #[arg(long, default_value_t = 10)]
+    calls: u32,
+    /// Length of each call, in seconds.
+    #[arg(long, default_value_t = 20)]
+    secs: u32,
+    /// Calls start evenly spread over this many seconds.
+    #[arg(long, default_value_t = 5.0)]
+    ramp: f64,
+    /// The agent leg over TLS (the mock serves wss:// with a self-signed certificate that
+    /// the bridge trusts).
+    #[arg(long)]
+    tls: bool,
+    /// Worker threads of the bridge's runtime (the built-in bridge).
+    #[arg(long, default_value_t = 2)]
+    bridge_threads: usize,
+    /// Worker threads of the tool's runtime (mock and callers).
+    #[arg(long, default_value_t = 2)]
+    tool_threads: usize,
+    /// Audio per agent delta, in milliseconds (the mock's default is 100).
+    #[arg(long, default_value_t = 100)]
+    delta_ms: u64,
+    /// Instead of the built-in bridge, run this shell command (it gets OPENAI_REALTIME_URL,
+    /// PORT and OPENAI_API_KEY) and measure its process.
+    #[arg(long)]
+    bridge_cmd: Option<String>,
+    /// The media-stream path on the bridge.
+    #[arg(long, default_value = "/media-stream")]
+    bridge_path: String,
+    /// Run the built-in bridge in this process, on its own runtime and threads (its CPU time
+    /// is still its own: the threads are told apart by name; memory is the whole process's).
+    #[arg(long)]
+    in_process: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    match Cli::parse().command {
+        Command_::Bridge { agent_url, threads } => {
+            let agent_root = std::env::var("LOAD_AGENT_ROOT_HEX")
+                .ok()
+                .map(|hex| from_hex(&hex))
+                .transpose()?;
+            bridge::run(bridge::BridgeArgs {
+                agent_url,
+                agent_root,
+                threads,
+            })?;
+            Ok(())
+        }
+        Command_::Run(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(args.tool_threads.max(1))
+                .enable_all()
+                .build()?;
+            runtime.block_on(run(args))?;
+            Ok(())
+        }
+    }
+}
+
+/// Frames of each agent answer (2.4 s).
+const ANSWER_FRAMES: u32 = 120;
+
+/// The mock's script: `turns` answers of tagged audio (a 500 Hz tone at about -18 dBFS),
+/// serials running on across turns, paced in real time.
+fn script(turns: u32, delta: Duration) -> Script {
+    let tone: [u8; FRAME] = std::array::from_fn(|n| {
+        let phase = (n % 16) as f64 / 16.0 * std::f64::consts::TAU;
+        voice_bridge::audio::g711::linear_to_mulaw((phase.sin() * 6_000.0) as i16)
+    });
+    let mut script = Script::new().pacing(Pacing::RealTime).delta_duration(delta);
+    for turn in 0..turns {
+        let mut audio = Vec::with_capacity(ANSWER_FRAMES as usize * FRAME);
+        for f in 0..ANSWER_FRAMES {
+            let mut frame = tone;
+            let tag = Tag {
+                call: AGENT,
+                serial: turn * ANSWER_FRAMES + f,
+            };
+            write_tag(&mut frame, tag);
+            audio.extend_from_slice(&frame);
+        }
+        script = script.turn(Turn::new().say(format!("Answer {turn}."), Audio::Raw(audio)));
+    }
+    // Past the script: untagged silence (counted as untagged if it ever plays).
+    script.fallback(Turn::new().say("More.", Audio::Silence { ms: 2400 }))
+}
+
+/// The bridge under test and where it listens.
+struct BridgeProcess {
+    kind: BridgeKind,
+    url: String,
+}
+
+enum BridgeKind {
+    Child {
+        child: Child,
+        stdout: Option<BufReader<std::process::ChildStdout>>,
+    },
+    Thread {
+        done: tokio::sync::oneshot::Sender<()>,
+        thread: std::thread::JoinHandle<std::io::Result<serde_json::Value>>,
+    },
+}
+
+fn start_bridge(
+    args: &RunArgs,
+    mock: &MockServer,
+) -> Result<BridgeProcess, Box<dyn std::error::Error>> {
+    if args.in_process {
+        let (done, done_rx) = tokio::sync::oneshot::channel();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let bridge_args = bridge::BridgeArgs {
+            agent_url: mock.url(),
+            agent_root: mock.certificate().map(|c| c.to_vec()),
+            threads: args.bridge_threads,
+        };
+        let thread = std::thread::Builder::new()
+            .name("bridge-main".to_owned())
+            .spawn(move || {
+                bridge::run_with(bridge_args, done_rx, move |addr| {
+                    let _ = addr_tx.send(addr);
+                })
+            })?;
+        let addr = addr_rx.recv_timeout(Duration::from_secs(10))?;
+        return Ok(BridgeProcess {
+            kind: BridgeKind::Thread { done, thread },
+            url: format!("ws://{addr}{}", args.bridge_path),
+        });
+    }
+    if let Some(cmd) = &args.bridge_cmd {
+        if args.tls {
+            return Err(
+                "--tls needs the built-in bridge (it must trust the mock's certificate)".into(),
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec {cmd}"))
+            .env("OPENAI_REALTIME_URL", mock.url())
+            .env("OPENAI_API_KEY", "sk-load")
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err(format!("`{cmd}` did not listen on port {port} within 60 s").into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        return Ok(BridgeProcess {
+            kind: BridgeKind::Child {
+                child,
+                stdout: None,
+            },
+            url: format!("ws://127.0.0.1:{port}{}", args.bridge_path),
+        });
+    }
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(["bridge", "--agent-url", &mock.url(), "--threads"])
+        .arg(args.bridge_threads.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(cert) = mock.certificate() {
+        command.env("LOAD_AGENT_ROOT_HEX", to_hex(cert));
+    }
+    let mut child = command.spawn()?;
+    let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+    let mut line = String::new();
+    stdout.read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("LISTENING ")
+        .ok_or_else(|| format!("bridge said {line:?}"))?
+        .to_owned();
+    Ok(BridgeProcess {
+        kind: BridgeKind::Child {
+            child,
+            stdout: Some(stdout),
+        },
+        url: format!("ws://{addr}{}", args.bridge_path),
+    })
+}
+
+impl BridgeProcess {
+    /// The bridge's CPU time so far, in nanoseconds.
+    fn cpu_ns(&self) -> Option<u64> {
+        match &self.kind {
+            BridgeKind::Child { child, .. } => procfs::cpu_ns(child.id()),
+            BridgeKind::Thread { .. } => procfs::threads_cpu_ns(bridge::THREAD_NAME),
+        }
+    }
+
+    /// The pid whose memory is the bridge's (this process when in-process).
+    fn pid(&self) -> u32 {
+        match &self.kind {
+            BridgeKind::Child { child, .. } => child.id(),
+            BridgeKind::Thread { .. } => std::process::id(),
+        }
+    }
+
+    /// Asks the built-in bridge for its summary, then ends it.
+    fn finish(self) -> Option<serde_json::Value> {
+        let (mut child, stdout) = match self.kind {
+            BridgeKind::Thread { done, thread } => {
+                let _ = done.send(());
+                return thread.join().ok().and_then(Result::ok);
+            }
+            BridgeKind::Child { child, stdout } => (child, stdout),
+        };
+        drop(child.stdin.take());
+        let mut summary = None;
+        if let Some(mut stdout) = stdout {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    if let Some(json) = line.trim().strip_prefix("SUMMARY ") {
+                        let _ = tx.send(serde_json::from_str(json).ok());
+                        return;
+                    }
+                    line.clear();
+                }
+            });
+            summary = rx.recv_timeout(Duration::from_secs(10)).ok().flatten();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if child.try_wait().ok().flatten().is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        summary
+    }
+}
+
+async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let frames = args.secs * 1000 / TICK.as_millis() as u32;
+    let plan = Plan {
+        frames,
+        speak: 40, // 800 ms
+        answer: ANSWER_FRAMES,
+        barge_after: 30, // 600 ms of the answer heard
+        pause: 20,       // 400 ms
+        answer_timeout: 250,
+    };
+    // A normal turn takes about 0.8 + 0.3 + 2.4 + 0.4 s, a barge-in turn less: enough
+    // scripted answers for the whole call.
+    let turns = (args.secs / 2 + 2).min(60);
+    let probes = Probes::new(
+        args.calls as usize,
+        frames as usize + 1,
+        (turns * ANSWER_FRAMES) as usize,
+    );
+    let tap_probes = Arc::clone(&probes);
+    let mut builder = MockServer::builder()
+        .record(false)
+        .tap(move |_| SessionTap::new(Arc::clone(&tap_probes)))
+        .script(script(turns, Duration::from_millis(args.delta_ms)));
+    if args.tls {
+        builder = builder.tls_self_signed();
+    }
+    let mock = builder.start().await?;
+    let bridge = start_bridge(&args, &mock)?;
+    let pid = bridge.pid();
+    let me = std::process::id();
+
+    // Idle: the bridge listening, no calls.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (idle_rss, _) = procfs::rss_kib(pid).ok_or("cannot read the bridge's memory")?;
+    let bridge_cpu0 = bridge.cpu_ns().ok_or("cannot read the bridge's CPU time")?;
+    // In-process, the tool's share is the process's time less the bridge threads'.
+    let tool_cpu0 = procfs::cpu_ns(me).unwrap_or(0) - if args.in_process { bridge_cpu0 } else { 0 };
+    let machine0 = procfs::machine_jiffies();
+    let load_before = procfs::loadavg();
+    let started = Instant::now();
+
+    eprintln!(
+        "load: {} calls of {} s, ramp {} s, agent leg {}, bridge {} (pid {pid}), load average {load_before}",
+        args.calls,
+        args.secs,
+        args.ramp,
+        if args.tls { "wss://" } else { "ws://" },
+        bridge.url
+    );
+    let mut calls = tokio::task::JoinSet::new();
+    for index in 0..args.calls {
+        let at = Duration::from_secs_f64(args.ramp * f64::from(index) / f64::from(args.calls));
+        let url = bridge.url.clone();
+        let plan = plan.clone();
+        let probes = Arc::clone(&probes);
+        calls.spawn(async move {
+            tokio::time::sleep(at).await;
+            (index, caller::run(url, index, plan, probes).await)
+        });
+    }
+    // Sample memory while the calls run; stop waiting at a hard bound.
+    let bound = Duration::from_secs_f64(f64::from(args.secs) + args.ramp + 45.0);
+    let mut peak_rss = idle_rss;
+    let mut full_rss = 0;
+    let full_from = Duration::from_secs_f64(args.ramp + 1.0);
+    let full_until = Duration::from_secs(u64::from(args.secs));
+    let mut results: Vec<Option<CallResult>> = vec![None; args.calls as usize];
+    let mut sample = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            joined = calls.join_next() => match joined {
+                Some(Ok((index, result))) => results[index as usize] = Some(result),
+                Some(Err(e)) => eprintln!("load: a call task failed: {e}"),
+                None => break,
+            },
+            _ = sample.tick() => {
+                let elapsed = started.elapsed();
+                if let Some((rss, _)) = procfs::rss_kib(pid) {
+                    peak_rss = peak_rss.max(rss);
+                    if elapsed >= full_from && elapsed <= full_until {
+                        full_rss = full_rss.max(rss);
+                    }
+                }
+                if elapsed > bound {
+                    eprintln!("load: stopping at the run's bound ({bound:?})");
+                    calls.abort_all();
+                }
+            }
+        }
+    }
+    let wall = started.elapsed();
+    let bridge_cpu_now = bridge.cpu_ns().unwrap_or(bridge_cpu0);
+    let bridge_cpu = bridge_cpu_now - bridge_cpu0;
+    let tool_cpu = (procfs::cpu_ns(me).unwrap_or(0)
+        - if args.in_process { bridge_cpu_now } else { 0 })
+    .saturating_sub(tool_cpu0);
+    let machine = procfs::machine_jiffies()
+        .zip(machine0)
+        .map(|((b1, t1), (b0, t0))| (b1 - b0) as f64 / (t1 - t0).max(1) as f64);
+    let (_, hwm) = procfs::rss_kib(pid).unwrap_or((0, 0));
+    let summary = bridge.finish();
+    drop(mock);
+
+    let report = Report::new(&args, &probes, &results, &plan);
+    let call_seconds = report.call_seconds;
+    let cpu_ms_per_call_s = bridge_cpu as f64 / 1e6 / call_seconds.max(1e-9);
+    let tool_ms_per_call_s = tool_cpu as f64 / 1e6 / call_seconds.max(1e-9);
+    let per_call_kib = full_rss.saturating_sub(idle_rss) as f64 / f64::from(args.calls);
+    let lat = |h: &probe::Histogram| {
+        json!({
+            "samples": h.count(),
+            "p50_ms": h.quantile(0.50) as f64 / 1000.0,
+            "p99_ms": h.quantile(0.99) as f64 / 1000.0,
+            "max_ms": h.max() as f64 / 1000.0,
+        })
+    };
+    let late = &probes.tick_lateness;
+    let late_ticks = late.at_least(10_000);
+    let behind = late.quantile(0.99) > 5_000 || late.max() > 50_000;
+    let out = json!({
+        "calls": args.calls, "secs": args.secs, "ramp_s": args.ramp, "tls": args.tls,
+        "delta_ms": args.delta_ms, "bridge": if args.bridge_cmd.is_some() { "external" } else if args.in_process { "built-in, in-process" } else { "built-in" },
+        "bridge_threads": args.bridge_threads, "tool_threads": args.tool_threads,
+        "wall_s": wall.as_secs_f64(), "call_seconds": call_seconds,
+        "load_average_before": load_before, "load_average_after": procfs::loadavg(),
+        "machine_busy": machine,
+        "bridge_cpu_s": bridge_cpu as f64 / 1e9,
+        "bridge_cpu_ms_per_call_s": cpu_ms_per_call_s,
+        "tool_cpu_s": tool_cpu as f64 / 1e9,
+        "tool_cpu_ms_per_call_s": tool_ms_per_call_s,
+        "rss_idle_kib": idle_rss, "rss_full_kib": full_rss, "rss_peak_kib": peak_rss.max(hwm),
+        "rss_per_call_kib": per_call_kib,
+        "agent_latency": lat(&probes.agent_latency),
+        "caller_latency": lat(&probes.caller_latency),
+        "tick_lateness": {
+            "p50_ms": late.quantile(0.5) as f64 / 1000.0, "p99_ms": late.quantile(0.99) as f64 / 1000.0,
+            "max_ms": late.max() as f64 / 1000.0, "ticks": late.count(), "late_10ms": late_ticks,
+            "tool_behind": behind,
+        },
+        "barge_in": report.barge_json(),
+        "calls_failed": report.failed, "errors": report.errors,
+        "agent_frames_sent": report.agent_sent, "agent_frames_lost": report.agent_lost,
+        "caller_frames_sent": report.caller_sent, "caller_frames_lost": report.caller_lost,
+        "untagged_frames": probes.untagged.load(Ordering::Relaxed),
+        "duplicate_frames": probes.duplicates.load(Ordering::Relaxed),
+        "unanswered_turns": report.unanswered, "turns": report.turns,
+        "bridge_summary": summary,
+    });
+    print_report(&out);
+    if let Some(path) = &args.json {
+        let mut file = std::fs::File::create(path)?;
+        writeln!(file, "{}", serde_json::to_string_pretty(&out)?)?;
+    }
+    Ok(out)
+}
+
+/// Sums over the calls' results and the probes' tables.
+struct Report {
+    call_seconds: f64,
+    failed: u32,
+    errors: Vec<String>,
+    turns: u64,
+    unanswered: u64,
+    agent_sent: u64,
+    agent_lost: u64,
+    caller_sent: u64,
+    caller_lost: u64,
+    /// (heard, truncated) pairs.
+    barge_pairs: Vec<(u32, u32)>,
+    barge_ins: u64,
+    truncations: u64,
+}
+
+impl Report {
+    fn new(args: &RunArgs, probes: &Probes, results: &[Option<CallResult>], plan: &Plan) -> Self {
+        let mut report = Report {
+            call_seconds: 0.0,
+            failed: 0,
+            errors: Vec::new(),
+            turns: 0,
+            unanswered: 0,
+            agent_sent: 0,
+            agent_lost: 0,
+            caller_sent: 0,
+            caller_lost: 0,
+            barge_pairs: Vec::new(),
+            barge_ins: 0,
+            truncations: 0,
+        };
+        for (index, result) in results.iter().enumerate() {
+            let Some(result) = result else {
+                report.failed += 1;
+                report.errors.push(format!("call {index}: did not finish"));
+                continue;
+            };
+            if let Some(error) = &result.error {
+                report.failed += 1;
+                if report.errors.len() < 20 {
+                    report.errors.push(format!("call {index}: {error}"));
+                }
+            }
+            report.call_seconds += result.seconds;
+            report.turns += u64::from(result.turns);
+            if std::env::var_os("LOAD_DEBUG").is_some() {
+                eprintln!("call {index}: {result:?}");
+            }
+            report.unanswered += u64::from(result.unanswered);
+            let probe = &probes.calls[index];
+            // Agent audio: sent by the mock, never reached the caller, in a turn the
+            // caller did not interrupt, and sent at least 200 ms before the caller hung up.
+            for (serial, sent) in probe.agent_sent.iter().enumerate() {
+                let sent = sent.load(Ordering::Relaxed);
+                if sent == 0 {
+                    continue;
+                }
+                report.agent_sent += 1;
+                let turn = serial as u32 / plan.answer;
+                let barged = turn < 64 && result.barged_turns & (1 << turn) != 0;
+                if !probe.agent_arrived[serial].load(Ordering::Relaxed)
+                    && !barged
+                    && sent + 200_000 < result.stop_us
+                {
+                    report.agent_lost += 1;
+                }
+            }
+            // Caller audio: sent, never read by the mock (the last 200 ms before the
+            // hang-up excepted: the bridge may close the agent session first).
+            let last = result.stop_us.saturating_sub(200_000);
+            for (serial, sent) in probe.caller_sent.iter().enumerate() {
+                let sent = sent.load(Ordering::Relaxed);
+                if sent == 0 {
+                    continue;
+                }
+                report.caller_sent += 1;
+                if !probe.caller_received[serial].load(Ordering::Relaxed)
+                    && (sent < last || serial < caller::WARMUP_FRAMES as usize)
+                {
+                    report.caller_lost += 1;
+                }
+            }
+            let heard = probe.barge_ins.load(Ordering::Relaxed) as usize;
+            let truncated = probe.truncations.load(Ordering::Relaxed) as usize;
+            report.barge_ins += u64::from(result.barge_ins);
+            report.truncations += truncated as u64;
+            for k in 0..heard.min(truncated).min(probe::MAX_BARGE_INS) {
+                report.barge_pairs.push((
+                    probe.heard_ms[k].load(Ordering::Relaxed),
+                    probe.truncated_ms[k].load(Ordering::Relaxed),
+                ));
+            }
+        }
+        let _ = args;
+        report
+    }
+
+    fn barge_json(&self) -> serde_json::Value {
+        let mut errors: Vec<i64> = self
+            .barge_pairs
+            .iter()
+            .map(|&(heard, truncated)| i64::from(truncated) - i64::from(heard))
+            .collect();
+        errors.sort_unstable();
+        let within_frame = errors.iter().filter(|e| e.abs() <= 20).count();
+        let pick = |q: f64| {
+            errors
+                .get(((errors.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+        };
+        json!({
+            "barge_ins": self.barge_ins, "truncations": self.truncations,
+            "compared": errors.len(), "within_20ms": within_frame,
+            "error_ms_min": errors.first(), "error_ms_p50": pick(0.5),
+            "error_ms_max": errors.last(),
+        })
+    }
+}
+
+fn print_report(out: &serde_json::Value) {
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let mut s = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        s,
+        "\n== {} calls x {} s ({}, agent leg {}) ==",
+        out["calls"],
+        out["secs"],
+        out["bridge"].as_str().unwrap_or("?"),
+        if out["tls"].as_bool() == Some(true) {
+            "TLS"
+        } else {
+            "plain"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "bridge CPU      {:.3} ms per call-second ({:.2} s CPU over {:.0} call-seconds)",
+        f(&out["bridge_cpu_ms_per_call_s"]),
+        f(&out["bridge_cpu_s"]),
+        f(&out["call_seconds"])
+    );
+    let _ = writeln!(
+        s,
+        "bridge RSS      idle {} KiB, at full load {} KiB, peak {} KiB, {:.1} KiB per call",
+        out["rss_idle_kib"],
+        out["rss_full_kib"],
+        out["rss_peak_kib"],
+        f(&out["rss_per_call_kib"])
+    );
+    for (name, key) in [
+        ("agent audio", "agent_latency"),
+        ("caller audio", "caller_latency"),
+    ] {
+        let l = &out[key];
+        let _ = writeln!(
+            s,
+            "{name:<15} p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples)",
+            f(&l["p50_ms"]),
+            f(&l["p99_ms"]),
+            f(&l["max_ms"]),
+            l["samples"]
+        );
+    }
+    let b = &out["barge_in"];
+    let _ = writeln!(
+        s,
+        "barge-in        {} barge-ins, {} truncations; truncated - heard: min {} ms, median {} ms, max {} ms; {} of {} within one frame (20 ms)",
+        b["barge_ins"],
+        b["truncations"],
+        b["error_ms_min"],
+        b["error_ms_p50"],
+        b["error_ms_max"],
+        b["within_20ms"],
+        b["compared"]
+    );
+    let _ = writeln!(
+        s,
+        "lost audio      agent {} of {} frames, caller {} of {} frames; untagged {}, duplicates {}",
+        out["agent_frames_lost"],
+        out["agent_frames_sent"],
+        out["caller_frames_lost"],
+        out["caller_frames_sent"],
+        out["untagged_frames"],
+        out["duplicate_frames"]
+    );
+    let _ = writeln!(
+        s,
+        "errors          {} calls failed; {} turns, {} unanswered; bridge: {}",
+        out["calls_failed"], out["turns"], out["unanswered_turns"], out["bridge_summary"]
+    );
+    for e in out["errors"].as_array().into_iter().flatten().take(5) {
+        let _ = writeln!(s, "                {}", e.as_str().unwrap_or_default());
+    }
+    let t = &out["tick_lateness"];
+    let _ = writeln!(
+        s,
+        "tool            {:.3} ms CPU per call-second; caller ticks late p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} of {} ticks >= 10 ms late",
+        f(&out["tool_cpu_ms_per_call_s"]),
+        f(&t["p50_ms"]),
+        f(&t["p99_ms"]),
+        f(&t["max_ms"]),
+        t["late_10ms"],
+        t["ticks"]
+    );
+    let _ = writeln!(
+        s,
+        "machine         busy {:.0} % of all CPUs during the run; load average before {}, after {}",
+        f(&out["machine_busy"]) * 100.0,
+        out["load_average_before"],
+        out["load_average_after"]
+    );
+    if t["tool_behind"].as_bool() == Some(true) {
+        let _ = writeln!(
+            s,
+            "WARNING: the tool fell behind real time (caller ticks p99 > 5 ms or max > 50 ms late): \
+             the latencies above include the tool's own delay and the bridge saw a slower load."
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(s.as_bytes());
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(hex: &str) -> Result<Vec<u8>, String> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| "LOAD_AGENT_ROOT_HEX is not hex".to_owned())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A smoke run: two short calls through the in-process bridge, nothing lost, audio
+    /// measured both ways. (Real time: about four seconds.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_short_calls_go_through_with_nothing_lost() {
+        let args = RunArgs::parse_from([
+            "run",
+            "--calls",
+            "2",
+            "--secs",
+            "2",
+            "--ramp",
+            "0.2",
+            "--in-process",
+        ]);
+        let out = run(args).await.expect("the run completes");
+        assert_eq!(out["calls_failed"], 0, "{out:#}");
+        assert_eq!(out["agent_frames_lost"], 0, "{out:#}");
+        assert_eq!(out["caller_frames_lost"], 0, "{out:#}");
+        assert_eq!(out["caller_frames_sent"], 200, "{out:#}");
+        assert!(
+            out["caller_latency"]["samples"].as_u64() > Some(0),
+            "{out:#}"
+        );
+        assert!(
+            out["agent_latency"]["samples"].as_u64() > Some(0),
+            "{out:#}"
+        );
+        assert_eq!(out["bridge_summary"]["calls"], 2, "{out:#}");
+    }
+}
