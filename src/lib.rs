@@ -50,3 +50,8 @@ pub mod tools;
 pub mod transcript;
 #[path = "../examples/outbound_call/upgrade.rs"]
 pub mod upgrade;
+
+/// The README's Rust code blocks, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
