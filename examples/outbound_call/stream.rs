@@ -1,30 +1,26 @@
 //! One media stream, from the upgrade to the outcome line:
 //!
 //! 1. the upgrade's `X-Twilio-Signature` is checked (403 otherwise, see [`crate::upgrade`]);
-//! 2. `connected` and `start` are read; the appointment comes from `start`'s signed
-//!    context, which must verify and be unexpired (otherwise the socket is closed with
-//!    1008 `forbidden: …`: after the upgrade, a close code is all HTTP leaves);
+//! 2. the Twilio leg reads `connected` and `start` (`wait_start`); the appointment comes
+//!    from `start`'s signed context, which the leg verifies (`verify_context`): a missing,
+//!    forged or expired one closes the socket with 1008 `call context refused: …` (after
+//!    the upgrade, a close code is all HTTP leaves);
 //! 3. the bridge runs the call between the Twilio leg and an OpenAI leg configured for
 //!    the appointment, with the appointment tools;
 //! 4. the report, the recording and the outcome line are written, and one log line says
 //!    how the call ended, with its ids.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt as _, StreamExt as _};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use twilio_media_stream::StreamEvent;
-use twilio_media_stream::event::Start;
 use voice_bridge::report::{EndReason, FallbackUsed};
 use voice_bridge::{Bridge, CallReport};
 
 use crate::appointment::Appointment;
+use crate::legs::CallLeg;
 use crate::output::{CallOutcome, unix_now};
 use crate::recording::Recorder;
 use crate::server::{Auth, Bot};
@@ -68,128 +64,88 @@ pub fn accept(bot: Arc<Bot>, mut request: Request<Body>) -> Response {
 }
 
 /// Runs one accepted stream to its end.
-async fn run(bot: Arc<Bot>, mut socket: MediaSocket) {
-    let (start, frames) = match tokio::time::timeout(START_TIMEOUT, read_start(&mut socket)).await {
-        Ok(Ok(read)) => read,
-        Ok(Err(reason)) => {
-            tracing::warn!(%reason, "media stream ended before its start");
-            close(&mut socket, CloseCode::Protocol, &reason).await;
+async fn run(bot: Arc<Bot>, socket: MediaSocket) {
+    let mut call = crate::legs::call_leg(socket, bot.rest.clone());
+    if let Auth::Signed { secret, .. } = &bot.auth {
+        // A missing, forged or expired context closes the stream with 1008 and the reason.
+        call = call.verify_context(secret.clone());
+    }
+    let start = match tokio::time::timeout(START_TIMEOUT, call.wait_start()).await {
+        Ok(Ok(start)) => start,
+        Ok(Err(end)) => {
+            let (call_sid, stream_sid) = ids(&call);
+            match stream_sid {
+                // `start` came and was refused (its context, its format): closed with a code.
+                Some(stream_sid) => {
+                    tracing::warn!(%call_sid, %stream_sid, reason = %end, "media stream refused");
+                    refused(&bot, call_sid, stream_sid, end.to_string());
+                }
+                None => tracing::warn!(reason = %end, "media stream ended before its start"),
+            }
             return;
         }
         Err(_) => {
             tracing::warn!(timeout = ?START_TIMEOUT, "media stream sent no start in time");
-            close(&mut socket, CloseCode::Policy, "no start message in time").await;
+            call.refuse("no start message in time").await;
             return;
         }
     };
-    let call_sid = start.start.call_sid.to_string();
-    let stream_sid = start.stream_sid.to_string();
-    let appointment = match authorize(&bot, &start) {
-        Ok(appointment) => appointment,
-        Err(reason) => {
-            tracing::warn!(%call_sid, %stream_sid, %reason, "media stream refused");
-            close(
-                &mut socket,
-                CloseCode::Policy,
-                &format!("forbidden: {reason}"),
-            )
-            .await;
-            let mut outcome = CallOutcome::without_stream(
-                &call_sid,
-                "",
-                "stream_refused",
-                format!("stream refused: {reason}"),
-            );
-            outcome.stream_sid = Some(stream_sid);
-            if let Err(err) = bot.output.append(&outcome) {
-                tracing::error!(%call_sid, "cannot write the outcome: {err}");
-            }
-            bot.publish(outcome);
-            return;
-        }
-    };
-    run_call(bot, socket, frames, start, appointment).await;
-}
-
-/// Reads `connected` then `start`; returns `start` and the frames read (for the leg).
-async fn read_start(socket: &mut MediaSocket) -> Result<(Start, Vec<String>), String> {
-    let mut frames = Vec::new();
-    while let Some(message) = socket.next().await {
-        let text = match message {
-            Ok(Message::Text(text)) => text,
-            Ok(Message::Close(frame)) => {
-                return Err(format!("closed by the peer before start: {frame:?}"));
-            }
-            Ok(_) => continue,
-            Err(err) => return Err(format!("socket failed before start: {err}")),
-        };
-        let text = text.as_str().to_owned();
-        match StreamEvent::decode(&text) {
-            Ok(StreamEvent::Connected(_)) => frames.push(text),
-            Ok(StreamEvent::Start(start)) => {
-                frames.push(text);
-                return Ok((start, frames));
-            }
-            Ok(other) => {
-                return Err(format!("`{}` arrived before `start`", other.event_type()));
-            }
-            Err(err) => return Err(format!("unreadable frame before start: {err}")),
-        }
-    }
-    Err("closed before start".to_owned())
-}
-
-/// The appointment of a stream: from its verified context, or the demo's when streams are
-/// not signed.
-fn authorize(bot: &Bot, start: &Start) -> Result<Appointment, String> {
-    match &bot.auth {
-        Auth::Signed { secret, .. } => {
-            let context = secret
-                .verify(&start.start.custom_parameters, SystemTime::now())
-                .map_err(|err| format!("call context: {err}"))?;
-            Appointment::from_fields(context.fields()).map_err(|err| err.to_string())
-        }
+    let call_sid = start.call_id.to_string();
+    let stream_sid = start.stream_id.to_string();
+    let appointment = match &bot.auth {
+        // The parameters are the context's verified fields.
+        Auth::Signed { .. } => Appointment::from_fields(&start.parameters),
         Auth::UnsignedLoopback => Ok(Appointment::demo()),
-    }
+    };
+    let appointment = match appointment {
+        Ok(appointment) => appointment,
+        Err(err) => {
+            let reason = format!("call context refused: {err}");
+            call.refuse(&reason).await;
+            refused(&bot, call_sid, stream_sid, reason);
+            return;
+        }
+    };
+    run_call(bot, call, call_sid, stream_sid, appointment).await;
 }
 
-async fn close(socket: &mut MediaSocket, code: CloseCode, reason: &str) {
-    // A close reason is at most 123 bytes.
-    let mut reason = reason.to_owned();
-    while reason.len() > 123 {
-        reason.pop();
+/// The ids a stream's `start` carried, if it came.
+fn ids(call: &CallLeg) -> (String, Option<String>) {
+    (
+        call.call_sid().map(ToString::to_string).unwrap_or_default(),
+        call.stream_sid().map(ToString::to_string),
+    )
+}
+
+/// Records the outcome of a stream refused after its `start`.
+fn refused(bot: &Bot, call_sid: String, stream_sid: String, reason: String) {
+    let mut outcome = CallOutcome::without_stream(
+        &call_sid,
+        "",
+        "stream_refused",
+        format!("stream refused: {reason}"),
+    );
+    outcome.stream_sid = Some(stream_sid);
+    if let Err(err) = bot.output.append(&outcome) {
+        tracing::error!(%call_sid, "cannot write the outcome: {err}");
     }
-    let frame = CloseFrame {
-        code,
-        reason: reason.into(),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        while socket.next().await.is_some() {}
-    })
-    .await;
+    bot.publish(outcome);
 }
 
 /// Runs the bridge for a verified stream, then writes what happened.
 async fn run_call(
     bot: Arc<Bot>,
-    socket: MediaSocket,
-    frames: Vec<String>,
-    start: Start,
+    call: CallLeg,
+    call_sid: String,
+    stream_sid: String,
     appointment: Appointment,
 ) {
-    let call_sid = start.start.call_sid.to_string();
-    let stream_sid = start.stream_sid.to_string();
     tracing::info!(%call_sid, %stream_sid, appointment_id = %appointment.id, "media stream accepted");
 
     let tools = AppointmentTools::new(&call_sid, &appointment);
     let recorder = bot.record.then(|| Arc::new(Mutex::new(Recorder::new())));
     let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
-    let call = TapCall::new(
-        crate::legs::call_leg(socket, frames, bot.rest.clone()),
-        watcher.clone(),
-        recorder.clone(),
-    );
+    let call = TapCall::new(call, watcher.clone(), recorder.clone());
     let agent = TapAgent::new(
         crate::legs::agent_leg(
             bot.agent.client_config(),

@@ -1,5 +1,5 @@
 //! Every request is checked: the upgrade's `X-Twilio-Signature` (403 otherwise), the
-//! stream's signed context (close 1008 `forbidden: …` otherwise: after the upgrade a close
+//! stream's signed context (close 1008 `call context refused: …` otherwise: after the upgrade a close
 //! code is what is left of HTTP), and every webhook's signature (403).
 
 use std::time::{Duration, SystemTime};
@@ -90,7 +90,7 @@ async fn refused_context(name: &str, parameters: Vec<(String, String)>, expect: 
     let close = record.close.expect("a close frame");
     assert_eq!(close.code, 1008, "{close:?}");
     assert!(
-        close.reason.starts_with("forbidden: call context"),
+        close.reason.starts_with("call context refused: "),
         "{close:?}"
     );
     assert!(close.reason.contains(expect), "{close:?}");

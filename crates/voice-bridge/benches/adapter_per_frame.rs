@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::{FutureExt as _, Sink, Stream};
 use openai_realtime::{ClientEvent, Dialect, ServerEvent};
-use voice_bridge::adapter::twilio::Frame;
+use voice_bridge::adapter::twilio::{Frame, Outgoing};
 use voice_bridge::audio::{AudioChunk, AudioFormat};
 use voice_bridge::{
     Action, AgentAudio, AgentCommand, AgentEvent, AgentReady, BridgeConfig, CallEvent, CallLeg,
@@ -53,15 +53,17 @@ impl Stream for MemSocket {
     }
 }
 
-impl Sink<String> for MemSocket {
+impl Sink<Outgoing> for MemSocket {
     type Error = Infallible;
 
     fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn start_send(mut self: Pin<&mut Self>, text: String) -> Result<(), Infallible> {
-        self.written += black_box(text).len();
+    fn start_send(mut self: Pin<&mut Self>, frame: Outgoing) -> Result<(), Infallible> {
+        if let Outgoing::Text(text) = frame {
+            self.written += black_box(text).len();
+        }
         Ok(())
     }
 

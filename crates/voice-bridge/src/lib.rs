@@ -98,10 +98,11 @@
 //! # Adapters and features
 //!
 //! - `twilio` (default): [`TwilioLeg`] over a Twilio Media Streams WebSocket, from
-//!   tokio-tungstenite ([`TwilioLeg::from_websocket`]) or any socket of text frames (axum,
-//!   hyper, your own server). It reads up to `start` on request
+//!   tokio-tungstenite ([`TwilioLeg::from_websocket`]) or any socket of text and close
+//!   frames (axum, hyper, your own server). It reads up to `start` on request
 //!   ([`TwilioLeg::wait_start`]) so the agent can be chosen from the call's parameters,
-//!   verifies a signed call context if asked, and logs, counts and skips bad input.
+//!   verifies a signed call context if asked (a refusal closes with 1008 and the reason),
+//!   and logs, counts and skips bad input.
 //! - `twilio-rest`: the Twilio leg hangs up and hands calls over to TwiML or a TwiML URL
 //!   through Twilio's REST API (`TwilioLeg::with_rest`); without it, hang-up and
 //!   [`HandOver::Continue`] close the stream so the TwiML after `</Connect>` runs.

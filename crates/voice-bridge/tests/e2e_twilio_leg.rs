@@ -81,7 +81,10 @@ async fn a_signed_context_is_served_and_a_forged_one_is_closed() {
     };
     assert!(message.contains("signature does not match"), "{message}");
     assert_eq!(record.end, CallEnd::ServerClosed);
-    assert_eq!(record.close.map(|c| c.code), Some(1000));
+    // The caller's side sees a refusal (1008) with the reason, not a normal end.
+    let close = record.close.expect("a close frame");
+    assert_eq!(close.code, 1008, "{close:?}");
+    assert_eq!(close.reason, message, "{close:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 //! The call leg over a Twilio Media Streams WebSocket (feature `twilio`).
 //!
 //! [`TwilioLeg`] turns the WebSocket of a bidirectional `<Connect><Stream>` into a
-//! [`CallLeg`]. It works over any socket that reads [`Frame`]s and writes text frames
-//! (`Stream<Item = Result<Frame, E>> + Sink<String>`), so it fits tokio-tungstenite
+//! [`CallLeg`]. It works over any socket that reads [`Frame`]s and writes [`Outgoing`]
+//! frames (`Stream<Item = Result<Frame, E>> + Sink<Outgoing>`), so it fits tokio-tungstenite
 //! ([`TwilioLeg::from_websocket`]), axum, hyper or a user's own server.
 //!
 //! What it does, per the [guide](crate::guide#writing-a-telephony-adapter-a-twilio-leg):
@@ -23,7 +23,12 @@
 //!   be handed over to new TwiML or a TwiML URL.
 //! - Optionally ([`TwilioLeg::verify_context`]) the signed call context in `start`'s
 //!   `customParameters` is verified; a missing, forged or expired context ends the leg with
-//!   [`LegEnd::Failed`] naming the reason, and the socket is closed.
+//!   [`LegEnd::Failed`] naming the reason, and the socket is closed with 1008 (policy
+//!   violation) and that reason, so the peer sees a refusal, not a normal end.
+//! - Closes the leg decides on carry a code: 1008 for a refused context or
+//!   [`TwilioLeg::refuse`], 1002 for a protocol violation, 1003 for an unsupported audio
+//!   format; the reason is cut to the 123 bytes a close frame can hold, on a character
+//!   boundary. Hang-ups and hand-overs close normally (1000).
 //!
 //! # Example: a tokio-tungstenite server
 //!
@@ -48,14 +53,15 @@
 //!
 //! # Example: any other WebSocket (axum, hyper, your own)
 //!
-//! Map the socket's messages to [`Frame`]s (`StreamExt::map`) and write `String`s as text
-//! messages (`SinkExt::with`). Here `Message` stands for your framework's message type;
+//! Map the socket's messages to [`Frame`]s (`StreamExt::map`) and write [`Outgoing`] frames
+//! as text or close messages (`SinkExt::with`). Here `Message` stands for your framework's
+//! message type;
 //! axum's `axum::extract::ws::Message` (feature `ws`) has the same variants, with
 //! `Utf8Bytes`/`Bytes` payloads and a `CloseFrame { code, reason }`:
 //!
 //! ```
 //! use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
-//! use voice_bridge::adapter::twilio::{Frame, TwilioLeg};
+//! use voice_bridge::adapter::twilio::{Frame, Outgoing, TwilioLeg};
 //!
 //! /// Your framework's WebSocket message.
 //! enum Message {
@@ -78,16 +84,25 @@
 //!     }
 //! }
 //!
+//! fn to_message(frame: Outgoing) -> Message {
+//!     match frame {
+//!         Outgoing::Text(text) => Message::Text(text),
+//!         Outgoing::Close { code, reason } => Message::Close(Some((code, reason))),
+//!         // `Outgoing` may grow: anything new is closed as a normal end.
+//!         _ => Message::Close(Some((1000, String::new()))),
+//!     }
+//! }
+//!
 //! /// A Twilio leg over the framework's socket (axum: `WebSocket`, error `axum::Error`).
 //! fn twilio_leg<W, E>(
 //!     socket: W,
-//! ) -> TwilioLeg<impl Stream<Item = Result<Frame, E>> + Sink<String, Error = E> + Send + Unpin>
+//! ) -> TwilioLeg<impl Stream<Item = Result<Frame, E>> + Sink<Outgoing, Error = E> + Send + Unpin>
 //! where
 //!     W: Stream<Item = Result<Message, E>> + Sink<Message, Error = E> + Send + Unpin,
 //!     E: std::error::Error + Send + Sync + 'static,
 //! {
 //!     let socket = socket
-//!         .with(|text: String| std::future::ready(Ok::<_, E>(Message::Text(text))))
+//!         .with(|frame: Outgoing| std::future::ready(Ok::<_, E>(to_message(frame))))
 //!         .map(|message| message.map(to_frame));
 //!     TwilioLeg::new(socket)
 //! }
@@ -126,6 +141,11 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// a protocol violation); the bridge bounds its own last commands.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
+/// Close codes (RFC 6455 section 7.4.1) of the closes the leg decides on.
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_PROTOCOL: u16 = 1002;
+const CLOSE_UNSUPPORTED: u16 = 1003;
+
 /// How long a REST hang-up or redirect may take before the stream is closed anyway: within
 /// the bridge's one-second bound for a last command, so the close frame still goes out.
 #[cfg(feature = "twilio-rest")]
@@ -155,9 +175,56 @@ pub enum Frame {
     Control,
 }
 
-/// A tokio-tungstenite `WebSocketStream` as a socket of [`Frame`]s and text.
+/// One frame the leg writes to a media-stream WebSocket.
 ///
-/// Made by [`TwilioLeg::from_websocket`]. Closing it sends a close frame with code 1000.
+/// Map it to your WebSocket library's message type (see the [module docs](self)).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// A text frame: one Twilio JSON message (`media`, `mark`, `clear`).
+    Text(String),
+    /// A close frame with this code and reason, written when the leg refuses the stream
+    /// (1008), meets a protocol violation (1002) or an unsupported format (1003). The leg
+    /// closes the sink (`SinkExt::close`) right after; a normal end (1000) is that close
+    /// alone, without this frame.
+    Close {
+        /// The close code (RFC 6455 section 7.4).
+        code: u16,
+        /// Why, at most [`MAX_CLOSE_REASON_LEN`] bytes.
+        reason: String,
+    },
+}
+
+/// The longest close reason a WebSocket close frame can carry, in bytes (a control frame's
+/// payload is at most 125 bytes, two of which are the code).
+pub const MAX_CLOSE_REASON_LEN: usize = 123;
+
+/// `reason` cut to at most [`MAX_CLOSE_REASON_LEN`] bytes, on a character boundary.
+///
+/// ```
+/// use voice_bridge::adapter::twilio::{MAX_CLOSE_REASON_LEN, close_reason};
+///
+/// let long = "é".repeat(100); // 200 bytes
+/// let cut = close_reason(&long);
+/// assert!(cut.len() <= MAX_CLOSE_REASON_LEN);
+/// assert_eq!(cut, "é".repeat(61));
+/// assert_eq!(close_reason("forbidden"), "forbidden");
+/// ```
+pub fn close_reason(reason: &str) -> &str {
+    if reason.len() <= MAX_CLOSE_REASON_LEN {
+        return reason;
+    }
+    let mut end = MAX_CLOSE_REASON_LEN;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
+/// A tokio-tungstenite `WebSocketStream` as a socket of [`Frame`]s and [`Outgoing`] frames.
+///
+/// Made by [`TwilioLeg::from_websocket`]. Closing it sends a close frame with code 1000,
+/// unless an [`Outgoing::Close`] was written first.
 #[derive(Debug)]
 pub struct TungsteniteSocket<T> {
     ws: WebSocketStream<T>,
@@ -202,15 +269,25 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Stream for TungsteniteSocket<T> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Sink<String> for TungsteniteSocket<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Outgoing> for TungsteniteSocket<T> {
     type Error = tungstenite::Error;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.ws.poll_ready_unpin(cx)
     }
 
-    fn start_send(mut self: Pin<&mut Self>, text: String) -> Result<(), Self::Error> {
-        self.ws.start_send_unpin(Message::text(text))
+    fn start_send(mut self: Pin<&mut Self>, frame: Outgoing) -> Result<(), Self::Error> {
+        match frame {
+            Outgoing::Text(text) => self.ws.start_send_unpin(Message::text(text)),
+            Outgoing::Close { code, reason } => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: close_reason(&reason).into(),
+                };
+                self.close_sent = true;
+                self.ws.start_send_unpin(Message::Close(Some(frame)))
+            }
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -334,8 +411,9 @@ pub struct TwilioLeg<S> {
     pending: VecDeque<CallEvent>,
     /// The call's start, once seen.
     start: Option<CallStart>,
-    /// The leg decided to end (refused context, protocol violation): close, then report.
-    ending: Option<LegEnd>,
+    /// The leg decided to end (refused context, protocol violation): close with this
+    /// code, then report.
+    ending: Option<(LegEnd, u16)>,
     /// The leg returned its `Ended` (or an error).
     ended: bool,
     context: Option<ContextCheck>,
@@ -343,6 +421,18 @@ pub struct TwilioLeg<S> {
     rest: Option<twilio_media_stream::rest::Client>,
     stats: TwilioStats,
     max_frame_len: usize,
+}
+
+impl<S> TwilioLeg<S> {
+    /// The call's `callSid`, once `start` has been read (even a refused one).
+    pub fn call_sid(&self) -> Option<&twilio_media_stream::CallSid> {
+        self.session.call_sid()
+    }
+
+    /// The stream's `streamSid`, once `start` has been read (even a refused one).
+    pub fn stream_sid(&self) -> Option<&twilio_media_stream::StreamSid> {
+        self.session.stream_sid()
+    }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> TwilioLeg<TungsteniteSocket<T>> {
@@ -355,11 +445,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> TwilioLeg<TungsteniteSocket<T>> {
 
 impl<S, E> TwilioLeg<S>
 where
-    S: Stream<Item = Result<Frame, E>> + Sink<String> + Send + Unpin,
+    S: Stream<Item = Result<Frame, E>> + Sink<Outgoing> + Send + Unpin,
     E: Into<BoxError>,
-    <S as Sink<String>>::Error: Into<BoxError>,
+    <S as Sink<Outgoing>>::Error: Into<BoxError>,
 {
-    /// A leg over any socket that reads [`Frame`]s and writes text frames.
+    /// A leg over any socket that reads [`Frame`]s and writes [`Outgoing`] frames.
     pub fn new(socket: S) -> Self {
         Self {
             socket,
@@ -380,7 +470,8 @@ where
     /// (see [`twilio_media_stream::context`]), at the system clock's time.
     ///
     /// A missing, forged, altered or expired context ends the leg with [`LegEnd::Failed`]
-    /// (`call context refused: …`) and closes the socket. A valid one replaces
+    /// (`call context refused: …`) and closes the socket with 1008 (policy violation) and
+    /// that message as the reason (cut to [`MAX_CLOSE_REASON_LEN`] bytes). A valid one replaces
     /// [`CallStart::parameters`] with the verified fields (without the `ctx_` ones).
     #[must_use]
     pub fn verify_context(self, secret: SigningSecret) -> Self {
@@ -467,6 +558,43 @@ where
         }
     }
 
+    /// Refuses the stream: closes the socket with 1008 (policy violation) and `reason`
+    /// (cut to [`MAX_CLOSE_REASON_LEN`] bytes on a character boundary), logs it with the
+    /// stream's ids, and ends the leg (a later [`recv`](CallLeg::recv) is an error).
+    ///
+    /// Use it when your own check of the [`CallStart`] fails (an unknown customer, a
+    /// context your application cannot use), or when `start` does not come in time (wrap
+    /// [`wait_start`](Self::wait_start) in `tokio::time::timeout`: it is cancel safe).
+    /// Takes at most about two seconds (the close frame, then the peer's answer).
+    ///
+    /// ```no_run
+    /// # use voice_bridge::adapter::twilio::TwilioLeg;
+    /// # async fn serve(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>) {
+    /// let mut call = TwilioLeg::from_websocket(ws);
+    /// match tokio::time::timeout(std::time::Duration::from_secs(10), call.wait_start()).await {
+    ///     Ok(Ok(start)) if start.parameters.contains_key("customer") => { /* run the bridge */ }
+    ///     Ok(Ok(_)) => call.refuse("forbidden: no customer").await,
+    ///     Ok(Err(end)) => eprintln!("no call: {end}"),
+    ///     Err(_) => call.refuse("no start message in time").await,
+    /// }
+    /// # }
+    /// ```
+    pub async fn refuse(&mut self, reason: &str) {
+        if self.ended {
+            return;
+        }
+        tracing::warn!(
+            call_sid = self.session.call_sid().map_or("-", |sid| sid.as_str()),
+            stream_sid = self.sid(),
+            reason,
+            "twilio: stream refused; closing with 1008"
+        );
+        self.pending.clear();
+        self.ending = None;
+        self.ended = true;
+        self.close_socket_with(CLOSE_POLICY, reason).await;
+    }
+
     /// The next event. Cancel safe: the only await that can be interrupted with state at
     /// stake is the socket read (`StreamExt::next`) or a close that is retried.
     async fn next_event(&mut self) -> Result<CallEvent, LegError> {
@@ -477,9 +605,12 @@ where
             if self.ended {
                 return Err(LegError::new("the twilio leg has already ended"));
             }
-            if self.ending.is_some() {
-                self.close_socket().await;
-                let end = self.ending.take().unwrap_or(LegEnd::Finished);
+            if let Some((end, code)) = self.ending.take() {
+                let reason = match &end {
+                    LegEnd::Failed { message } => message.as_str(),
+                    _ => "",
+                };
+                self.close_socket_with(code, reason).await;
                 self.ended = true;
                 return Ok(CallEvent::Ended(end));
             }
@@ -551,9 +682,8 @@ where
             Ok(accepted) => accepted,
             Err(error) if error.is_fatal() => {
                 tracing::error!(%error, "twilio: the peer does not follow the media-stream protocol");
-                self.ending = Some(LegEnd::Failed {
-                    message: format!("twilio protocol violation: {error}"),
-                });
+                let message = format!("twilio protocol violation: {error}");
+                self.ending = Some((LegEnd::Failed { message }, CLOSE_PROTOCOL));
                 return None;
             }
             Err(error) => {
@@ -644,7 +774,7 @@ where
                     media.encoding, media.sample_rate, media.channels
                 );
                 tracing::error!(call_sid = %meta.call_sid, stream_sid = %meta.stream_sid, %message);
-                self.ending = Some(LegEnd::Failed { message });
+                self.ending = Some((LegEnd::Failed { message }, CLOSE_UNSUPPORTED));
                 return None;
             }
         };
@@ -655,9 +785,8 @@ where
                 Err(error) => {
                     tracing::error!(call_sid = %meta.call_sid, stream_sid = %meta.stream_sid,
                         %error, "twilio: call context refused; closing the stream");
-                    self.ending = Some(LegEnd::Failed {
-                        message: format!("call context refused: {error}"),
-                    });
+                    let message = format!("call context refused: {error}");
+                    self.ending = Some((LegEnd::Failed { message }, CLOSE_POLICY));
                     return None;
                 }
             }
@@ -674,11 +803,15 @@ where
     /// Writes one message, if the stream is streaming.
     async fn write(&mut self, what: &'static str, command: StreamCommand) -> Result<(), LegError> {
         let text = command.encode();
-        self.socket.send(text).await.map_err(|error| {
-            let error = LegError::with_source(format!("twilio: writing `{what}` failed"), error);
-            tracing::warn!(%error, stream_sid = self.sid(), "twilio: socket write failed");
-            error
-        })?;
+        self.socket
+            .send(Outgoing::Text(text))
+            .await
+            .map_err(|error| {
+                let error =
+                    LegError::with_source(format!("twilio: writing `{what}` failed"), error);
+                tracing::warn!(%error, stream_sid = self.sid(), "twilio: socket write failed");
+                error
+            })?;
         StatsInner::bump(&self.stats.inner.commands_sent);
         Ok(())
     }
@@ -693,6 +826,24 @@ where
                 None
             }
         }
+    }
+
+    /// Closes the socket with a close frame of this code and reason (bounded, like
+    /// [`close_socket`](Self::close_socket)).
+    async fn close_socket_with(&mut self, code: u16, reason: &str) {
+        let frame = Outgoing::Close {
+            code,
+            reason: close_reason(reason).to_owned(),
+        };
+        match tokio::time::timeout(CLOSE_WAIT, self.socket.send(frame)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                let error: BoxError = error.into();
+                tracing::debug!(%error, code, "twilio: writing the close frame failed");
+            }
+            Err(_) => tracing::debug!(code, "twilio: writing the close frame timed out"),
+        }
+        self.close_socket().await;
     }
 
     /// Closes the socket (close frame, bounded); errors are logged, not returned: the
@@ -797,9 +948,9 @@ impl StatsInner {
 #[async_trait]
 impl<S, E> CallLeg for TwilioLeg<S>
 where
-    S: Stream<Item = Result<Frame, E>> + Sink<String> + Send + Unpin,
+    S: Stream<Item = Result<Frame, E>> + Sink<Outgoing> + Send + Unpin,
     E: Into<BoxError>,
-    <S as Sink<String>>::Error: Into<BoxError>,
+    <S as Sink<Outgoing>>::Error: Into<BoxError>,
 {
     async fn recv(&mut self) -> Result<CallEvent, LegError> {
         self.next_event().await
@@ -872,6 +1023,7 @@ mod tests {
     struct Script {
         frames: VecDeque<Frame>,
         written: Vec<String>,
+        close_frame: Option<(u16, String)>,
         closed: bool,
     }
 
@@ -883,15 +1035,22 @@ mod tests {
         }
     }
 
-    impl Sink<String> for Script {
+    impl Sink<Outgoing> for Script {
         type Error = Infallible;
 
         fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
             Poll::Ready(Ok(()))
         }
 
-        fn start_send(mut self: Pin<&mut Self>, text: String) -> Result<(), Infallible> {
-            self.written.push(text);
+        fn start_send(mut self: Pin<&mut Self>, frame: Outgoing) -> Result<(), Infallible> {
+            assert!(
+                self.close_frame.is_none(),
+                "{frame:?} written after a close frame"
+            );
+            match frame {
+                Outgoing::Text(text) => self.written.push(text),
+                Outgoing::Close { code, reason } => self.close_frame = Some((code, reason)),
+            }
             Ok(())
         }
 
@@ -1143,7 +1302,76 @@ mod tests {
             assert!(message.starts_with("call context refused: "), "{message}");
             assert!(message.contains(reason), "{message}");
             assert!(leg.socket.closed, "{reason}: the socket stays open");
+            // A refusal, not a normal end: 1008 with the reason the leg ended with.
+            assert_eq!(
+                leg.socket.close_frame,
+                Some((1008, close_reason(&message).to_owned()))
+            );
+            assert_eq!(leg.call_sid().map(|s| s.as_str()), Some("CA1"));
+            assert_eq!(leg.stream_sid().map(|s| s.as_str()), Some(SID));
+            assert!(leg.recv().await.is_err(), "nothing after the refusal");
         }
+    }
+
+    #[test]
+    fn close_reasons_are_cut_on_a_char_boundary() {
+        let ascii = "x".repeat(200);
+        assert_eq!(close_reason(&ascii).len(), MAX_CLOSE_REASON_LEN);
+        // 'é' is 2 bytes, '€' 3, '😀' 4: none may be split at byte 123.
+        for ch in ['é', '€', '😀'] {
+            let text = format!("a{}", ch.to_string().repeat(100));
+            let cut = close_reason(&text);
+            assert!(cut.len() <= MAX_CLOSE_REASON_LEN, "{ch}: {}", cut.len());
+            assert!(
+                cut.len() > MAX_CLOSE_REASON_LEN - ch.len_utf8(),
+                "{ch}: {}",
+                cut.len()
+            );
+            assert!(text.starts_with(cut));
+        }
+        let exact = "y".repeat(MAX_CLOSE_REASON_LEN);
+        assert_eq!(close_reason(&exact), exact);
+        assert_eq!(close_reason(""), "");
+    }
+
+    #[tokio::test]
+    async fn refuse_closes_with_1008_and_a_cut_reason_and_ends_the_leg() {
+        let mut leg = leg([connected(), start(), media(2, SID, "//8=")]);
+        let start = leg.wait_start().await.unwrap();
+        assert_eq!(start.parameters["who"], "jane");
+        let reason = format!("forbidden: {}", "ü".repeat(80));
+        leg.refuse(&reason).await;
+        let (code, sent) = leg.socket.close_frame.clone().expect("a close frame");
+        assert_eq!(code, 1008);
+        assert!(
+            sent.len() <= MAX_CLOSE_REASON_LEN && reason.starts_with(&sent),
+            "{sent}"
+        );
+        assert!(leg.socket.closed);
+        assert!(
+            leg.recv().await.is_err(),
+            "the pending start is not delivered"
+        );
+        // A second refusal writes nothing more (the script asserts no frame after close).
+        leg.refuse("again").await;
+    }
+
+    #[tokio::test]
+    async fn a_protocol_violation_closes_with_1002() {
+        // A stream that does not open with `connected` cannot go on.
+        let mut leg = leg([start(), stop(2)]);
+        let events = events(&mut leg).await;
+        let [CallEvent::Ended(LegEnd::Failed { message })] = events.as_slice() else {
+            panic!("{events:?}")
+        };
+        assert!(
+            message.starts_with("twilio protocol violation"),
+            "{message}"
+        );
+        assert_eq!(
+            leg.socket.close_frame,
+            Some((1002, close_reason(message).to_owned()))
+        );
     }
 
     #[tokio::test]
@@ -1158,6 +1386,7 @@ mod tests {
             panic!("accepted")
         };
         assert!(message.contains("audio/l16/16000"), "{message}");
+        assert_eq!(leg.socket.close_frame.as_ref().map(|c| c.0), Some(1003));
     }
 
     #[tokio::test]
