@@ -15,6 +15,7 @@ use openai_realtime::client::{ApiKey, Config};
 use openai_realtime::{RealtimeSession, TurnDetection};
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use voice_bridge::{Bridge, BridgeConfig, CallReport, OpenAiLeg, TwilioLeg};
 
 /// What `load bridge` needs.
@@ -23,6 +24,10 @@ pub struct BridgeArgs {
     /// DER of a root certificate to trust for `wss://` (the mock's self-signed one).
     pub agent_root: Option<Vec<u8>>,
     pub threads: usize,
+    /// The read buffer of each Twilio socket and (unless 0) of the agent client.
+    pub read_buffer: usize,
+    /// The port to listen on (0: any free port).
+    pub port: u16,
 }
 
 /// The sum of the reports, printed when the parent closes our stdin.
@@ -166,7 +171,15 @@ async fn serve(
     // The load calls stay up however quiet they are; the tool ends them.
     config.idle_timeout = None;
 
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    if args.read_buffer > 0 {
+        agent = agent.with_read_buffer_size(args.read_buffer);
+    }
+    let args_read_buffer = if args.read_buffer > 0 {
+        args.read_buffer
+    } else {
+        128 * 1024
+    };
+    let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     ready(listener.local_addr()?);
     let summary = Arc::new(Mutex::new(Summary::default()));
     let mut calls = tokio::task::JoinSet::new();
@@ -179,7 +192,13 @@ async fn serve(
                 let config = config.clone();
                 let summary = Arc::clone(&summary);
                 calls.spawn(async move {
-                    let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    // tungstenite zero-fills its read buffer before each read; Twilio's
+                    // frames are under 2 KiB, so 8 KiB (not the default 128 KiB).
+                    let mut ws_config = WebSocketConfig::default();
+                    ws_config.read_buffer_size = args_read_buffer;
+                    let accepted =
+                        tokio_tungstenite::accept_async_with_config(tcp, Some(ws_config));
+                    let Ok(ws) = accepted.await else {
                         return;
                     };
                     let call = TwilioLeg::from_websocket(ws);

@@ -19,6 +19,7 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::probe::{FRAME, MAX_BARGE_INS, Probes, Tag, encode_base64, string_after, write_tag};
@@ -126,7 +127,10 @@ pub fn speech_frame() -> [u8; FRAME] {
 /// Runs one call against `url`; `index` is the call's number (its tag).
 pub async fn run(url: String, index: u32, plan: Plan, probes: Arc<Probes>) -> CallResult {
     let mut result = CallResult::default();
-    let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true);
+    // A small read buffer: tungstenite zero-fills it before every read.
+    let mut ws_config = WebSocketConfig::default();
+    ws_config.read_buffer_size = 8 * 1024;
+    let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config), true);
     let mut ws = match tokio::time::timeout(Duration::from_secs(30), connect).await {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => {

@@ -63,6 +63,12 @@ enum Command_ {
         /// Tokio worker threads.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// The port to listen on (0: any; `--bridge-cmd` runs pass "$PORT").
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Read buffer of each socket in bytes (0: tungstenite's and the client's defaults).
+        #[arg(long, default_value_t = 8192)]
+        read_buffer: usize,
     },
 }
 
@@ -84,6 +90,10 @@ struct RunArgs {
     /// Worker threads of the bridge's runtime (the built-in bridge).
     #[arg(long, default_value_t = 2)]
     bridge_threads: usize,
+    /// Read buffer of the built-in bridge's sockets, in bytes (0: the libraries' defaults,
+    /// 128 KiB for the Twilio side).
+    #[arg(long, default_value_t = 8192)]
+    bridge_read_buffer: usize,
     /// Worker threads of the tool's runtime (mock and callers).
     #[arg(long, default_value_t = 2)]
     tool_threads: usize,
@@ -108,7 +118,12 @@ struct RunArgs {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
-        Command_::Bridge { agent_url, threads } => {
+        Command_::Bridge {
+            agent_url,
+            threads,
+            port,
+            read_buffer,
+        } => {
             let agent_root = std::env::var("LOAD_AGENT_ROOT_HEX")
                 .ok()
                 .map(|hex| from_hex(&hex))
@@ -117,6 +132,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 agent_url,
                 agent_root,
                 threads,
+                read_buffer,
+                port,
             })?;
             Ok(())
         }
@@ -187,6 +204,8 @@ fn start_bridge(
             agent_url: mock.url(),
             agent_root: mock.certificate().map(|c| c.to_vec()),
             threads: args.bridge_threads,
+            read_buffer: args.bridge_read_buffer,
+            port: 0,
         };
         let thread = std::thread::Builder::new()
             .name("bridge-main".to_owned())
@@ -216,7 +235,9 @@ fn start_bridge(
             .env("OPENAI_REALTIME_URL", mock.url())
             .env("OPENAI_API_KEY", "sk-load")
             .env("PORT", port.to_string())
-            .stdin(Stdio::null())
+            // Closed at the end: `load bridge` then exits by itself (and a profiler around
+            // it writes its output); anything else is killed after five seconds.
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -239,6 +260,8 @@ fn start_bridge(
     command
         .args(["bridge", "--agent-url", &mock.url(), "--threads"])
         .arg(args.bridge_threads.to_string())
+        .arg("--read-buffer")
+        .arg(args.bridge_read_buffer.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -440,6 +463,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
         "calls": args.calls, "secs": args.secs, "ramp_s": args.ramp, "tls": args.tls,
         "delta_ms": args.delta_ms, "bridge": if args.bridge_cmd.is_some() { "external" } else if args.in_process { "built-in, in-process" } else { "built-in" },
         "bridge_threads": args.bridge_threads, "tool_threads": args.tool_threads,
+        "bridge_read_buffer": args.bridge_read_buffer,
         "wall_s": wall.as_secs_f64(), "call_seconds": call_seconds,
         "load_average_before": load_before, "load_average_after": procfs::loadavg(),
         "machine_busy": machine,

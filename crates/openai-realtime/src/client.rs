@@ -50,7 +50,9 @@ mod connect;
 mod error;
 mod session;
 
-pub use config::{ApiKey, CURRENT_MODELS, Config, DEFAULT_MODEL, Provider};
+pub use config::{
+    ApiKey, CURRENT_MODELS, Config, DEFAULT_MODEL, DEFAULT_READ_BUFFER_SIZE, Provider,
+};
 pub use error::{CloseFrame, Error, ErrorKind, KnownIssue};
 pub use session::{Connection, Receiver, Sender};
 

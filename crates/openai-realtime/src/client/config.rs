@@ -21,6 +21,10 @@ pub const CURRENT_MODELS: &[&str] = &[
 ];
 
 const OPENAI_URL: &str = "wss://api.openai.com/v1/realtime";
+
+/// How many bytes the client reads from its socket at a time (see
+/// [`Config::with_read_buffer_size`]).
+pub const DEFAULT_READ_BUFFER_SIZE: usize = 16 * 1024;
 const AZURE_PREVIEW_API_VERSION: &str = "2025-04-01-preview";
 
 /// A secret credential: an OpenAI API key, an ephemeral `ek_` client secret, or an Azure key.
@@ -120,6 +124,7 @@ pub struct Config {
     pub(crate) session_update_timeout: Duration,
     pub(crate) close_grace: Duration,
     pub(crate) max_message_size: usize,
+    pub(crate) read_buffer_size: usize,
     pub(crate) tls: Tls,
 }
 
@@ -194,6 +199,7 @@ impl fmt::Debug for Config {
             .field("session_update_timeout", &self.session_update_timeout)
             .field("close_grace", &self.close_grace)
             .field("max_message_size", &self.max_message_size)
+            .field("read_buffer_size", &self.read_buffer_size)
             .field("tls", &self.tls)
             .finish()
     }
@@ -214,6 +220,7 @@ impl Config {
             session_update_timeout: Duration::from_secs(10),
             close_grace: Duration::from_secs(1),
             max_message_size: 32 << 20,
+            read_buffer_size: DEFAULT_READ_BUFFER_SIZE,
             tls: Tls::BuiltIn,
         }
     }
@@ -361,6 +368,17 @@ impl Config {
     #[must_use]
     pub fn with_max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// Bytes read from the socket at a time. Default [`DEFAULT_READ_BUFFER_SIZE`] (16 KiB).
+    ///
+    /// tungstenite zero-fills this much of its buffer before every read, so its own default
+    /// (128 KiB) cost more CPU than everything else a phone call's small frames need
+    /// (BENCHMARKS.md); larger messages still arrive whole, over several reads.
+    #[must_use]
+    pub fn with_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes.max(1024);
         self
     }
 

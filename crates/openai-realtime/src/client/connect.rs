@@ -103,6 +103,7 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
     let mut ws_config = WebSocketConfig::default();
     ws_config.max_message_size = Some(config.max_message_size);
     ws_config.max_frame_size = Some(config.max_message_size);
+    ws_config.read_buffer_size = config.read_buffer_size;
     let handshake = tokio_tungstenite::connect_async_tls_with_config(
         request,
         Some(ws_config),

@@ -17,8 +17,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 
 use super::engine::{Engine, Outgoing, Setup};
 use super::handle::{Close, Command, Log, MockSession, Received, Shared};
@@ -304,7 +304,12 @@ where
         }
         Ok(response)
     };
-    let ws = match tokio_tungstenite::accept_hdr_async(tcp, callback).await {
+    // tungstenite zero-fills its read buffer before every read: keep it small (its default
+    // of 128 KiB costs more CPU than the rest of a small frame's path).
+    let mut ws_config = WebSocketConfig::default();
+    ws_config.read_buffer_size = 16 * 1024;
+    let accepted = tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(ws_config));
+    let ws = match accepted.await {
         Ok(ws) => ws,
         Err(error) => {
             state.refused.fetch_add(1, Ordering::SeqCst);
