@@ -11,13 +11,11 @@
 //!
 //! Each check is one line; the command exits non-zero if any failed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use openai_realtime::Dialect;
 use openai_realtime::client::{Connection, KnownIssue};
-use rustls_platform_verifier::BuilderVerifierExt as _;
-use serde_json::Value;
+use twilio_media_stream::rest;
 
 use crate::appointment::Appointment;
 use crate::config::{Config, TwilioConfig};
@@ -133,30 +131,29 @@ fn dialect_name(dialect: Dialect) -> &'static str {
 
 /// Reads the account and looks the number up.
 pub async fn twilio(twilio: &TwilioConfig) -> Vec<Line> {
-    let http = match http_client() {
-        Ok(http) => http,
-        Err(err) => return vec![Line::failed(format!("Twilio: cannot set up HTTPS: {err}"))],
+    let mut client = rest::Client::builder(twilio.account_sid.as_str(), twilio.auth_token.clone())
+        .timeout(Duration::from_secs(20));
+    if let Some(base) = &twilio.api_base_url {
+        client = client.base_url(base);
+    }
+    let client = match client.build() {
+        Ok(client) => client,
+        Err(err) => return vec![Line::failed(format!("Twilio: {err}"))],
     };
-    let base = twilio
-        .api_base_url
-        .clone()
-        .unwrap_or_else(|| twilio_media_stream::rest::DEFAULT_BASE_URL.to_owned());
-    let base = base.trim_end_matches('/');
-    let account_url = format!("{base}/2010-04-01/Accounts/{}.json", twilio.account_sid);
-    let account = match get(&http, twilio, &account_url, &[]).await {
+    let account = match client.account().await {
         Ok(account) => account,
         Err(err) => {
             return vec![Line::failed(format!(
-                "Twilio account {}: {err}",
-                twilio.account_sid
+                "Twilio account {}: {}",
+                twilio.account_sid,
+                explain(&err)
             ))];
         }
     };
-    let status = account["status"].as_str().unwrap_or("unknown");
-    let kind = account["type"].as_str().unwrap_or("unknown");
-    let name = account["friendly_name"].as_str().unwrap_or("");
-    let mut lines = vec![if status == "active" {
-        let trial = if kind == "Trial" {
+    let name = account.friendly_name.as_deref().unwrap_or("");
+    let kind = account.kind.as_ref().map_or("unknown", |k| k.as_str());
+    let mut lines = vec![if account.is_active() {
+        let trial = if account.is_trial() {
             "; a trial account can only call verified numbers and plays a trial notice first"
         } else {
             ""
@@ -166,34 +163,31 @@ pub async fn twilio(twilio: &TwilioConfig) -> Vec<Line> {
             twilio.account_sid
         ))
     } else {
+        let status = account.status.as_ref().map_or("unknown", |s| s.as_str());
         Line::failed(format!(
             "Twilio account {} ({name:?}) is {status}: it cannot place calls until it is active again",
             twilio.account_sid
         ))
     }];
     if let Some(from) = &twilio.from_number {
-        lines.push(number(&http, twilio, base, from).await);
+        lines.push(number(&client, from).await);
     }
     lines
 }
 
-async fn number(http: &reqwest::Client, twilio: &TwilioConfig, base: &str, from: &str) -> Line {
-    let accounts = format!("{base}/2010-04-01/Accounts/{}", twilio.account_sid);
-    let owned = get(
-        http,
-        twilio,
-        &format!("{accounts}/IncomingPhoneNumbers.json"),
-        &[("PhoneNumber", from)],
-    )
-    .await;
-    match owned {
-        Ok(page) => {
-            if let Some(found) = page["incoming_phone_numbers"]
-                .as_array()
-                .and_then(|n| n.first())
-            {
-                let voice = found["capabilities"]["voice"].as_bool().unwrap_or(false);
-                return if voice {
+/// Whether the account may call from `from`: one of its voice-capable numbers, or a
+/// verified caller id.
+async fn number(client: &rest::Client, from: &str) -> Line {
+    let failed = |err: rest::Error| {
+        Line::failed(format!(
+            "TWILIO_FROM_NUMBER {from}: look-up failed: {}",
+            explain(&err)
+        ))
+    };
+    match client.incoming_phone_numbers(from).await {
+        Ok(owned) => {
+            if let Some(found) = owned.iter().find(|n| n.phone_number == from) {
+                return if found.capabilities.voice {
                     Line::ok(format!(
                         "TWILIO_FROM_NUMBER {from}: a voice-capable number of this account"
                     ))
@@ -205,88 +199,39 @@ async fn number(http: &reqwest::Client, twilio: &TwilioConfig, base: &str, from:
                 };
             }
         }
-        Err(err) => {
-            return Line::failed(format!("TWILIO_FROM_NUMBER {from}: look-up failed: {err}"));
-        }
+        Err(err) => return failed(err),
     }
-    match get(
-        http,
-        twilio,
-        &format!("{accounts}/OutgoingCallerIds.json"),
-        &[("PhoneNumber", from)],
-    )
-    .await
-    {
-        Ok(page)
-            if page["outgoing_caller_ids"]
-                .as_array()
-                .is_some_and(|ids| !ids.is_empty()) =>
-        {
-            Line::ok(format!(
-                "TWILIO_FROM_NUMBER {from}: a verified caller id of this account"
-            ))
-        }
+    match client.outgoing_caller_ids(from).await {
+        Ok(ids) if ids.iter().any(|id| id.phone_number == from) => Line::ok(format!(
+            "TWILIO_FROM_NUMBER {from}: a verified caller id of this account"
+        )),
         Ok(_) => Line::failed(format!(
             "TWILIO_FROM_NUMBER {from} is neither a number of this account nor a verified caller \
              id: Twilio would refuse the call (error 21210); buy a number or use one listed in \
              the Console under Phone Numbers"
         )),
-        Err(err) => Line::failed(format!("TWILIO_FROM_NUMBER {from}: look-up failed: {err}")),
+        Err(err) => failed(err),
     }
 }
 
-/// A GET with basic auth; Twilio's error JSON becomes its code and message.
-async fn get(
-    http: &reqwest::Client,
-    twilio: &TwilioConfig,
-    url: &str,
-    query: &[(&str, &str)],
-) -> Result<Value, String> {
-    let mut full = url::Url::parse(url).map_err(|err| format!("bad URL {url}: {err}"))?;
-    if !query.is_empty() {
-        full.query_pairs_mut().extend_pairs(query);
-    }
-    let response = http
-        .get(full)
-        .basic_auth(&twilio.account_sid, Some(twilio.auth_token.expose_secret()))
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|err| format!("no answer from {url}: {err}"))?;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    if status.is_success() {
-        return Ok(body);
-    }
-    let code = body["code"].as_u64();
-    let message = body["message"].as_str().unwrap_or("(no message)");
-    let advice = match (status.as_u16(), code) {
+/// A REST error in the check's words: Twilio's code and message, and what to fix.
+fn explain(err: &rest::Error) -> String {
+    let Some(api) = err.api_error() else {
+        return err.to_string();
+    };
+    let advice = match (api.status(), api.code()) {
         (401, _) | (_, Some(20003)) => {
             ": check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the Auth Token, not an API key secret)"
         }
         (404, _) | (_, Some(20404)) => ": no such account; check TWILIO_ACCOUNT_SID",
         _ => "",
     };
-    Err(match code {
-        Some(code) => format!("Twilio error {code} (HTTP {status}): {message}{advice}"),
-        None => format!("HTTP {status}: {message}{advice}"),
-    })
-}
-
-/// reqwest over rustls with the ring provider and the platform's verifier, as the
-/// crate's REST client does.
-pub fn http_client() -> Result<reqwest::Client, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|err| err.to_string())?
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(Duration::from_secs(20))
-        .build()
-        .map_err(|err| err.to_string())
+    let code = api.code().map(|c| format!(" {c}")).unwrap_or_default();
+    format!(
+        "Twilio error{code} (HTTP {}): {}{advice}",
+        api.status(),
+        api.message()
+    )
 }
 
 fn one_line(text: &str) -> String {

@@ -205,8 +205,7 @@ async fn a_machine_gets_the_voicemail_and_the_call_ends_at_its_final_status() {
             .extend_pairs(&form)
             .finish();
         async move {
-            voice_agent::check::http_client()
-                .unwrap()
+            support::http()
                 .post(local)
                 .header("x-twilio-signature", signature)
                 .header("content-type", "application/x-www-form-urlencoded")
@@ -306,7 +305,7 @@ async fn batch_paces_its_calls_and_records_every_outcome() {
     assert_eq!(tos, ["+14155550101", "+14155550102", "+14155550103"]);
 
     // Nobody answers: Twilio's final status callbacks end each call.
-    let http = voice_agent::check::http_client().unwrap();
+    let http = support::http();
     for (n, (_, request)) in placed.iter().enumerate() {
         let status_url = request.one("StatusCallback").unwrap();
         let call_sid = format!("CA{:032x}", n + 1);

@@ -126,7 +126,7 @@ async fn a_stream_without_a_context_is_refused() {
 #[tokio::test]
 async fn webhooks_need_a_valid_signature() {
     let (addr, _out) = bot("webhooks").await;
-    let http = voice_agent::check::http_client().unwrap();
+    let http = support::http();
     let body = "AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=CA1&CallStatus=ringing";
     let public_url = format!("https://{PUBLIC_HOST}/twilio/status?apt_id=apt_1");
     let local_url = format!("http://{addr}/twilio/status?apt_id=apt_1");
@@ -206,8 +206,7 @@ async fn serve_without_a_token_takes_unsigned_loopback_streams_with_the_demo_app
     assert_eq!(lines[0]["ended_by"], "call");
 
     // Webhooks cannot be checked without the token: refused.
-    let response = voice_agent::check::http_client()
-        .unwrap()
+    let response = support::http()
         .post(format!("http://{addr}/twilio/status"))
         .body("CallSid=CA1")
         .send()

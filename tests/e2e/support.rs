@@ -25,6 +25,22 @@ pub const TO: &str = "+14155550199";
 pub const PUBLIC_HOST: &str = "bot.example.test";
 
 /// A fresh empty folder under the system's temp folder.
+/// An HTTP client for the bot's webhooks on loopback (plain HTTP: TLS is set up with the
+/// ring provider and no roots only because reqwest asks for a TLS configuration).
+pub fn http() -> reqwest::Client {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("an HTTP client")
+}
+
 pub fn temp_dir(name: &str) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -260,7 +276,12 @@ async fn numbers(
         .unwrap_or_default();
     let found = query.get("PhoneNumber").map(String::as_str) == Some(FROM);
     let numbers = if found {
-        json!([{"phone_number": FROM, "capabilities": {"voice": true, "sms": true}}])
+        json!([{
+            "sid": "PN0123456789abcdef0123456789abcdef",
+            "phone_number": FROM,
+            "friendly_name": "Test number",
+            "capabilities": {"voice": true, "sms": true, "mms": false, "fax": false}
+        }])
     } else {
         json!([])
     };

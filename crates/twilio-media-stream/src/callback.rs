@@ -100,6 +100,9 @@ macro_rules! open_enum {
     };
 }
 
+#[cfg_attr(not(feature = "rest"), allow(unused_imports))]
+pub(crate) use open_enum;
+
 open_enum! {
     /// A call's status, as in the call resource's `status` and a callback's `CallStatus`.
     pub enum CallStatus {

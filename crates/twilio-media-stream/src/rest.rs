@@ -1,5 +1,6 @@
 //! Twilio's Voice REST API, for what an outbound bot needs: create a call, hang it up,
-//! redirect it to new TwiML (feature `rest`).
+//! redirect it to new TwiML, and check beforehand that the account is active and may call
+//! from a number (feature `rest`).
 //!
 //! [`Client`] talks to `https://api.twilio.com` (configurable, e.g. to a loopback server in
 //! tests) with HTTP Basic auth (account SID and auth token) over reqwest and rustls with the
@@ -37,10 +38,14 @@
 //! # }
 //! ```
 
+mod account;
 mod call;
 mod client;
 mod error;
 
+pub use account::{
+    Account, AccountStatus, AccountType, IncomingPhoneNumber, NumberCapabilities, OutgoingCallerId,
+};
 pub use call::{
     Call, CallInstructions, CreateCall, MAX_TWIML_CHARS, MachineDetection, StatusCallbackEvent,
     UpdateCall, UpdateStatus,

@@ -10,7 +10,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use twilio_media_stream::callback::CallStatus;
 use twilio_media_stream::rest::{
-    CallInstructions, Client, CreateCall, Error, MachineDetection, StatusCallbackEvent,
+    AccountStatus, AccountType, CallInstructions, Client, CreateCall, Error, MachineDetection,
+    StatusCallbackEvent,
 };
 use twilio_media_stream::twiml::{Connect, Method, Stream, VoiceResponse};
 use twilio_media_stream::{AuthToken, CallSid};
@@ -47,6 +48,20 @@ impl Request {
             .into_iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
+    }
+
+    /// Asserts what a look-up must carry: GET, the path and query, basic auth, no body.
+    fn assert_twilio_get(&self, path_and_query: &str) {
+        assert_eq!(self.method, "GET");
+        assert_eq!(self.path, path_and_query);
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:{TOKEN}"));
+        assert_eq!(
+            self.header("authorization"),
+            Some(format!("Basic {expected}").as_str())
+        );
+        assert_eq!(self.header("accept"), Some("application/json"));
+        assert!(self.body.is_empty(), "a GET has no body");
     }
 
     /// Asserts what every Twilio API request must carry.
@@ -407,4 +422,125 @@ async fn a_server_that_never_answers_times_out() {
         .expect_err("times out");
     assert!(err.is_timeout(), "{err:?}");
     hold.abort();
+}
+
+fn account_json(status: &str, kind: &str) -> String {
+    format!(
+        r#"{{"auth_token":"redacted","date_created":"Thu, 13 Nov 2025 10:00:00 +0000",
+ "date_updated":"Thu, 13 Nov 2025 10:00:00 +0000","friendly_name":"Bright Smile Dental",
+ "owner_account_sid":"{ACCOUNT}","sid":"{ACCOUNT}","status":"{status}",
+ "subresource_uris":{{"calls":"/2010-04-01/Accounts/{ACCOUNT}/Calls.json"}},
+ "type":"{kind}","uri":"/2010-04-01/Accounts/{ACCOUNT}.json"}}"#
+    )
+}
+
+#[tokio::test]
+async fn account_look_up_gets_the_account_and_types_its_status() {
+    let (url, mut requests) = server(vec![
+        (200, account_json("active", "Trial")),
+        (200, account_json("suspended", "Full")),
+    ])
+    .await;
+    let client = client(&url);
+    let account = client.account().await.expect("the account");
+    assert_eq!(account.sid.as_str(), ACCOUNT);
+    assert_eq!(
+        account.friendly_name.as_deref(),
+        Some("Bright Smile Dental")
+    );
+    assert_eq!(account.status, Some(AccountStatus::Active));
+    assert_eq!(account.kind, Some(AccountType::Trial));
+    assert!(account.is_active() && account.is_trial());
+    requests
+        .recv()
+        .await
+        .expect("a request")
+        .assert_twilio_get(&format!("/2010-04-01/Accounts/{ACCOUNT}.json"));
+
+    let suspended = client.account().await.expect("the account");
+    assert_eq!(suspended.status, Some(AccountStatus::Suspended));
+    assert!(!suspended.is_active() && !suspended.is_trial());
+}
+
+#[tokio::test]
+async fn account_look_up_with_bad_credentials_is_a_typed_error() {
+    let body = r#"{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401}"#;
+    let (url, _requests) = server(vec![(401, body.to_owned())]).await;
+    let err = client(&url).account().await.expect_err("refused");
+    assert_eq!(err.api_error().and_then(|api| api.code()), Some(20003));
+    assert_eq!(err.status(), Some(401));
+    assert!(!err.to_string().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn number_look_ups_filter_by_phone_number() {
+    let numbers = r#"{"first_page_uri":"/x","end":0,"previous_page_uri":null,"page_size":50,"start":0,
+ "incoming_phone_numbers":[{"sid":"PN0123456789abcdef0123456789abcdef","phone_number":"+15005550006",
+ "friendly_name":"(500) 555-0006","capabilities":{"voice":true,"sms":true,"mms":false,"fax":false},
+ "voice_url":"https://example.com"}],"next_page_uri":null,"page":0,"uri":"/x"}"#;
+    let caller_ids = r#"{"outgoing_caller_ids":[{"sid":"PN1","phone_number":"+14155550100",
+ "friendly_name":"Front desk","account_sid":"AC1"}],"page":0,"page_size":50}"#;
+    let (url, mut requests) = server(vec![
+        (200, numbers.to_owned()),
+        (200, r#"{"incoming_phone_numbers":[],"page":0}"#.to_owned()),
+        (200, caller_ids.to_owned()),
+        (200, r#"{"outgoing_caller_ids":[]}"#.to_owned()),
+    ])
+    .await;
+    let client = client(&url);
+
+    let owned = client
+        .incoming_phone_numbers("+15005550006")
+        .await
+        .expect("numbers");
+    assert_eq!(owned.len(), 1);
+    assert_eq!(owned[0].phone_number, "+15005550006");
+    assert!(owned[0].capabilities.voice && owned[0].capabilities.sms);
+    assert!(!owned[0].capabilities.fax);
+    requests
+        .recv()
+        .await
+        .expect("a request")
+        .assert_twilio_get(&format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json?PhoneNumber=%2B15005550006"
+        ));
+    assert!(
+        client
+            .incoming_phone_numbers("+14155550199")
+            .await
+            .expect("numbers")
+            .is_empty()
+    );
+    requests.recv().await.expect("a request");
+
+    let verified = client
+        .outgoing_caller_ids("+14155550100")
+        .await
+        .expect("caller ids");
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0].friendly_name.as_deref(), Some("Front desk"));
+    requests
+        .recv()
+        .await
+        .expect("a request")
+        .assert_twilio_get(&format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/OutgoingCallerIds.json?PhoneNumber=%2B14155550100"
+        ));
+    assert!(
+        client
+            .outgoing_caller_ids("+14155550199")
+            .await
+            .expect("caller ids")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_look_up_page_without_its_list_is_a_decode_error() {
+    let (url, _requests) = server(vec![(200, r#"{"page":0}"#.to_owned())]).await;
+    let err = client(&url)
+        .incoming_phone_numbers("+15005550006")
+        .await
+        .expect_err("no list");
+    assert!(matches!(&err, Error::Decode { status: 200, .. }), "{err:?}");
 }

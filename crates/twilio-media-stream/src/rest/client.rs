@@ -10,6 +10,11 @@ use url::Url;
 use crate::ids::{AccountSid, CallSid};
 use crate::signature::AuthToken;
 
+use serde::de::DeserializeOwned;
+
+use super::account::{
+    Account, IncomingPhoneNumber, IncomingPhoneNumberPage, OutgoingCallerId, OutgoingCallerIdPage,
+};
 use super::call::{Call, CallInstructions, CreateCall, UpdateCall};
 use super::error::{ApiError, Error, TransportError};
 
@@ -161,38 +166,140 @@ impl Client {
             .await
     }
 
+    /// Reads the account the client acts for (`GET /2010-04-01/Accounts/{AccountSid}.json`):
+    /// its status (only an `active` account can place calls), type (a `Trial` account can
+    /// only call verified numbers) and name. A cheap way to check the credentials.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] when Twilio refuses (20003: the account SID or auth token is wrong,
+    /// 20404: no such account), and the transport and decoding errors of every request.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use twilio_media_stream::{rest::Client, AuthToken};
+    /// # async fn run(client: Client) -> Result<(), twilio_media_stream::rest::Error> {
+    /// let account = client.account().await?;
+    /// if !account.is_active() {
+    ///     eprintln!("account {} is {:?}: it cannot place calls", account.sid, account.status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn account(&self) -> Result<Account, Error> {
+        let sid = format!("{}.json", self.account_sid.as_str());
+        let url = self.api_url(&[&sid]);
+        self.logged("account look-up", self.get(url, &[]).await)
+    }
+
+    /// The account's own numbers matching `phone_number`
+    /// (`GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json?PhoneNumber=…`),
+    /// first page (Twilio's default page size, 50). Twilio matches partial numbers too, so
+    /// compare [`IncomingPhoneNumber::phone_number`] when you need the exact one. Empty
+    /// when the account does not own the number.
+    ///
+    /// # Errors
+    ///
+    /// As [`account`](Self::account).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use twilio_media_stream::rest::Client;
+    /// # async fn run(client: Client) -> Result<(), twilio_media_stream::rest::Error> {
+    /// let from = "+15005550006";
+    /// let owned = client.incoming_phone_numbers(from).await?;
+    /// let can_call = owned.iter().any(|n| n.phone_number == from && n.capabilities.voice)
+    ///     || client.outgoing_caller_ids(from).await?.iter().any(|id| id.phone_number == from);
+    /// # let _ = can_call;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn incoming_phone_numbers(
+        &self,
+        phone_number: &str,
+    ) -> Result<Vec<IncomingPhoneNumber>, Error> {
+        let url = self.api_url(&[self.account_sid.as_str(), "IncomingPhoneNumbers.json"]);
+        let page: Result<IncomingPhoneNumberPage, Error> =
+            self.get(url, &[("PhoneNumber", phone_number)]).await;
+        self.logged("number look-up", page.map(|p| p.incoming_phone_numbers))
+    }
+
+    /// The account's verified caller ids matching `phone_number`
+    /// (`GET /2010-04-01/Accounts/{AccountSid}/OutgoingCallerIds.json?PhoneNumber=…`),
+    /// first page: numbers the account may call from without owning them. Empty when the
+    /// number is not verified.
+    ///
+    /// # Errors
+    ///
+    /// As [`account`](Self::account).
+    pub async fn outgoing_caller_ids(
+        &self,
+        phone_number: &str,
+    ) -> Result<Vec<OutgoingCallerId>, Error> {
+        let url = self.api_url(&[self.account_sid.as_str(), "OutgoingCallerIds.json"]);
+        let page: Result<OutgoingCallerIdPage, Error> =
+            self.get(url, &[("PhoneNumber", phone_number)]).await;
+        self.logged("caller id look-up", page.map(|p| p.outgoing_caller_ids))
+    }
+
+    /// Logs a look-up's failure as one line with the account's id.
+    fn logged<T>(&self, what: &str, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(err) = &result {
+            tracing::warn!(account_sid = %self.account_sid, "twilio {what} failed: {err}");
+        }
+        result
+    }
+
     /// `{base}/2010-04-01/Accounts/{AccountSid}/Calls.json` or `.../Calls/{CallSid}.json`.
     fn calls_url(&self, call_sid: Option<&CallSid>) -> Url {
+        let account = self.account_sid.as_str();
+        match call_sid {
+            None => self.api_url(&[account, "Calls.json"]),
+            Some(sid) => self.api_url(&[account, "Calls", &format!("{}.json", sid.as_str())]),
+        }
+    }
+
+    /// `{base}/2010-04-01/Accounts/` followed by `segments` (each percent-encoded).
+    fn api_url(&self, segments: &[&str]) -> Url {
         let mut url = self.base_url.clone();
-        {
-            // The base URL was checked to be a base in `build`, so segments are available.
-            if let Ok(mut segments) = url.path_segments_mut() {
-                segments.pop_if_empty().extend([
-                    API_VERSION,
-                    "Accounts",
-                    self.account_sid.as_str(),
-                ]);
-                match call_sid {
-                    None => segments.push("Calls.json"),
-                    Some(sid) => segments
-                        .push("Calls")
-                        .push(&format!("{}.json", sid.as_str())),
-                };
-            }
+        // The base URL was checked to be a base in `build`, so segments are available.
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .extend([API_VERSION, "Accounts"])
+                .extend(segments);
         }
         url
     }
 
     async fn post(&self, url: Url, form: &[(&'static str, String)]) -> Result<Call, Error> {
-        let response = self
-            .http
-            .post(url)
+        self.send(self.http.post(url).form(form)).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        mut url: Url,
+        query: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        self.send(self.http.get(url)).await
+    }
+
+    /// Sends with the account's credentials; decodes a success as `T` and a refusal as
+    /// Twilio's error.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, Error> {
+        let response = request
             .basic_auth(
                 self.account_sid.as_str(),
                 Some(self.auth_token.expose_secret()),
             )
             .header(reqwest::header::ACCEPT, "application/json")
-            .form(form)
             .send()
             .await
             .map_err(|err| Error::Transport(TransportError::new(err)))?;
@@ -391,6 +498,21 @@ mod tests {
                 .calls_url(Some(&CallSid::new("CA9")))
                 .as_str(),
             "http://127.0.0.1:9/prefix/2010-04-01/Accounts/AC123/Calls/CA9.json"
+        );
+    }
+
+    #[test]
+    fn look_up_urls_name_the_account() {
+        let client = client("http://127.0.0.1:9/p");
+        assert_eq!(
+            client.api_url(&["AC123.json"]).as_str(),
+            "http://127.0.0.1:9/p/2010-04-01/Accounts/AC123.json"
+        );
+        assert_eq!(
+            client
+                .api_url(&["AC123", "IncomingPhoneNumbers.json"])
+                .as_str(),
+            "http://127.0.0.1:9/p/2010-04-01/Accounts/AC123/IncomingPhoneNumbers.json"
         );
     }
 
