@@ -1,5 +1,5 @@
 //! Per-frame costs: the engine both ways (with mark bookkeeping), G.711, resampling and
-//! transcoding of one 20 ms frame.
+//! transcoding of one 20 ms frame; and one 200 ms agent delta cut into playback frames.
 //!
 //! Run with `cargo bench -p voice-bridge --bench per_frame`.
 
@@ -40,7 +40,12 @@ fn drain(engine: &mut Engine) {
 
 /// A 20 ms frame as an adapter hands it over: base64 text decoded from JSON.
 fn base64_frame(format: AudioFormat) -> AudioChunk {
-    let bytes = 20 * format.bytes_per_second() as usize / 1000;
+    base64_audio(format, 20)
+}
+
+/// `ms` of audio as an adapter hands it over.
+fn base64_audio(format: AudioFormat, ms: usize) -> AudioChunk {
+    let bytes = ms * format.bytes_per_second() as usize / 1000;
     let chunk = AudioChunk::from_bytes(format, vec![0x55u8; bytes]).unwrap();
     AudioChunk::from_base64(format, chunk.into_base64()).unwrap()
 }
@@ -140,6 +145,59 @@ fn engine_agent_to_caller(c: &mut Criterion) {
     }
 }
 
+/// One 200 ms agent delta (as the OpenAI service may send): cut into 20 ms playback
+/// frames (11 of base64 mu-law, 10 after transcoding), each with its mark, and every mark
+/// echoed.
+fn engine_agent_delta_to_caller(c: &mut Criterion) {
+    for (name, agent_format, frames) in [
+        (
+            "engine/agent_to_caller/pcmu_200ms_delta_split_with_mark_echoes",
+            AudioFormat::MuLaw,
+            11,
+        ),
+        (
+            "engine/agent_to_caller/pcm24k_200ms_delta_to_pcmu_split_with_mark_echoes",
+            AudioFormat::PCM16_24K,
+            10,
+        ),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let now = Instant::now();
+                let mut engine = connected(agent_format, now);
+                let delta = base64_audio(agent_format, 200);
+                let item = ItemId::new("item_bench");
+                batched(
+                    iters,
+                    |first, n| {
+                        (first..first + n)
+                            .map(|i| {
+                                let audio = AgentAudio {
+                                    item_id: item.clone(),
+                                    content_index: 0,
+                                    chunk: delta.clone(),
+                                };
+                                let echoes: Vec<String> = (i * frames..(i + 1) * frames)
+                                    .map(|seq| Mark::new(seq).to_string())
+                                    .collect();
+                                (audio, echoes)
+                            })
+                            .collect()
+                    },
+                    |(audio, echoes)| {
+                        engine.handle_agent(now, AgentEvent::Audio(audio));
+                        drain(&mut engine);
+                        for echo in echoes {
+                            engine.handle_call(now, CallEvent::MarkPlayed(echo));
+                            drain(&mut engine);
+                        }
+                    },
+                )
+            });
+        });
+    }
+}
+
 fn codecs(c: &mut Criterion) {
     let samples: Vec<i16> = (0..160)
         .map(|n| ((n * 397) % 65536 - 32768) as i16)
@@ -206,7 +264,8 @@ mod group {
             .sample_size(30)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(2));
-        targets = engine_caller_to_agent, engine_agent_to_caller, codecs
+        targets = engine_caller_to_agent, engine_agent_to_caller, engine_agent_delta_to_caller,
+            codecs
     }
 }
 criterion_main!(group::benches);

@@ -3,7 +3,8 @@
 //! - [`AudioFormat`]: the encodings a call or an agent speaks (G.711 mu-law and A-law at
 //!   8 kHz, 16-bit PCM at 8, 16 or 24 kHz).
 //! - [`AudioChunk`]: one piece of audio, kept as the base64 text it arrived in when that is
-//!   what the next hop wants, so mu-law to mu-law passes through without a decode.
+//!   what the next hop wants, so mu-law to mu-law passes through without a decode;
+//!   [`AudioChunk::split_frames`] cuts a long chunk into playback frames, base64 as text.
 //! - [`g711`]: mu-law and A-law encode and decode.
 //! - [`Resampler`]: a streaming windowed-sinc resampler between 8 kHz and 16 or 24 kHz.
 //! - [`Transcoder`]: any supported format to any other, keeping filter state across chunks.
@@ -16,6 +17,8 @@ mod wav;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::iter::FusedIterator;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -125,6 +128,26 @@ impl AudioFormat {
     /// ```
     pub const fn duration_ms(self, bytes: u64) -> u64 {
         bytes * 1000 / self.bytes_per_second() as u64
+    }
+
+    /// The most bytes of whole samples that fit in `max` of audio (at least one sample).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use voice_bridge::audio::AudioFormat;
+    /// assert_eq!(AudioFormat::MuLaw.frame_bytes(Duration::from_millis(20)), 160);
+    /// assert_eq!(AudioFormat::PCM16_24K.frame_bytes(Duration::from_millis(20)), 960);
+    /// assert_eq!(AudioFormat::PCM16_24K.frame_bytes(Duration::ZERO), 2);
+    /// ```
+    pub fn frame_bytes(self, max: Duration) -> usize {
+        // u64 only (this runs for every agent frame): whole seconds, then the fraction.
+        let rate = u64::from(self.bytes_per_second());
+        let sample = u64::from(self.bytes_per_sample());
+        let bytes = rate
+            .saturating_mul(max.as_secs())
+            .saturating_add(rate * u64::from(max.subsec_nanos()) / 1_000_000_000);
+        let whole = (bytes / sample * sample).max(sample);
+        usize::try_from(whole).unwrap_or(usize::MAX)
     }
 
     /// A short lowercase name for logs (`pcmu`, `pcma`, `pcm16/24000`).
@@ -306,6 +329,58 @@ impl AudioChunk {
         }
     }
 
+    /// Splits the chunk into consecutive frames of at most `max` of audio each, in order.
+    ///
+    /// A chunk no longer than `max` comes back whole, as it is (no copy, no allocation).
+    /// A longer one is cut into full frames and a shorter last one:
+    ///
+    /// - raw bytes are cut at sample boundaries into `max`'s worth of whole samples
+    ///   ([`AudioFormat::frame_bytes`]), sharing the chunk's buffer (no copy);
+    /// - base64 text is cut **without decoding**, at 4-character boundaries, so each frame
+    ///   is a whole number of 3-byte groups (and of samples: 6-byte groups for PCM16).
+    ///   Every frame but the last is the largest such size that fits in `max`, e.g.
+    ///   159 bytes (212 characters, 19.875 ms) of G.711 for 20 ms, 960 bytes of PCM16 at
+    ///   24 kHz; the last holds the rest and any padding. One `String` per frame is
+    ///   allocated.
+    ///
+    /// A frame is never shorter than one sample (one 3- or 6-byte group for base64), even
+    /// if `max` is.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use voice_bridge::audio::{AudioChunk, AudioFormat};
+    /// // 100 ms of mu-law, as an agent might send it.
+    /// let delta = AudioChunk::from_bytes(AudioFormat::MuLaw, vec![0xFFu8; 800])?;
+    /// let frames: Vec<AudioChunk> = delta.split_frames(Duration::from_millis(20)).collect();
+    /// assert_eq!(frames.len(), 5);
+    /// assert!(frames.iter().all(|frame| frame.duration_ms() == 20));
+    /// # Ok::<(), voice_bridge::audio::AudioError>(())
+    /// ```
+    pub fn split_frames(self, max: Duration) -> SplitFrames {
+        let frame = self.format.frame_bytes(max);
+        let format = self.format;
+        let rest = if self.byte_len() <= frame {
+            Rest::Whole(Some(self))
+        } else {
+            match self.payload {
+                Payload::Raw(bytes) => Rest::Raw { bytes, step: frame },
+                Payload::Base64 { text, len } => {
+                    // A 4-character boundary is a 3-byte boundary; PCM16 also needs whole
+                    // samples, so its groups are 6 bytes (8 characters).
+                    let group = if format.bytes_per_sample() == 2 { 6 } else { 3 };
+                    let step_bytes = (frame / group * group).max(group);
+                    Rest::Base64 {
+                        text,
+                        at: 0,
+                        left: len,
+                        step_bytes,
+                    }
+                }
+            }
+        };
+        SplitFrames { format, rest }
+    }
+
     /// Decodes the payload into `out` (cleared first), reusing its allocation.
     pub fn decode_into(&self, out: &mut Vec<u8>) {
         out.clear();
@@ -330,6 +405,85 @@ impl fmt::Debug for AudioChunk {
             .finish()
     }
 }
+
+/// The frames of a chunk, in order: see [`AudioChunk::split_frames`].
+#[derive(Debug, Clone)]
+pub struct SplitFrames {
+    format: AudioFormat,
+    rest: Rest,
+}
+
+#[derive(Debug, Clone)]
+enum Rest {
+    /// The chunk fits in one frame (`None` once handed out).
+    Whole(Option<AudioChunk>),
+    /// The bytes not handed out yet.
+    Raw { bytes: Bytes, step: usize },
+    /// `text[at..]` is not handed out yet; it decodes to `left` bytes.
+    Base64 {
+        text: String,
+        at: usize,
+        left: usize,
+        step_bytes: usize,
+    },
+}
+
+impl Iterator for SplitFrames {
+    type Item = AudioChunk;
+
+    fn next(&mut self) -> Option<AudioChunk> {
+        let payload = match &mut self.rest {
+            Rest::Whole(chunk) => return chunk.take(),
+            Rest::Raw { bytes, step } => {
+                if bytes.is_empty() {
+                    return None;
+                }
+                let n = (*step).min(bytes.len());
+                Payload::Raw(bytes.split_to(n))
+            }
+            Rest::Base64 {
+                text,
+                at,
+                left,
+                step_bytes,
+            } => {
+                if *left == 0 {
+                    return None;
+                }
+                // Full groups are 4 characters per 3 bytes; the last frame takes the rest
+                // of the text, padding included.
+                let (len, end) = if *left > *step_bytes {
+                    (*step_bytes, *at + *step_bytes / 3 * 4)
+                } else {
+                    (*left, text.len())
+                };
+                let piece = text[*at..end].to_owned();
+                *at = end;
+                *left -= len;
+                Payload::Base64 { text: piece, len }
+            }
+        };
+        Some(AudioChunk {
+            format: self.format,
+            payload,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match &self.rest {
+            Rest::Whole(chunk) => usize::from(chunk.is_some()),
+            Rest::Raw { bytes, step } => bytes.len().div_ceil(*step),
+            Rest::Base64 {
+                left, step_bytes, ..
+            } => left.div_ceil(*step_bytes),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for SplitFrames {}
+
+impl FusedIterator for SplitFrames {}
 
 fn check_len(format: AudioFormat, len: usize) -> Result<(), AudioError> {
     if format.bytes_per_sample() == 2 && len % 2 != 0 {
@@ -391,6 +545,129 @@ mod tests {
             AudioChunk::from_bytes(AudioFormat::PCM16_24K, vec![0u8; 3]),
             Err(AudioError::OddPcmLength { len: 3 })
         );
+    }
+
+    const MS20: Duration = Duration::from_millis(20);
+
+    #[test]
+    fn a_chunk_of_one_frame_or_less_comes_back_untouched() {
+        for n in [0, 1, 159, 160] {
+            let text = BASE64.encode(vec![0x7Fu8; n]);
+            let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, text.clone()).unwrap();
+            let mut frames = chunk.split_frames(MS20);
+            assert_eq!(frames.len(), 1);
+            let only = frames.next().unwrap();
+            assert!(only.is_base64());
+            assert_eq!(only.into_base64(), text, "{n} bytes");
+            assert!(frames.next().is_none());
+        }
+        let raw = AudioChunk::from_bytes(AudioFormat::PCM16_24K, vec![1u8; 960]).unwrap();
+        let frames: Vec<_> = raw.clone().split_frames(MS20).collect();
+        assert_eq!(frames, [raw]);
+    }
+
+    #[test]
+    fn base64_mulaw_is_cut_at_212_characters_for_20_ms() {
+        // 200 ms: ten pieces of 159 bytes and a last one of 10.
+        let data: Vec<u8> = (0..1600).map(|i| (i % 251) as u8).collect();
+        let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, BASE64.encode(&data)).unwrap();
+        let frames: Vec<_> = chunk.split_frames(MS20).collect();
+        let lens: Vec<usize> = frames.iter().map(AudioChunk::byte_len).collect();
+        assert_eq!(lens, [[159; 10].as_slice(), &[10]].concat());
+        assert!(frames.iter().all(AudioChunk::is_base64));
+        assert!(frames[..10].iter().all(|f| f.to_base64().len() == 212));
+    }
+
+    #[test]
+    fn base64_pcm16_pieces_are_whole_samples() {
+        // PCM16 at 16 kHz: 20 ms is 640 bytes, cut to 636 (106 groups of 6 bytes).
+        let data: Vec<u8> = (0..6400).map(|i| (i % 256) as u8).collect();
+        let chunk = AudioChunk::from_base64(AudioFormat::PCM16_16K, BASE64.encode(&data)).unwrap();
+        let frames: Vec<_> = chunk.split_frames(MS20).collect();
+        assert!(
+            frames[..frames.len() - 1]
+                .iter()
+                .all(|f| f.byte_len() == 636)
+        );
+        assert!(frames.iter().all(|f| f.byte_len() % 2 == 0));
+        let joined: Vec<u8> = frames.iter().flat_map(|f| f.to_bytes().to_vec()).collect();
+        assert_eq!(joined, data);
+    }
+
+    #[test]
+    fn raw_pcm16_is_cut_at_sample_boundaries_sharing_the_buffer() {
+        let samples: Vec<i16> = (0..4800).map(|i| i as i16).collect();
+        let chunk = AudioChunk::from_pcm16(SampleRate::Hz24000, &samples);
+        // 200 ms at 24 kHz: ten frames of 960 bytes.
+        let frames: Vec<_> = chunk.clone().split_frames(MS20).collect();
+        assert_eq!(frames.len(), 10);
+        assert!(frames.iter().all(|f| f.byte_len() == 960 && !f.is_base64()));
+        // A frame that is not a whole number of samples long is cut at a sample boundary.
+        let odd = Duration::from_micros(20_010); // 480.24 samples
+        let frames: Vec<_> = chunk.split_frames(odd).collect();
+        assert!(
+            frames
+                .iter()
+                .all(|f| f.byte_len() % 2 == 0 && f.byte_len() <= 960)
+        );
+        let joined: Vec<i16> = frames
+            .iter()
+            .flat_map(|f| {
+                f.to_bytes()
+                    .chunks_exact(2)
+                    .map(|p| i16::from_le_bytes([p[0], p[1]]))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(joined, samples);
+    }
+
+    #[test]
+    fn a_frame_shorter_than_a_sample_still_makes_progress() {
+        let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, BASE64.encode([1u8; 7])).unwrap();
+        let lens: Vec<usize> = chunk
+            .split_frames(Duration::ZERO)
+            .map(|f| f.byte_len())
+            .collect();
+        assert_eq!(lens, [3, 3, 1]);
+    }
+
+    proptest::proptest! {
+        /// Base64 pieces decode to exactly the original bytes, in order, each within the
+        /// frame, whatever the length (padding included) and frame size.
+        #[test]
+        fn base64_pieces_decode_to_the_original(
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..4000),
+            frame_ms in 1u64..120,
+            pcm in proptest::bool::ANY,
+        ) {
+            let (format, mut data) = if pcm {
+                (AudioFormat::PCM16_24K, data)
+            } else {
+                (AudioFormat::MuLaw, data)
+            };
+            if pcm && data.len() % 2 == 1 {
+                data.pop();
+            }
+            let max = Duration::from_millis(frame_ms);
+            let chunk = AudioChunk::from_base64(format, BASE64.encode(&data)).unwrap();
+            let frames = chunk.split_frames(max);
+            let expected = frames.len();
+            let frames: Vec<_> = frames.collect();
+            proptest::prop_assert_eq!(frames.len(), expected);
+            let mut joined = Vec::new();
+            for frame in &frames {
+                proptest::prop_assert!(frame.is_base64());
+                proptest::prop_assert!(frame.byte_len() <= format.frame_bytes(max).max(6));
+                proptest::prop_assert_eq!(frame.byte_len() % format.bytes_per_sample() as usize, 0);
+                let text = frame.to_base64();
+                // Each piece is valid base64 on its own (the checked constructor agrees).
+                let again = AudioChunk::from_base64(format, text.into_owned()).unwrap();
+                proptest::prop_assert_eq!(again.byte_len(), frame.byte_len());
+                joined.extend_from_slice(&frame.to_bytes());
+            }
+            proptest::prop_assert_eq!(joined, data);
+        }
     }
 
     #[test]

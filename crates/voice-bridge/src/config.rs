@@ -14,6 +14,7 @@ use crate::call::HandOver;
 /// let mut config = BridgeConfig::default();
 /// config.max_call_duration = Some(Duration::from_secs(10 * 60));
 /// config.idle_timeout = None;
+/// config.playback_frame = Duration::from_millis(40);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, Clone)]
@@ -51,6 +52,34 @@ pub struct BridgeConfig {
     pub cancel_on_barge_in: bool,
     /// Tell the agent about the caller's key presses. Default true.
     pub forward_dtmf: bool,
+    /// The longest piece of agent audio sent to the caller with one mark. Default 20 ms.
+    ///
+    /// Agents may send their audio in deltas of 100 ms or more; the engine cuts any longer
+    /// delta into frames of at most this length, each followed by its own mark, so the
+    /// position heard (and a barge-in's truncation) is known to the frame whatever the
+    /// delta size. Base64 G.711 is cut without decoding, at 3-byte boundaries (159 bytes,
+    /// 19.875 ms, for 20 ms); see [`AudioChunk::split_frames`]. Deltas no longer than a
+    /// frame pass as they are.
+    ///
+    /// Kept within [`PLAYBACK_FRAME_MIN`](Self::PLAYBACK_FRAME_MIN) and
+    /// [`PLAYBACK_FRAME_MAX`](Self::PLAYBACK_FRAME_MAX): a value outside is clamped to
+    /// the nearest bound (with a warning in the log) when the engine is created.
+    pub playback_frame: Duration,
+}
+
+impl BridgeConfig {
+    /// The shortest [`playback_frame`](Self::playback_frame): 10 ms. Shorter frames would
+    /// only multiply messages and marks (100 of each per second at this bound).
+    pub const PLAYBACK_FRAME_MIN: Duration = Duration::from_millis(10);
+    /// The longest [`playback_frame`](Self::playback_frame): 1 s. Twilio advises modest
+    /// frames (20-100 ms) so that clear and marks stay precise.
+    pub const PLAYBACK_FRAME_MAX: Duration = Duration::from_secs(1);
+
+    /// [`playback_frame`](Self::playback_frame) within its bounds.
+    pub(crate) fn bounded_playback_frame(&self) -> Duration {
+        self.playback_frame
+            .clamp(Self::PLAYBACK_FRAME_MIN, Self::PLAYBACK_FRAME_MAX)
+    }
 }
 
 impl Default for BridgeConfig {
@@ -67,6 +96,7 @@ impl Default for BridgeConfig {
             fallback: Fallback::HandOver(HandOver::Continue),
             cancel_on_barge_in: true,
             forward_dtmf: true,
+            playback_frame: Duration::from_millis(20),
         }
     }
 }

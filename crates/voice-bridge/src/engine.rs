@@ -121,6 +121,8 @@ pub struct Engine {
     audio_connected: bool,
     to_agent: Option<Transcoder>,
     to_call: Option<Transcoder>,
+    /// The most bytes of a playback frame in the call's format (set with the formats).
+    playback_frame_bytes: usize,
     refusal_logged: bool,
 
     response_active: bool,
@@ -200,7 +202,18 @@ enum Terminal {
 
 impl Engine {
     /// A new engine for one call, starting at `now`.
-    pub fn new(config: BridgeConfig, now: Instant) -> Self {
+    ///
+    /// A [`BridgeConfig::playback_frame`] out of bounds is clamped (and logged).
+    pub fn new(mut config: BridgeConfig, now: Instant) -> Self {
+        let frame = config.bounded_playback_frame();
+        if frame != config.playback_frame {
+            tracing::warn!(
+                configured = ?config.playback_frame,
+                used = ?frame,
+                "playback_frame out of bounds; clamped"
+            );
+            config.playback_frame = frame;
+        }
         let early = EarlyAudio::new(config.early_audio_limit);
         Self {
             config,
@@ -215,6 +228,7 @@ impl Engine {
             audio_connected: false,
             to_agent: None,
             to_call: None,
+            playback_frame_bytes: usize::MAX,
             refusal_logged: false,
             response_active: false,
             discard_response: false,
@@ -239,7 +253,7 @@ impl Engine {
         }
     }
 
-    /// The configuration.
+    /// The configuration (as used: bounded values clamped).
     pub fn config(&self) -> &BridgeConfig {
         &self.config
     }

@@ -3,6 +3,15 @@
 //! Per frame, the path is: count it, check its format, convert it only if the two legs'
 //! formats differ, forward it. Same-format frames move through untouched (no decode,
 //! no copy); agent frames get a mark each (a `Copy` number, no allocation).
+//!
+//! An agent delta longer than [`BridgeConfig::playback_frame`] is cut, after any
+//! conversion, into frames of at most that length ([`AudioChunk::split_frames`]; base64
+//! is cut as text, never decoded), and each frame gets its own mark, so the heard position
+//! is known to the frame. The ledger counts in the agent's format: each frame stands for
+//! its share of the delta's bytes (the same bytes when nothing was converted). A delta of
+//! one frame or less is forwarded exactly as it came.
+//!
+//! [`BridgeConfig::playback_frame`]: crate::BridgeConfig::playback_frame
 
 use crate::agent::{AgentAudio, AgentCommand, AgentReady};
 use crate::audio::{AudioChunk, AudioError, AudioFormat, Transcoder};
@@ -87,6 +96,7 @@ impl Engine {
             Ok((to_agent, to_call)) => {
                 self.to_agent = to_agent;
                 self.to_call = to_call;
+                self.playback_frame_bytes = call.format.frame_bytes(self.config.playback_frame);
                 self.audio_connected = true;
             }
             Err(error) => {
@@ -146,7 +156,8 @@ impl Engine {
         self.push(Action::Agent(AgentCommand::Audio(chunk)));
     }
 
-    /// Agent audio: checked, converted if needed, sent with a mark after it.
+    /// Agent audio: checked, converted if needed, cut into playback frames, each sent
+    /// with a mark after it.
     pub(super) fn forward_agent_audio(&mut self, audio: AgentAudio) {
         self.counters.agent_frames += 1;
         self.counters.agent_bytes += audio.chunk.byte_len() as u64;
@@ -181,7 +192,7 @@ impl Engine {
             self.counters.agent_frames_discarded += 1;
             return;
         }
-        let bytes = audio.chunk.byte_len() as u64;
+        let agent_bytes = audio.chunk.byte_len() as u64;
         let chunk = match self.to_call.as_mut() {
             None => audio.chunk,
             Some(transcoder) => match transcoder.convert(&audio.chunk) {
@@ -202,8 +213,32 @@ impl Engine {
             item_id: audio.item_id,
             content_index: audio.content_index,
         };
+        if chunk.byte_len() <= self.playback_frame_bytes {
+            // One frame or less (the common case): forwarded as it came.
+            self.play_agent_frame(slot, chunk, source, agent_bytes);
+            return;
+        }
+        let mut share = Share::new(agent_bytes, chunk.byte_len() as u64, ready.output);
+        let mut frames = chunk.split_frames(self.config.playback_frame);
+        while let Some(frame) = frames.next() {
+            let last = frames.len() == 0;
+            let bytes = share.take(frame.byte_len() as u64, last);
+            // The item id is shared (`Arc`): a clone per frame is a counter increment.
+            self.play_agent_frame(slot, frame, source.clone(), bytes);
+        }
+    }
+
+    /// One frame of agent audio to the caller, and its mark: `agent_bytes` more of the
+    /// item in `slot` sent.
+    fn play_agent_frame(
+        &mut self,
+        slot: usize,
+        chunk: AudioChunk,
+        source: AudioSource,
+        agent_bytes: u64,
+    ) {
         self.push(Action::Call(CallCommand::Play { chunk, source }));
-        let mark = self.playback.mark_after_chunk(Some(slot), bytes);
+        let mark = self.playback.mark_after_chunk(Some(slot), agent_bytes);
         self.push(Action::Call(CallCommand::Mark(mark)));
         self.counters.marks_sent += 1;
         self.counters.agent_frames_sent += 1;
@@ -264,5 +299,75 @@ impl Engine {
         if self.config.forward_dtmf && self.agent_open && self.audio_connected {
             self.push(Action::Agent(AgentCommand::Dtmf(digit)));
         }
+    }
+}
+
+/// Shares one agent chunk's bytes (in the agent's format, in which the ledger counts)
+/// among the frames it was cut into (in the call's format, after any conversion), in
+/// proportion to the frames' lengths and on the agent format's sample boundaries. The
+/// frames together account for exactly the chunk; without conversion each frame accounts
+/// for its own bytes.
+#[derive(Debug)]
+struct Share {
+    agent_bytes: u64,
+    call_bytes: u64,
+    agent_sample: u64,
+    /// Call-side bytes handed out so far.
+    call_done: u64,
+    /// Agent bytes accounted for so far.
+    agent_done: u64,
+}
+
+impl Share {
+    fn new(agent_bytes: u64, call_bytes: u64, agent_format: AudioFormat) -> Self {
+        Self {
+            agent_bytes,
+            call_bytes,
+            agent_sample: u64::from(agent_format.bytes_per_sample()),
+            call_done: 0,
+            agent_done: 0,
+        }
+    }
+
+    /// The agent bytes a frame of `call_bytes` stands for; the `last` frame takes the rest.
+    fn take(&mut self, call_bytes: u64, last: bool) -> u64 {
+        self.call_done += call_bytes;
+        let end = if last || self.call_done >= self.call_bytes {
+            self.agent_bytes
+        } else {
+            // u128: bytes times bytes cannot overflow.
+            let end = u128::from(self.agent_bytes) * u128::from(self.call_done)
+                / u128::from(self.call_bytes);
+            let end = u64::try_from(end).unwrap_or(self.agent_bytes);
+            end / self.agent_sample * self.agent_sample
+        };
+        let end = end.clamp(self.agent_done, self.agent_bytes);
+        let share = end - self.agent_done;
+        self.agent_done = end;
+        share
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up_to_the_chunk_on_sample_boundaries() {
+        // 100 ms of PCM16 at 24 kHz (4800 bytes) became 800 bytes of mu-law in five frames.
+        let mut share = Share::new(4800, 800, AudioFormat::PCM16_24K);
+        let shares: Vec<u64> = (0..5).map(|n| share.take(160, n == 4)).collect();
+        assert_eq!(shares, [960; 5]);
+        // Uneven: 1000 agent bytes over 3 frames of 7 call bytes.
+        let mut share = Share::new(1000, 21, AudioFormat::PCM16_24K);
+        let shares: Vec<u64> = (0..3).map(|n| share.take(7, n == 2)).collect();
+        assert_eq!(shares.iter().sum::<u64>(), 1000);
+        assert!(shares.iter().all(|s| s % 2 == 0));
+        // The same format: each frame is its own bytes (200 ms of base64 mu-law).
+        let mut share = Share::new(1600, 1600, AudioFormat::MuLaw);
+        let shares: Vec<u64> = (0..11)
+            .map(|n| share.take(if n < 10 { 159 } else { 10 }, n == 10))
+            .collect();
+        assert_eq!(shares, [[159; 10].as_slice(), &[10]].concat());
     }
 }

@@ -11,9 +11,17 @@
 //!    config asks for it); later audio of that response is dropped.
 //! 3. `Truncate` to the agent for the item the caller was hearing (the item of the oldest
 //!    pending mark) at the milliseconds of it the caller heard: the position of its last
-//!    echoed mark, so exact to the frame. Items queued behind it, and the item still being
-//!    generated, are truncated at what was heard of them (often 0), so the agent does not
-//!    believe it said words nobody heard.
+//!    echoed mark. Items queued behind it, and the item still being generated, are
+//!    truncated at what was heard of them (often 0), so the agent does not believe it said
+//!    words nobody heard.
+//!
+//! The truncation is exact to the playback frame, whatever the size of the agent's
+//! deltas: a delta longer than [`BridgeConfig::playback_frame`] (20 ms by default) goes to
+//! the caller cut into frames of at most that length, each with its own mark (see
+//! `audio_path.rs`). Without that, a service sending 200 ms deltas would leave the heard
+//! position up to 200 ms behind.
+//!
+//! [`BridgeConfig::playback_frame`]: crate::BridgeConfig::playback_frame
 //!
 //! After an answer that played out whole (every mark echoed, response done) there is
 //! nothing to clear, cancel or truncate: the agent's memory already matches what the

@@ -1,8 +1,9 @@
 //! Playback accounting: which bytes of which agent item the caller has heard.
 //!
-//! After every chunk of audio it sends to the caller, the engine sends a mark. The ledger
-//! remembers, per mark, the item the chunk belonged to and how many bytes of that item
-//! had been sent up to and including the chunk. When the call leg echoes a mark,
+//! After every frame of audio it sends to the caller (agent deltas are cut into playback
+//! frames first), the engine sends a mark. The ledger remembers, per mark, the item the
+//! frame belonged to and how many bytes of that item, in the agent's format, had been
+//! sent up to and including the frame. When the call leg echoes a mark,
 //! everything before it has been played, so the item's heard position becomes that
 //! count. Playback is in order, so an echo also settles every earlier mark whose own echo
 //! was lost or is late.

@@ -362,12 +362,187 @@ fn lost_and_late_marks_do_not_skew_the_heard_position() {
     assert_eq!((c.marks_cleared, c.marks_unexpected), (2, 2));
 }
 
+// ---- agent deltas longer than a playback frame ----------------------------------------
+
+/// An agent delta of `ms` milliseconds as the OpenAI leg hands it over: base64 text.
+fn delta(format: AudioFormat, ms: usize) -> AudioChunk {
+    let bytes: Vec<u8> = (0..ms * format.bytes_per_second() as usize / 1000)
+        .map(|i| (i * 7 % 256) as u8)
+        .collect();
+    let raw = AudioChunk::from_bytes(format, bytes).unwrap();
+    AudioChunk::from_base64(format, raw.into_base64()).unwrap()
+}
+
+fn agent_audio(item: &str, chunk: AudioChunk) -> AgentEvent {
+    AgentEvent::Audio(AgentAudio {
+        item_id: item.into(),
+        content_index: 0,
+        chunk,
+    })
+}
+
+/// The plays and marks of one 200 ms base64 mu-law delta cut for 20 ms frames: ten
+/// frames of 159 bytes (212 characters, shown as 19 ms) and the 10 bytes left (1 ms).
+fn plays_of_200ms(item: &str, from_mark: u64) -> Vec<String> {
+    (0..11)
+        .flat_map(|n| {
+            let ms = if n < 10 { 19 } else { 1 };
+            [
+                format!("call: play {item} {ms}ms pcmu"),
+                format!("call: mark vb-{}", from_mark + n),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn a_200ms_delta_plays_in_frames_and_a_barge_in_truncates_at_the_frame_heard() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    let first = delta(AudioFormat::MuLaw, 200);
+    let text = first.to_base64().into_owned();
+    s.engine.handle_agent(s.now, agent_audio("item_a", first));
+    // Passed through: the frames' texts, in order, are the delta's text.
+    let mut played = String::new();
+    let mut lines = Vec::new();
+    while let Some(action) = s.engine.poll_action() {
+        if let Action::Call(CallCommand::Play { chunk, .. }) = &action {
+            assert!(chunk.is_base64());
+            played.push_str(&chunk.to_base64());
+        }
+        lines.push(describe(action));
+    }
+    assert_eq!(played, text);
+    assert_eq!(lines, plays_of_200ms("item_a", 0));
+    assert_eq!(
+        s.agent(agent_audio("item_a", delta(AudioFormat::MuLaw, 200))),
+        plays_of_200ms("item_a", 11)
+    );
+    // The caller hears the first delta whole and three frames of the second, one echo at
+    // a time: 1600 + 3 * 159 = 2077 bytes, 259.6 ms.
+    for (seq, at) in (0..=13).zip((20..).step_by(20)) {
+        assert!(s.at(at).echo(seq).is_empty());
+    }
+    assert_eq!(
+        s.at(290).agent(AgentEvent::SpeechStarted),
+        [
+            "call: clear",
+            "agent: cancel response",
+            "agent: truncate item_a/0 at 259ms",
+        ]
+    );
+    let report = s.report();
+    let barge_in = &report.barge_ins[0];
+    assert_eq!(
+        (barge_in.heard_ms, barge_in.sent_ms, barge_in.truncated_ms),
+        (259, 400, Some(259))
+    );
+    let c = &report.counters;
+    assert_eq!((c.agent_frames, c.agent_frames_sent), (2, 22));
+    assert_eq!((c.marks_sent, c.marks_played), (22, 14));
+    assert_eq!(c.frames_transcoded, 0);
+}
+
+#[test]
+fn a_1s_pcm16_delta_is_transcoded_then_cut_and_truncated_in_the_agent_format() {
+    let mut s = Scenario::new(BridgeConfig::default());
+    s.start_call(CallCapabilities::NONE);
+    s.ready(AudioFormat::PCM16_24K, AudioFormat::PCM16_24K);
+    s.agent(response_started());
+    // One second of PCM16 at 24 kHz becomes 8000 bytes of mu-law: fifty 20 ms frames.
+    let lines = s.agent(agent_audio("item_a", delta(AudioFormat::PCM16_24K, 1000)));
+    let expected: Vec<String> = (0..50)
+        .flat_map(|seq| {
+            [
+                "call: play item_a 20ms pcmu".to_owned(),
+                format!("call: mark vb-{seq}"),
+            ]
+        })
+        .collect();
+    assert_eq!(lines, expected);
+    // The caller has heard 17 frames (340 ms) when it speaks over the agent, mid-delta.
+    s.at(340).echo_range(0..=16);
+    assert_eq!(
+        s.at(345).agent(AgentEvent::SpeechStarted),
+        [
+            "call: clear",
+            "agent: cancel response",
+            "agent: truncate item_a/0 at 340ms",
+        ]
+    );
+    let report = s.report();
+    assert_eq!(report.barge_ins[0].sent_ms, 1000);
+    assert_eq!(report.counters.frames_transcoded, 1);
+    assert_eq!(report.counters.agent_frames_sent, 50);
+}
+
+#[test]
+fn a_delta_of_exactly_one_frame_is_forwarded_untouched() {
+    let mut s = Scenario::connected();
+    let chunk = delta(AudioFormat::MuLaw, 20);
+    let text = chunk.to_base64().into_owned();
+    s.engine.handle_agent(s.now, agent_audio("item_a", chunk));
+    let actions: Vec<Action> = std::iter::from_fn(|| s.engine.poll_action()).collect();
+    match actions.as_slice() {
+        [
+            Action::Call(CallCommand::Play { chunk, source }),
+            Action::Call(CallCommand::Mark(mark)),
+        ] => {
+            assert!(chunk.is_base64());
+            assert_eq!(chunk.to_base64(), text);
+            assert_eq!(
+                *source,
+                AudioSource::Agent {
+                    item_id: "item_a".into(),
+                    content_index: 0
+                }
+            );
+            assert_eq!(*mark, Mark::new(0));
+        }
+        other => panic!("expected one play and one mark, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_playback_frame_is_configurable_and_bounded() {
+    let config = BridgeConfig {
+        playback_frame: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    // 100 ms of base64 G.711 is 798 bytes (266 groups of 3): 99 ms + the 2 bytes left.
+    assert_eq!(
+        s.agent(agent_audio("item_a", delta(AudioFormat::MuLaw, 200))),
+        [
+            "call: play item_a 99ms pcmu",
+            "call: mark vb-0",
+            "call: play item_a 99ms pcmu",
+            "call: mark vb-1",
+            "call: play item_a 0ms pcmu",
+            "call: mark vb-2",
+        ]
+    );
+    for (configured, used) in [(0, 10), (5, 10), (20, 20), (1000, 1000), (60_000, 1000)] {
+        let config = BridgeConfig {
+            playback_frame: Duration::from_millis(configured),
+            ..Default::default()
+        };
+        let engine = Engine::new(config, Instant::now());
+        assert_eq!(
+            engine.config().playback_frame,
+            Duration::from_millis(used),
+            "{configured} ms"
+        );
+    }
+}
+
 // ---- audio paths ----------------------------------------------------------------------
 
 #[test]
 fn same_formats_pass_base64_through_untouched() {
     let mut s = Scenario::connected();
-    let text = "////".repeat(54); // 216 characters = 160 bytes = 20 ms of mu-law silence
+    // 216 characters = 160 bytes = 20 ms of mu-law (53 full groups and one padded byte).
+    let text = "////".repeat(53) + "/w==";
     let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, text.clone()).unwrap();
     s.engine.handle_call(s.now, CallEvent::Audio(chunk));
     match s.engine.poll_action() {
