@@ -7,8 +7,8 @@
 //! - `config`: environment and `.env`, checked at start, one message listing what to set;
 //! - `appointment`: the appointment, its signed-context fields, the agent's instructions;
 //! - `tools`: the agent session, its tools, and the handler recording the decision;
-//! - `server`: routes and webhooks, every request's signature checked;
-//! - `upgrade`: the media-stream WebSocket upgrade with its signature check;
+//! - `server`: routes and webhooks, every request's signature checked (the checks and the
+//!   WebSocket upgrade are `twilio_media_stream::server`'s);
 //! - `stream`: one stream from `start` (signed context) to its outcome line;
 //! - `legs`: the Twilio and OpenAI legs of the bridge;
 //! - `outbound`: the call's TwiML and REST request; `calls`: `call` and `batch`;
@@ -48,8 +48,6 @@ pub mod tap;
 pub mod tools;
 #[path = "../examples/outbound_call/transcript.rs"]
 pub mod transcript;
-#[path = "../examples/outbound_call/upgrade.rs"]
-pub mod upgrade;
 
 /// The README's Rust code blocks, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

@@ -32,6 +32,7 @@ use openai_realtime::client::{ApiKey, DEFAULT_MODEL};
 use sha2::Sha256;
 use twilio_media_stream::AuthToken;
 use twilio_media_stream::context::SigningSecret;
+use twilio_media_stream::server::PublicBase;
 
 /// The default port of the bot's server.
 pub const DEFAULT_PORT: u16 = 5050;
@@ -189,6 +190,7 @@ pub struct AgentOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicUrl {
     host: String,
+    base: PublicBase,
 }
 
 impl PublicUrl {
@@ -241,8 +243,11 @@ impl PublicUrl {
         if parsed.host_str().is_none() {
             return Err(format!("PUBLIC_URL {value:?} has no host"));
         }
+        let base = PublicBase::parse(host)
+            .map_err(|err| format!("PUBLIC_URL {value:?}: {}", err.reason()))?;
         Ok(Self {
             host: host.to_ascii_lowercase(),
+            base,
         })
     }
 
@@ -289,14 +294,19 @@ impl PublicUrl {
         }
     }
 
+    /// The public base the server's signature checks rebuild URLs from.
+    pub fn base(&self) -> &PublicBase {
+        &self.base
+    }
+
     /// `wss://HOST/media-stream`: the `<Stream url>`, and the URL Twilio signs the upgrade for.
     pub fn stream_url(&self) -> String {
-        format!("wss://{}/media-stream", self.host)
+        self.base.wss_url("/media-stream")
     }
 
     /// `https://HOST{path_and_query}`: a webhook URL as Twilio calls and signs it.
     pub fn https_url(&self, path_and_query: &str) -> String {
-        format!("https://{}{path_and_query}", self.host)
+        self.base.https_url(path_and_query)
     }
 }
 

@@ -19,7 +19,8 @@ use std::time::{Duration, SystemTime};
 use openai_realtime::mock::{Audio, KeyCheck, MockServer, Script, Turn};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use twilio_media_stream::signature::{AuthToken, RequestValidator};
+use twilio_media_stream::server::Verifier;
+use twilio_media_stream::signature::AuthToken;
 use twilio_media_stream::simulator::{CallRecord, CallScript, CallerAudio};
 
 use crate::appointment::Appointment;
@@ -119,7 +120,7 @@ pub async fn run(out_base: &Path, watcher: Option<Watcher>) -> Result<DemoRun, S
     let out_dir = out_base.join(format!("demo-{}", timestamp(unix_now())));
     let mut bot = Bot::new(
         Auth::Signed {
-            validator: RequestValidator::new(token.clone()),
+            verifier: Verifier::new(token.clone(), public.base().clone()),
             public: public.clone(),
             secret: secret.clone(),
         },

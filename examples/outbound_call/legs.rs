@@ -1,16 +1,14 @@
 //! The bridge's two legs for one call: `voice-bridge`'s Twilio adapter over the accepted
 //! socket, and its OpenAI adapter over the Realtime client.
 
-use hyper_util::rt::TokioIo;
 use openai_realtime::RealtimeSession;
 use twilio_media_stream::rest;
+use twilio_media_stream::server::{MediaSocket, UpgradedIo};
 use voice_bridge::adapter::openai::OpenAiLeg;
 use voice_bridge::adapter::twilio::{TungsteniteSocket, TwilioLeg};
 
-use crate::upgrade::MediaSocket;
-
 /// The Twilio leg of the bot's calls, over hyper's upgraded connection.
-pub type CallLeg = TwilioLeg<TungsteniteSocket<TokioIo<hyper::upgrade::Upgraded>>>;
+pub type CallLeg = TwilioLeg<TungsteniteSocket<UpgradedIo>>;
 
 /// The call leg over an accepted media stream. With a REST client the leg hangs up
 /// through Twilio's API, so the TwiML's spoken fallback after `</Connect>` is only heard

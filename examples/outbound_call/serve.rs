@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use twilio_media_stream::rest;
-use twilio_media_stream::signature::RequestValidator;
+use twilio_media_stream::server::Verifier;
 
 use crate::config::Config;
 use crate::output::Output;
@@ -21,7 +21,7 @@ use crate::server::{Auth, Bot};
 pub fn bot(config: &Config, record: bool) -> Result<Bot, String> {
     let auth = match (&config.twilio, &config.public_url, &config.context_secret) {
         (Some(twilio), Some(public), Some(secret)) => Auth::Signed {
-            validator: RequestValidator::new(twilio.auth_token.clone()),
+            verifier: Verifier::new(twilio.auth_token.clone(), public.base().clone()),
             public: public.clone(),
             secret: secret.clone(),
         },

@@ -29,7 +29,7 @@ use twilio_media_stream::callback::{
 };
 use twilio_media_stream::context::SigningSecret;
 use twilio_media_stream::rest;
-use twilio_media_stream::signature::{RequestValidator, SIGNATURE_HEADER};
+use twilio_media_stream::server::{Refusal, Verifier};
 use twilio_media_stream::twiml::VoiceResponse;
 use voice_bridge::BridgeConfig;
 
@@ -38,7 +38,6 @@ use crate::config::{AgentConfig, PublicUrl};
 use crate::output::{CallOutcome, Output};
 use crate::tap::Watcher;
 use crate::tools::Decision;
-use crate::upgrade::Refusal;
 
 /// How requests are authenticated.
 #[derive(Debug)]
@@ -47,8 +46,8 @@ pub enum Auth {
     /// against the URL rebuilt from `PUBLIC_URL`, and every stream's context against
     /// `secret`.
     Signed {
-        /// Checks `X-Twilio-Signature`.
-        validator: RequestValidator,
+        /// Checks `X-Twilio-Signature` against the URLs rebuilt from `PUBLIC_URL`.
+        verifier: Verifier,
         /// The public host Twilio calls.
         public: PublicUrl,
         /// Checks the call context.
@@ -128,29 +127,13 @@ impl Bot {
 
     /// Checks a form-encoded webhook's signature against the public URL it was sent to.
     fn check_webhook(&self, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
-        let Auth::Signed {
-            validator, public, ..
-        } = &self.auth
-        else {
-            return Err(Refusal {
-                status: StatusCode::FORBIDDEN,
-                reason: "forbidden: no TWILIO_AUTH_TOKEN is configured, so webhooks cannot be \
-                         checked"
-                    .to_owned(),
-            });
+        let Auth::Signed { verifier, .. } = &self.auth else {
+            return Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                "forbidden: no TWILIO_AUTH_TOKEN is configured, so webhooks cannot be checked",
+            ));
         };
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let url = public.https_url(path);
-        let signature = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        validator
-            .validate_form_body(&url, body, signature)
-            .map_err(|err| Refusal {
-                status: StatusCode::FORBIDDEN,
-                reason: format!("forbidden: {err}"),
-            })
+        verifier.check_webhook(uri, headers, body)
     }
 }
 
@@ -316,10 +299,10 @@ async fn amd_callback(
         Err(reason) => {
             return refuse(
                 ROUTE,
-                Refusal {
-                    status: StatusCode::FORBIDDEN,
-                    reason: format!("forbidden: call context: {reason}"),
-                },
+                Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    format!("forbidden: call context: {reason}"),
+                ),
             );
         }
     };

@@ -1,6 +1,7 @@
 //! One media stream, from the upgrade to the outcome line:
 //!
-//! 1. the upgrade's `X-Twilio-Signature` is checked (403 otherwise, see [`crate::upgrade`]);
+//! 1. the upgrade's `X-Twilio-Signature` is checked against the public `wss://` URL (403
+//!    otherwise: `twilio_media_stream::server::accept`);
 //! 2. the Twilio leg reads `connected` and `start` (`wait_start`); the appointment comes
 //!    from `start`'s signed context, which the leg verifies (`verify_context`): a missing,
 //!    forged or expired one closes the socket with 1008 `call context refused: …` (after
@@ -15,7 +16,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use twilio_media_stream::server::{self as twilio_server, MediaSocket};
 use voice_bridge::report::{EndReason, FallbackUsed};
 use voice_bridge::{Bridge, CallReport};
 
@@ -26,22 +28,17 @@ use crate::recording::Recorder;
 use crate::server::{Auth, Bot};
 use crate::tap::{TapAgent, TapCall};
 use crate::tools::{AppointmentTools, session};
-use crate::upgrade::{Check, MediaSocket};
 
 /// How long Twilio may take from the upgrade to `start`.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Answers the upgrade request of `GET /media-stream`, and runs the stream on a task.
 pub fn accept(bot: Arc<Bot>, mut request: Request<Body>) -> Response {
-    let url = match &bot.auth {
-        Auth::Signed { public, .. } => Some(public.stream_url()),
-        Auth::UnsignedLoopback => None,
+    let accepted = match &bot.auth {
+        Auth::Signed { verifier, .. } => twilio_server::accept(&mut request, verifier),
+        Auth::UnsignedLoopback => twilio_server::accept_unsigned(&mut request),
     };
-    let check = match (&bot.auth, &url) {
-        (Auth::Signed { validator, .. }, Some(url)) => Check::Signed(validator, url),
-        _ => Check::Unsigned,
-    };
-    match crate::upgrade::accept(&mut request, check) {
+    match accepted {
         Err(refusal) => {
             tracing::warn!(
                 route = "/media-stream",

@@ -57,6 +57,9 @@
 //!
 //! Network features:
 //! - `rest`: the `rest` module, outbound calls and call updates over Twilio's REST API.
+//! - `server`: the `server` module, accepting a media stream's WebSocket upgrade (hyper,
+//!   axum) after checking `X-Twilio-Signature` for the public URL, and checking form
+//!   webhooks the same way.
 //! - `simulator`: the `simulator` module, a Twilio-like peer that places a simulated call
 //!   against any media-stream URL, for tests, demos and benchmarks.
 #![forbid(unsafe_code)]
@@ -92,5 +95,7 @@ pub use twiml::VoiceResponse;
 // --- network features ---
 #[cfg(feature = "rest")]
 pub mod rest;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "simulator")]
 pub mod simulator;

@@ -36,7 +36,8 @@
 //! Rebuild it from a configured public base URL (best) or from `X-Forwarded-Proto` and
 //! `X-Forwarded-Host`. For a media stream, that is exactly the `url` of your `<Stream>`.
 //! Twilio's docs suggest retrying a WebSocket handshake with a trailing `/` appended if it will
-//! not verify; the SDK does not do that by itself, and neither does this module.
+//! not verify; the SDK does not do that by itself, and neither does this module (the
+//! `server` feature's `Verifier::check_stream` does, and rebuilds the public URLs for you).
 //!
 //! # Examples
 //!
