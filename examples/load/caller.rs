@@ -312,7 +312,7 @@ pub async fn run(url: String, index: u32, plan: Plan, probes: Arc<Probes>) -> Ca
                         let padding = payload.iter().rev().take_while(|&&c| c == b'=').count();
                         let bytes = (payload.len() / 4 * 3).saturating_sub(padding) as u32;
                         result.agent_bytes += u64::from(bytes);
-                        let turn = probes.agent_arrived(index, payload, bytes as usize / FRAME);
+                        let turn = probes.agent_arrived(index, payload, bytes as usize);
                         let turn = turn.map_or(u32::MAX, |serial| serial / plan.answer);
                         let full = queue.len() >= MAX_QUEUE;
                         match queue.back_mut() {

@@ -60,6 +60,33 @@ pub fn read_tag(base64: &[u8]) -> Option<Tag> {
     })
 }
 
+/// Finds the first tag in base64 mu-law audio that does not start on a frame boundary (a
+/// bridge may cut agent audio into its own frames, e.g. 159 or 162 bytes to keep base64
+/// whole): decodes up to 171 bytes (a frame and a tag) and looks for nine bytes in a row
+/// of the form `0xF_`. Returns the tag and its byte offset in the audio.
+pub fn find_tag(base64: &[u8]) -> Option<(Tag, usize)> {
+    let mut groups = (base64.len() / 4).min(57);
+    if groups > 0 && base64[groups * 4 - 1] == b'=' {
+        groups -= 1; // a padded last group: leave its one or two bytes out
+    }
+    let mut bytes = [0u8; 57 * 3];
+    let len = groups * 3;
+    decode_base64_prefix(&base64[..groups * 4], &mut bytes[..len])?;
+    let bytes = &bytes[..len];
+    let start = bytes
+        .windows(TAG_NIBBLES)
+        .position(|w| w.iter().all(|b| b & 0xF0 == 0xF0))?;
+    let mut value = 0u64;
+    for byte in &bytes[start..start + TAG_NIBBLES] {
+        value = (value << 4) | u64::from(byte & 0xF);
+    }
+    let tag = Tag {
+        call: (value >> 20) as u32,
+        serial: (value & 0xF_FFFF) as u32,
+    };
+    Some((tag, start))
+}
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 of `bytes` appended to `out` (with padding).
@@ -296,21 +323,32 @@ impl Probes {
         }
     }
 
-    /// Agent audio of `frames` 20 ms frames reached the caller of call `call`; returns the
-    /// serial of its first frame.
-    pub fn agent_arrived(&self, call: u32, payload: &[u8], frames: usize) -> Option<u32> {
+    /// `bytes` of agent audio reached the caller of call `call`; returns the serial of the
+    /// first tagged frame in it. The script's frames (tags every 160 bytes) whose start
+    /// falls within this audio count as arrived, so audio cut at any boundary is counted
+    /// once.
+    pub fn agent_arrived(&self, call: u32, payload: &[u8], bytes: usize) -> Option<u32> {
         let now = self.clock.now_us();
-        let Some(tag) = read_tag(payload).filter(|t| t.call == AGENT) else {
+        let Some((tag, offset)) = find_tag(payload).filter(|(t, _)| t.call == AGENT) else {
             self.untagged.fetch_add(1, Ordering::Relaxed);
             return None;
         };
         let probe = self.calls.get(call as usize)?;
-        let first = tag.serial as usize;
-        let Some(sent) = probe.agent_sent.get(first) else {
+        let found = tag.serial as usize;
+        let Some(sent) = probe.agent_sent.get(found) else {
             self.untagged.fetch_add(1, Ordering::Relaxed);
             return None;
         };
-        for arrived in probe.agent_arrived.iter().skip(first).take(frames.max(1)) {
+        // Where this audio starts in the script, and the frames starting inside it.
+        let start = (found * FRAME).saturating_sub(offset);
+        let first = start.div_ceil(FRAME);
+        let end = (start + bytes).div_ceil(FRAME);
+        for arrived in probe
+            .agent_arrived
+            .iter()
+            .skip(first)
+            .take(end.saturating_sub(first))
+        {
             if arrived.swap(true, Ordering::Relaxed) {
                 self.duplicates.fetch_add(1, Ordering::Relaxed);
             }
@@ -419,6 +457,27 @@ mod tests {
         encode_base64(&frame, &mut text);
         assert_eq!(text.len(), 216);
         assert_eq!(read_tag(&text), Some(tag));
+    }
+
+    #[test]
+    fn tags_are_found_in_audio_cut_off_the_frame_grid() {
+        let mut audio = vec![0x20u8; 4 * FRAME];
+        for serial in 0..4 {
+            let tag = Tag {
+                call: AGENT,
+                serial: 100 + serial,
+            };
+            write_tag(&mut audio[serial as usize * FRAME..], tag);
+        }
+        // A bridge's 159-byte frame starting at byte 159: the tag of frame 1 at offset 1.
+        let mut text = bytes::BytesMut::new();
+        encode_base64(&audio[159..318], &mut text);
+        let (tag, offset) = find_tag(&text).unwrap();
+        assert_eq!((tag.serial, offset), (101, 1));
+        // The whole audio: the first tag at 0.
+        let mut text = bytes::BytesMut::new();
+        encode_base64(&audio, &mut text);
+        assert_eq!(find_tag(&text).map(|(t, o)| (t.serial, o)), Some((100, 0)));
     }
 
     #[test]
