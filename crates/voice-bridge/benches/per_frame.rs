@@ -145,15 +145,15 @@ fn engine_agent_to_caller(c: &mut Criterion) {
     }
 }
 
-/// One 200 ms agent delta (as the OpenAI service may send): cut into 20 ms playback
-/// frames (11 of base64 mu-law, 10 after transcoding), each with its mark, and every mark
+/// One 200 ms agent delta (as the OpenAI service may send): cut into ten 20 ms playback
+/// frames (as base64 text, or after transcoding), each with its mark, and every mark
 /// echoed.
 fn engine_agent_delta_to_caller(c: &mut Criterion) {
     for (name, agent_format, frames) in [
         (
             "engine/agent_to_caller/pcmu_200ms_delta_split_with_mark_echoes",
             AudioFormat::MuLaw,
-            11,
+            10,
         ),
         (
             "engine/agent_to_caller/pcm24k_200ms_delta_to_pcmu_split_with_mark_echoes",

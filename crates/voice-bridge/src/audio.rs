@@ -329,22 +329,25 @@ impl AudioChunk {
         }
     }
 
-    /// Splits the chunk into consecutive frames of at most `max` of audio each, in order.
+    /// Splits the chunk into consecutive frames of about `max` of audio each, in order.
     ///
-    /// A chunk no longer than `max` comes back whole, as it is (no copy, no allocation).
-    /// A longer one is cut into full frames and a shorter last one:
+    /// A chunk no longer than `max` ([`AudioFormat::frame_bytes`]) comes back whole, as it
+    /// is: no copy, no allocation. A longer one is cut where `max`, 2 × `max`, 3 × `max`, …
+    /// of audio fall, each cut moved back to the nearest boundary the payload allows:
     ///
-    /// - raw bytes are cut at sample boundaries into `max`'s worth of whole samples
-    ///   ([`AudioFormat::frame_bytes`]), sharing the chunk's buffer (no copy);
+    /// - raw bytes are cut at sample boundaries, sharing the chunk's buffer (no copy);
     /// - base64 text is cut **without decoding**, at 4-character boundaries, so each frame
-    ///   is a whole number of 3-byte groups (and of samples: 6-byte groups for PCM16).
-    ///   Every frame but the last is the largest such size that fits in `max`, e.g.
-    ///   159 bytes (212 characters, 19.875 ms) of G.711 for 20 ms, 960 bytes of PCM16 at
-    ///   24 kHz; the last holds the rest and any padding. One `String` per frame is
-    ///   allocated.
+    ///   is a whole number of 3-byte groups (6-byte groups for PCM16, so also whole
+    ///   samples); one `String` per frame is allocated. For 20 ms of G.711 (160 bytes)
+    ///   the cuts fall at 159, 318, 480, 639, … bytes: frames of 159, 159 and 162 bytes
+    ///   (212 or 216 characters) in turn.
     ///
-    /// A frame is never shorter than one sample (one 3- or 6-byte group for base64), even
-    /// if `max` is.
+    /// Cutting on the `max` grid rather than into equal pieces a little under `max` keeps
+    /// every cut within one group (0.375 ms of G.711) before its grid point, however long
+    /// the chunk: a listener that plays 20 ms packets (as Twilio does) reaches each mark in
+    /// the packet it belongs to. So a frame may exceed `max` by less than one group; the
+    /// last frame holds the rest (and any base64 padding) and ends the chunk. A frame is
+    /// never shorter than one sample (one group for base64), even if `max` is.
     ///
     /// ```
     /// use std::time::Duration;
@@ -354,29 +357,36 @@ impl AudioChunk {
     /// let frames: Vec<AudioChunk> = delta.split_frames(Duration::from_millis(20)).collect();
     /// assert_eq!(frames.len(), 5);
     /// assert!(frames.iter().all(|frame| frame.duration_ms() == 20));
+    ///
+    /// // The same as base64 text: cut at 4-character boundaries, never decoded.
+    /// let delta = AudioChunk::from_base64(AudioFormat::MuLaw, "/".repeat(1064) + "//8=")?;
+    /// let frames = delta.split_frames(Duration::from_millis(20));
+    /// let sizes: Vec<usize> = frames.map(|frame| frame.byte_len()).collect();
+    /// assert_eq!(sizes, [159, 159, 162, 159, 161]);
     /// # Ok::<(), voice_bridge::audio::AudioError>(())
     /// ```
     pub fn split_frames(self, max: Duration) -> SplitFrames {
         let frame = self.format.frame_bytes(max);
         let format = self.format;
-        let rest = if self.byte_len() <= frame {
+        let len = self.byte_len();
+        let rest = if len <= frame {
             Rest::Whole(Some(self))
         } else {
-            match self.payload {
-                Payload::Raw(bytes) => Rest::Raw { bytes, step: frame },
-                Payload::Base64 { text, len } => {
-                    // A 4-character boundary is a 3-byte boundary; PCM16 also needs whole
-                    // samples, so its groups are 6 bytes (8 characters).
-                    let group = if format.bytes_per_sample() == 2 { 6 } else { 3 };
-                    let step_bytes = (frame / group * group).max(group);
-                    Rest::Base64 {
-                        text,
-                        at: 0,
-                        left: len,
-                        step_bytes,
-                    }
-                }
-            }
+            // A 4-character boundary is a 3-byte boundary; PCM16 also needs whole samples,
+            // so its base64 groups are 6 bytes (8 characters).
+            let sample = format.bytes_per_sample() as usize;
+            let (payload, group) = match self.payload {
+                Payload::Raw(bytes) => (Left::Raw(bytes), sample),
+                Payload::Base64 { text, .. } => (Left::Base64 { text, at: 0 }, 3 * sample),
+            };
+            let cuts = Cuts {
+                frame: frame.max(group),
+                group,
+                next: 1,
+                done: 0,
+                len,
+            };
+            Rest::Split { payload, cuts }
         };
         SplitFrames { format, rest }
     }
@@ -417,49 +427,80 @@ pub struct SplitFrames {
 enum Rest {
     /// The chunk fits in one frame (`None` once handed out).
     Whole(Option<AudioChunk>),
-    /// The bytes not handed out yet.
-    Raw { bytes: Bytes, step: usize },
-    /// `text[at..]` is not handed out yet; it decodes to `left` bytes.
-    Base64 {
-        text: String,
-        at: usize,
-        left: usize,
-        step_bytes: usize,
-    },
+    /// The chunk is cut at `cuts`.
+    Split { payload: Left, cuts: Cuts },
+}
+
+/// The part of the payload not handed out yet.
+#[derive(Debug, Clone)]
+enum Left {
+    /// The bytes left.
+    Raw(Bytes),
+    /// `text[at..]` is left.
+    Base64 { text: String, at: usize },
+}
+
+/// Where the frames of a split chunk end, in decoded bytes.
+#[derive(Debug, Clone)]
+struct Cuts {
+    /// Bytes per frame (at least one group).
+    frame: usize,
+    /// The payload's cutting granularity in bytes.
+    group: usize,
+    /// The grid point of the next cut, in frames.
+    next: usize,
+    /// Bytes handed out so far (the last cut).
+    done: usize,
+    len: usize,
+}
+
+impl Cuts {
+    /// The length of the next frame, and whether it is the last.
+    fn next_len(&mut self) -> Option<(usize, bool)> {
+        if self.done >= self.len {
+            return None;
+        }
+        let grid = self.next.saturating_mul(self.frame);
+        let (end, last) = if grid < self.len {
+            // On the grid, moved back to a group boundary; still past the last cut, as
+            // grid points are at least a group apart.
+            (grid / self.group * self.group, false)
+        } else {
+            (self.len, true)
+        };
+        let n = end - self.done;
+        self.next += 1;
+        self.done = end;
+        Some((n, last))
+    }
+
+    /// Frames not handed out yet: one per grid point inside the chunk, and the last.
+    fn remaining(&self) -> usize {
+        if self.done >= self.len {
+            return 0;
+        }
+        // Grid points n * frame < len for n in next..=(len - 1) / frame.
+        ((self.len - 1) / self.frame + 1).saturating_sub(self.next) + 1
+    }
 }
 
 impl Iterator for SplitFrames {
     type Item = AudioChunk;
 
     fn next(&mut self) -> Option<AudioChunk> {
-        let payload = match &mut self.rest {
+        let (payload, cuts) = match &mut self.rest {
             Rest::Whole(chunk) => return chunk.take(),
-            Rest::Raw { bytes, step } => {
-                if bytes.is_empty() {
-                    return None;
-                }
-                let n = (*step).min(bytes.len());
-                Payload::Raw(bytes.split_to(n))
-            }
-            Rest::Base64 {
-                text,
-                at,
-                left,
-                step_bytes,
-            } => {
-                if *left == 0 {
-                    return None;
-                }
-                // Full groups are 4 characters per 3 bytes; the last frame takes the rest
+            Rest::Split { payload, cuts } => (payload, cuts),
+        };
+        let (len, last) = cuts.next_len()?;
+        let payload = match payload {
+            Left::Raw(bytes) => Payload::Raw(bytes.split_to(len)),
+            Left::Base64 { text, at } => {
+                // Whole groups are 4 characters per 3 bytes; the last frame takes the rest
                 // of the text, padding included.
-                let (len, end) = if *left > *step_bytes {
-                    (*step_bytes, *at + *step_bytes / 3 * 4)
-                } else {
-                    (*left, text.len())
-                };
+                let end = if last { text.len() } else { *at + len / 3 * 4 };
                 let piece = text[*at..end].to_owned();
                 *at = end;
-                *left -= len;
                 Payload::Base64 { text: piece, len }
             }
         };
@@ -472,10 +513,7 @@ impl Iterator for SplitFrames {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = match &self.rest {
             Rest::Whole(chunk) => usize::from(chunk.is_some()),
-            Rest::Raw { bytes, step } => bytes.len().div_ceil(*step),
-            Rest::Base64 {
-                left, step_bytes, ..
-            } => left.div_ceil(*step_bytes),
+            Rest::Split { cuts, .. } => cuts.remaining(),
         };
         (n, Some(n))
     }
@@ -566,28 +604,45 @@ mod tests {
         assert_eq!(frames, [raw]);
     }
 
+    /// Where each frame but the last ends, in bytes from the chunk's start.
+    fn cut_points(frames: &[AudioChunk]) -> Vec<usize> {
+        frames[..frames.len() - 1]
+            .iter()
+            .scan(0, |end, frame| {
+                *end += frame.byte_len();
+                Some(*end)
+            })
+            .collect()
+    }
+
     #[test]
-    fn base64_mulaw_is_cut_at_212_characters_for_20_ms() {
-        // 200 ms: ten pieces of 159 bytes and a last one of 10.
+    fn base64_mulaw_is_cut_on_the_20_ms_grid_at_3_byte_boundaries() {
+        // 200 ms: cuts at the 3-byte boundary at or before each 160 bytes.
         let data: Vec<u8> = (0..1600).map(|i| (i % 251) as u8).collect();
         let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, BASE64.encode(&data)).unwrap();
         let frames: Vec<_> = chunk.split_frames(MS20).collect();
+        assert_eq!(
+            cut_points(&frames),
+            [159, 318, 480, 639, 798, 960, 1119, 1278, 1440]
+        );
         let lens: Vec<usize> = frames.iter().map(AudioChunk::byte_len).collect();
-        assert_eq!(lens, [[159; 10].as_slice(), &[10]].concat());
+        assert_eq!(lens, [159, 159, 162, 159, 159, 162, 159, 159, 162, 160]);
         assert!(frames.iter().all(AudioChunk::is_base64));
-        assert!(frames[..10].iter().all(|f| f.to_base64().len() == 212));
+        let texts: Vec<usize> = frames.iter().map(|f| f.to_base64().len()).collect();
+        assert_eq!(texts, [212, 212, 216, 212, 212, 216, 212, 212, 216, 216]);
     }
 
     #[test]
     fn base64_pcm16_pieces_are_whole_samples() {
-        // PCM16 at 16 kHz: 20 ms is 640 bytes, cut to 636 (106 groups of 6 bytes).
+        // PCM16 at 16 kHz: 20 ms is 640 bytes; cuts fall on 6-byte groups at or before
+        // each 640 bytes.
         let data: Vec<u8> = (0..6400).map(|i| (i % 256) as u8).collect();
         let chunk = AudioChunk::from_base64(AudioFormat::PCM16_16K, BASE64.encode(&data)).unwrap();
         let frames: Vec<_> = chunk.split_frames(MS20).collect();
-        assert!(
-            frames[..frames.len() - 1]
-                .iter()
-                .all(|f| f.byte_len() == 636)
+        assert_eq!(frames.len(), 10);
+        assert_eq!(
+            cut_points(&frames),
+            [636, 1278, 1920, 2556, 3198, 3840, 4476, 5118, 5760]
         );
         assert!(frames.iter().all(|f| f.byte_len() % 2 == 0));
         let joined: Vec<u8> = frames.iter().flat_map(|f| f.to_bytes().to_vec()).collect();
@@ -603,13 +658,10 @@ mod tests {
         assert_eq!(frames.len(), 10);
         assert!(frames.iter().all(|f| f.byte_len() == 960 && !f.is_base64()));
         // A frame that is not a whole number of samples long is cut at a sample boundary.
-        let odd = Duration::from_micros(20_010); // 480.24 samples
+        let odd = Duration::from_micros(20_030); // 480.72 samples
         let frames: Vec<_> = chunk.split_frames(odd).collect();
-        assert!(
-            frames
-                .iter()
-                .all(|f| f.byte_len() % 2 == 0 && f.byte_len() <= 960)
-        );
+        assert_eq!(frames.len(), 10);
+        assert!(frames.iter().all(|f| f.byte_len() == 960));
         let joined: Vec<i16> = frames
             .iter()
             .flat_map(|f| {
@@ -655,10 +707,17 @@ mod tests {
             let expected = frames.len();
             let frames: Vec<_> = frames.collect();
             proptest::prop_assert_eq!(frames.len(), expected);
+            // Frame k ends within one group before k frames of audio.
+            let frame = format.frame_bytes(max);
+            let group = 3 * format.bytes_per_sample() as usize;
+            for (k, end) in cut_points(&frames).into_iter().enumerate() {
+                let grid = (k + 1) * frame;
+                proptest::prop_assert!(end <= grid && end + group > grid, "cut {end} for {grid}");
+            }
+            proptest::prop_assert!(frames.last().unwrap().byte_len() < frame + group);
             let mut joined = Vec::new();
             for frame in &frames {
                 proptest::prop_assert!(frame.is_base64());
-                proptest::prop_assert!(frame.byte_len() <= format.frame_bytes(max).max(6));
                 proptest::prop_assert_eq!(frame.byte_len() % format.bytes_per_sample() as usize, 0);
                 let text = frame.to_base64();
                 // Each piece is valid base64 on its own (the checked constructor agrees).

@@ -57,9 +57,9 @@ pub struct BridgeConfig {
     /// Agents may send their audio in deltas of 100 ms or more; the engine cuts any longer
     /// delta into frames of at most this length, each followed by its own mark, so the
     /// position heard (and a barge-in's truncation) is known to the frame whatever the
-    /// delta size. Base64 G.711 is cut without decoding, at 3-byte boundaries (159 bytes,
-    /// 19.875 ms, for 20 ms); see [`AudioChunk::split_frames`]. Deltas no longer than a
-    /// frame pass as they are.
+    /// delta size. Base64 G.711 is cut without decoding, at the 3-byte boundary at or
+    /// before each 20 ms (so frames of 159 or 162 bytes); see
+    /// [`AudioChunk::split_frames`]. Deltas no longer than a frame pass as they are.
     ///
     /// Kept within [`PLAYBACK_FRAME_MIN`](Self::PLAYBACK_FRAME_MIN) and
     /// [`PLAYBACK_FRAME_MAX`](Self::PLAYBACK_FRAME_MAX): a value outside is clamped to

@@ -19,7 +19,8 @@
 //!   [`BridgeConfig::playback_frame`](crate::BridgeConfig::playback_frame) (default
 //!   20 ms) is cut into frames of at most that length first, so the ledger has a mark at
 //!   least every frame. Base64 G.711 is cut as text at 4-character (3-byte) boundaries,
-//!   never decoded: 212 characters, 159 bytes, for 20 ms.
+//!   never decoded: at the boundary at or before each 20 ms, so the marks stay on the
+//!   20 ms grid Twilio plays in.
 //! - When the telephony side echoes mark `n`, the audio before it has been played: that
 //!   item's heard position becomes the ledger's byte count. Playback is in order, so the
 //!   echo also settles earlier marks whose echoes were lost or are late.

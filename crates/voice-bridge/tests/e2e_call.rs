@@ -220,6 +220,86 @@ async fn two_turns_and_a_barge_in_truncate_at_what_the_caller_heard() {
     assert_eq!(served.twilio.media_frames, record.media_frames_sent);
 }
 
+/// The agent sends its answer in 200 ms deltas: the bridge plays them in 20 ms frames with
+/// a mark each, so the truncation is still within one frame of what the caller heard (with
+/// one mark per delta it could be off by a whole delta).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_agent_deltas_still_truncate_within_a_frame_of_what_was_heard() {
+    init_logs();
+    let script = Script::new()
+        .turn(Turn::new().say("A long answer.", Audio::Raw(vec![SECOND; 16_000]))) // 2 s
+        .fallback(Turn::new().say("Okay.", Audio::Raw(vec![THIRD; 800]))) // 100 ms
+        .delta_duration(ms(200));
+    let mock = MockServer::builder().script(script).start().await.unwrap();
+    let (url, served) = serve_one_call(agent(&mock), BridgeConfig::default()).await;
+
+    // Speech, 200 ms of silence ends the turn, the answer starts at about 0.7 s and the
+    // caller talks over it from 1.4 s: about 700 ms heard, in the middle of a delta.
+    let caller = CallerAudio::speech([(ms(200), ms(500)), (ms(1400), ms(1700))]);
+    let call = CallScript::new(url)
+        .caller_audio(caller)
+        .hang_up_after(ms(2300));
+    let (record, served) = run_call(call, served).await;
+    let report = &served.report;
+    let session = mock.session(0, WAIT).await.unwrap();
+
+    assert!(record.issues.is_empty(), "{:?}", record.issues);
+    assert_eq!(record.clears.len(), 1, "{:?}", record.clears);
+    let truncates: Vec<_> = session
+        .received()
+        .into_iter()
+        .filter(|r| r.event_type.as_deref() == Some("conversation.item.truncate"))
+        .collect();
+    assert_eq!(truncates.len(), 1, "{:?}", session.received_types());
+    let truncate = &truncates[0];
+    assert!(truncate.refused.is_none(), "{:?}", truncate.refused);
+    let audio_end_ms = truncate.json()["audio_end_ms"].as_i64().unwrap();
+    // What the caller had heard when the simulator echoed the last mark before the clear
+    // (all of it this answer's audio: nothing else had played yet).
+    let clear_at = record.clears[0].at;
+    let at_last_echo = record
+        .marks
+        .iter()
+        .filter(|m| !m.cleared && m.echoed_at.is_some_and(|at| at <= clear_at))
+        .filter_map(|m| m.heard_bytes_at_echo)
+        .max()
+        .unwrap_or(0);
+    let at_last_echo_ms = (at_last_echo / 8) as i64;
+    let heard_ms = (heard(&record, SECOND) / 8) as i64;
+    let story = format!(
+        "truncated at {audio_end_ms} ms; heard {at_last_echo_ms} ms at the last echo, \
+         {heard_ms} ms at the clear; {:?}",
+        report.barge_ins
+    );
+    // The simulator echoes a mark at the end of the 20 ms packet that reached it. Base64 is
+    // cut at the 3-byte boundary at or before each 20 ms (up to 0.25 ms early) and
+    // `audio_end_ms` is rounded down: within 1 ms of the last echo, never beyond it.
+    assert!(
+        audio_end_ms <= at_last_echo_ms && at_last_echo_ms - audio_end_ms <= 1,
+        "{story}"
+    );
+    // Between that echo and the clear the caller hears at most one more packet (as in the
+    // test above): one frame, plus the same 1 ms. One mark per 200 ms delta would leave
+    // the truncation up to 200 ms behind.
+    assert!(
+        audio_end_ms <= heard_ms && heard_ms - audio_end_ms <= FRAME_MS + 1,
+        "{story}"
+    );
+    assert!(
+        heard_ms > 100 && heard_ms < 1900,
+        "the barge-in came mid-answer: {heard_ms} ms"
+    );
+    // Each 200 ms delta went out as 10 frames, each with its mark (without the cut it
+    // would be one frame per delta).
+    let counters = report.counters;
+    assert_eq!(counters.agent_frames_sent, counters.marks_sent);
+    assert!(
+        counters.agent_frames_sent > 5 * counters.agent_frames,
+        "{counters:?}"
+    );
+    assert_eq!(counters.frames_transcoded, 0);
+}
+
 /// The caller hangs up: the AI session is closed (by a close frame, not a dropped socket)
 /// within a second of the `stop`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -382,11 +382,12 @@ fn agent_audio(item: &str, chunk: AudioChunk) -> AgentEvent {
 }
 
 /// The plays and marks of one 200 ms base64 mu-law delta cut for 20 ms frames: ten
-/// frames of 159 bytes (212 characters, shown as 19 ms) and the 10 bytes left (1 ms).
+/// frames of 159, 159 and 162 bytes in turn (cut at 3-byte boundaries on the 20 ms grid:
+/// 19, 19 and 20 ms as shown), the last one of 160.
 fn plays_of_200ms(item: &str, from_mark: u64) -> Vec<String> {
-    (0..11)
+    (0..10)
         .flat_map(|n| {
-            let ms = if n < 10 { 19 } else { 1 };
+            let ms = if n % 3 == 2 || n == 9 { 20 } else { 19 };
             [
                 format!("call: play {item} {ms}ms pcmu"),
                 format!("call: mark vb-{}", from_mark + n),
@@ -416,10 +417,10 @@ fn a_200ms_delta_plays_in_frames_and_a_barge_in_truncates_at_the_frame_heard() {
     assert_eq!(lines, plays_of_200ms("item_a", 0));
     assert_eq!(
         s.agent(agent_audio("item_a", delta(AudioFormat::MuLaw, 200))),
-        plays_of_200ms("item_a", 11)
+        plays_of_200ms("item_a", 10)
     );
-    // The caller hears the first delta whole and three frames of the second, one echo at
-    // a time: 1600 + 3 * 159 = 2077 bytes, 259.6 ms.
+    // The caller hears the first delta whole and four frames of the second, one echo at
+    // a time: 1600 + 639 = 2239 bytes, 279.9 ms.
     for (seq, at) in (0..=13).zip((20..).step_by(20)) {
         assert!(s.at(at).echo(seq).is_empty());
     }
@@ -428,18 +429,18 @@ fn a_200ms_delta_plays_in_frames_and_a_barge_in_truncates_at_the_frame_heard() {
         [
             "call: clear",
             "agent: cancel response",
-            "agent: truncate item_a/0 at 259ms",
+            "agent: truncate item_a/0 at 279ms",
         ]
     );
     let report = s.report();
     let barge_in = &report.barge_ins[0];
     assert_eq!(
         (barge_in.heard_ms, barge_in.sent_ms, barge_in.truncated_ms),
-        (259, 400, Some(259))
+        (279, 400, Some(279))
     );
     let c = &report.counters;
-    assert_eq!((c.agent_frames, c.agent_frames_sent), (2, 22));
-    assert_eq!((c.marks_sent, c.marks_played), (22, 14));
+    assert_eq!((c.agent_frames, c.agent_frames_sent), (2, 20));
+    assert_eq!((c.marks_sent, c.marks_played), (20, 14));
     assert_eq!(c.frames_transcoded, 0);
 }
 
@@ -510,16 +511,15 @@ fn the_playback_frame_is_configurable_and_bounded() {
         ..Default::default()
     };
     let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
-    // 100 ms of base64 G.711 is 798 bytes (266 groups of 3): 99 ms + the 2 bytes left.
+    // 200 ms of base64 G.711 in 100 ms frames: cut at 798 bytes (the 3-byte boundary at
+    // or before 800), then the 802 left.
     assert_eq!(
         s.agent(agent_audio("item_a", delta(AudioFormat::MuLaw, 200))),
         [
             "call: play item_a 99ms pcmu",
             "call: mark vb-0",
-            "call: play item_a 99ms pcmu",
+            "call: play item_a 100ms pcmu",
             "call: mark vb-1",
-            "call: play item_a 0ms pcmu",
-            "call: mark vb-2",
         ]
     );
     for (configured, used) in [(0, 10), (5, 10), (20, 20), (1000, 1000), (60_000, 1000)] {
