@@ -52,10 +52,10 @@ pub struct BridgeConfig {
     pub cancel_on_barge_in: bool,
     /// Tell the agent about the caller's key presses. Default true.
     pub forward_dtmf: bool,
-    /// The longest piece of agent audio sent to the caller with one mark. Default 20 ms.
+    /// How much agent audio is sent to the caller per mark. Default 20 ms.
     ///
     /// Agents may send their audio in deltas of 100 ms or more; the engine cuts any longer
-    /// delta into frames of at most this length, each followed by its own mark, so the
+    /// delta into frames of this length, each followed by its own mark, so the
     /// position heard (and a barge-in's truncation) is known to the frame whatever the
     /// delta size. Base64 G.711 is cut without decoding, at the 3-byte boundary at or
     /// before each 20 ms (so frames of 159 or 162 bytes); see

@@ -17,8 +17,8 @@
 //!   and writes in a ledger: mark `n` → (item, content index, bytes of that item sent so
 //!   far). Agents may send deltas of 100 ms or more; a delta longer than
 //!   [`BridgeConfig::playback_frame`](crate::BridgeConfig::playback_frame) (default
-//!   20 ms) is cut into frames of at most that length first, so the ledger has a mark at
-//!   least every frame. Base64 G.711 is cut as text at 4-character (3-byte) boundaries,
+//!   20 ms) is cut into frames of that length first, so the ledger has a mark every
+//!   frame. Base64 G.711 is cut as text at 4-character (3-byte) boundaries,
 //!   never decoded: at the boundary at or before each 20 ms, so the marks stay on the
 //!   20 ms grid Twilio plays in.
 //! - When the telephony side echoes mark `n`, the audio before it has been played: that

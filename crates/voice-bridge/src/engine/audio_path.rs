@@ -5,8 +5,8 @@
 //! no copy); agent frames get a mark each (a `Copy` number, no allocation).
 //!
 //! An agent delta longer than [`BridgeConfig::playback_frame`] is cut, after any
-//! conversion, into frames of at most that length ([`AudioChunk::split_frames`]; base64
-//! is cut as text, never decoded), and each frame gets its own mark, so the heard position
+//! conversion, into frames of that length ([`AudioChunk::split_frames`]: cut on its
+//! grid, base64 as text and never decoded, so within 3 bytes), and each frame gets its own mark, so the heard position
 //! is known to the frame. The ledger counts in the agent's format: each frame stands for
 //! its share of the delta's bytes (the same bytes when nothing was converted). A delta of
 //! one frame or less is forwarded exactly as it came.

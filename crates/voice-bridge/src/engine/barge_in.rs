@@ -17,7 +17,7 @@
 //!
 //! The truncation is exact to the playback frame, whatever the size of the agent's
 //! deltas: a delta longer than [`BridgeConfig::playback_frame`] (20 ms by default) goes to
-//! the caller cut into frames of at most that length, each with its own mark (see
+//! the caller cut into frames of that length, each with its own mark (see
 //! `audio_path.rs`). Without that, a service sending 200 ms deltas would leave the heard
 //! position up to 200 ms behind.
 //!
