@@ -14,7 +14,7 @@
 //! - `outbound`: the call's TwiML and REST request; `calls`: `call` and `batch`;
 //! - `serve`: the `serve` command and the bot every server is built from;
 //! - `check`: the preflight; `demo`: the offline demo;
-//! - `tap`: taps on both legs reporting what happens live; `transcript` prints it;
+//! - `tap`: the bridge's observer, reporting what happens live; `transcript` prints it;
 //! - `recording`: the stereo WAV (caller left, agent right);
 //! - `output`: report, recording and outcome lines on disk.
 

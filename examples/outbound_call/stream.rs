@@ -26,7 +26,6 @@ use crate::legs::CallLeg;
 use crate::output::{CallOutcome, unix_now};
 use crate::recording::Recorder;
 use crate::server::{Auth, Bot};
-use crate::tap::{TapAgent, TapCall};
 use crate::tools::{AppointmentTools, session};
 
 /// How long Twilio may take from the upgrade to `start`.
@@ -142,17 +141,14 @@ async fn run_call(
     let tools = AppointmentTools::new(&call_sid, &appointment);
     let recorder = bot.record.then(|| Arc::new(Mutex::new(Recorder::new())));
     let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
-    let call = TapCall::new(call, watcher.clone(), recorder.clone());
-    let agent = TapAgent::new(
-        crate::legs::agent_leg(
-            bot.agent.client_config(),
-            session(&appointment, bot.agent.voice.as_ref()),
-        ),
-        watcher,
+    let agent = crate::legs::agent_leg(
+        bot.agent.client_config(),
+        session(&appointment, bot.agent.voice.as_ref()),
     );
     let report = Bridge::new(call, agent)
         .with_config(bot.bridge.clone())
         .with_tools(tools.clone())
+        .with_observer(crate::tap::observer(watcher, recorder.clone()))
         .run()
         .await;
 

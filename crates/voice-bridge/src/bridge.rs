@@ -25,6 +25,7 @@ use crate::call::{CallCommand, CallEvent};
 use crate::config::BridgeConfig;
 use crate::engine::{Action, Engine};
 use crate::leg::{AgentLeg, CallLeg, LegEnd, LegError};
+use crate::observer::{BridgeObserver, NoObserver, Observed};
 use crate::report::CallReport;
 use crate::tool::{NoTools, ToolCall, ToolHandler, ToolOutcome, ToolResult};
 
@@ -46,26 +47,28 @@ const SEND_BOUND: Duration = Duration::from_secs(5);
 /// ```
 #[derive(Debug)]
 #[must_use = "a bridge does nothing until `run` is awaited"]
-pub struct Bridge<C, A, T = NoTools> {
+pub struct Bridge<C, A, T = NoTools, O = NoObserver> {
     call: C,
     agent: A,
     tools: T,
+    observer: O,
     config: BridgeConfig,
 }
 
-impl<C: CallLeg, A: AgentLeg> Bridge<C, A, NoTools> {
-    /// A bridge with the default configuration and no tools.
+impl<C: CallLeg, A: AgentLeg> Bridge<C, A, NoTools, NoObserver> {
+    /// A bridge with the default configuration, no tools and no observer.
     pub fn new(call: C, agent: A) -> Self {
         Self {
             call,
             agent,
             tools: NoTools,
+            observer: NoObserver,
             config: BridgeConfig::default(),
         }
     }
 }
 
-impl<C: CallLeg, A: AgentLeg, T: ToolHandler> Bridge<C, A, T> {
+impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T, O> {
     /// Replaces the configuration.
     pub fn with_config(mut self, config: BridgeConfig) -> Self {
         self.config = config;
@@ -73,11 +76,25 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler> Bridge<C, A, T> {
     }
 
     /// Sets the handler for the agent's tool calls.
-    pub fn with_tools<U: ToolHandler>(self, tools: U) -> Bridge<C, A, U> {
+    pub fn with_tools<U: ToolHandler>(self, tools: U) -> Bridge<C, A, U, O> {
         Bridge {
             call: self.call,
             agent: self.agent,
             tools,
+            observer: self.observer,
+            config: self.config,
+        }
+    }
+
+    /// Watches the call live: `observer` sees every event from either leg as it arrives
+    /// and every command as it is sent (see [`observer`](crate::observer)). It runs on the
+    /// bridge's task, so keep it short. Without one, nothing is spent per frame.
+    pub fn with_observer<U: BridgeObserver>(self, observer: U) -> Bridge<C, A, T, U> {
+        Bridge {
+            call: self.call,
+            agent: self.agent,
+            tools: self.tools,
+            observer,
             config: self.config,
         }
     }
@@ -105,6 +122,7 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler> Bridge<C, A, T> {
             call,
             agent,
             tools,
+            observer,
             config,
         } = self;
         let driver = Driver {
@@ -113,6 +131,7 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler> Bridge<C, A, T> {
             engine: Engine::new(config, now()),
             call,
             agent,
+            observer,
             call_leg: LegState::OPEN,
             agent_leg: LegState::OPEN,
             span: span.clone(),
@@ -140,10 +159,11 @@ impl LegState {
     };
 }
 
-struct Driver<C, A> {
+struct Driver<C, A, O> {
     engine: Engine,
     call: C,
     agent: A,
+    observer: O,
     call_leg: LegState,
     agent_leg: LegState,
     close_timeout: Duration,
@@ -163,7 +183,7 @@ async fn sleep_until(deadline: Option<std::time::Instant>) {
     }
 }
 
-impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
+impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
     async fn drive(mut self, tools: &dyn ToolHandler) -> CallReport {
         let mut running: FuturesUnordered<BoxFuture<'_, ToolResult>> = FuturesUnordered::new();
         loop {
@@ -195,12 +215,22 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
     }
 
     fn on_call(&mut self, event: Result<CallEvent, LegError>) {
-        on_call_event(&mut self.engine, &mut self.call_leg, event);
+        on_call_event(
+            &mut self.engine,
+            &mut self.call_leg,
+            &mut self.observer,
+            event,
+        );
         self.record_ids();
     }
 
     fn on_agent(&mut self, event: Result<AgentEvent, LegError>) {
-        on_agent_event(&mut self.engine, &mut self.agent_leg, event);
+        on_agent_event(
+            &mut self.engine,
+            &mut self.agent_leg,
+            &mut self.observer,
+            event,
+        );
     }
 
     /// Puts the call's ids on the span once the call leg has announced them.
@@ -228,6 +258,7 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
             return;
         }
         let bound = if last { self.close_timeout } else { SEND_BOUND };
+        self.observer.observe(Observed::CallCommand(&command));
         let result = {
             let send = tokio::time::timeout(bound, self.call.send(command));
             tokio::pin!(send);
@@ -235,7 +266,7 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
                 tokio::select! {
                     result = &mut send => break Some(result),
                     event = self.agent.recv(), if self.agent_leg.recv && !last => {
-                        on_agent_event(&mut self.engine, &mut self.agent_leg, event);
+                        on_agent_event(&mut self.engine, &mut self.agent_leg, &mut self.observer, event);
                         if self.engine.is_ended() {
                             break None;
                         }
@@ -260,8 +291,9 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
         tracing::warn!(%error, last, "call leg send failed");
         self.call_leg = LegState::GONE;
         if !last {
-            self.engine
-                .handle_call(now(), CallEvent::Ended(LegEnd::from(error)));
+            let event = CallEvent::Ended(LegEnd::from(error));
+            self.observer.observe(Observed::CallEvent(&event));
+            self.engine.handle_call(now(), event);
         }
     }
 
@@ -276,6 +308,7 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
             return;
         }
         let bound = if last { self.close_timeout } else { SEND_BOUND };
+        self.observer.observe(Observed::AgentCommand(&command));
         let result = {
             let send = tokio::time::timeout(bound, self.agent.send(command));
             tokio::pin!(send);
@@ -283,7 +316,7 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
                 tokio::select! {
                     result = &mut send => break Some(result),
                     event = self.call.recv(), if self.call_leg.recv && !last => {
-                        on_call_event(&mut self.engine, &mut self.call_leg, event);
+                        on_call_event(&mut self.engine, &mut self.call_leg, &mut self.observer, event);
                         if self.engine.is_ended() {
                             break None;
                         }
@@ -308,14 +341,20 @@ impl<C: CallLeg, A: AgentLeg> Driver<C, A> {
         tracing::warn!(%error, last, "agent leg send failed");
         self.agent_leg = LegState::GONE;
         if !last {
-            self.engine
-                .handle_agent(now(), AgentEvent::Ended(LegEnd::from(error)));
+            let event = AgentEvent::Ended(LegEnd::from(error));
+            self.observer.observe(Observed::AgentEvent(&event));
+            self.engine.handle_agent(now(), event);
         }
     }
 }
 
-/// An event that arrived from the call while a send to the agent was pending.
-fn on_call_event(engine: &mut Engine, leg: &mut LegState, event: Result<CallEvent, LegError>) {
+/// An event from the call leg (also while a send to the agent is pending).
+fn on_call_event(
+    engine: &mut Engine,
+    leg: &mut LegState,
+    observer: &mut impl BridgeObserver,
+    event: Result<CallEvent, LegError>,
+) {
     let event = event.unwrap_or_else(|error| {
         tracing::warn!(%error, "call leg failed");
         *leg = LegState::GONE;
@@ -324,11 +363,17 @@ fn on_call_event(engine: &mut Engine, leg: &mut LegState, event: Result<CallEven
     if matches!(event, CallEvent::Ended(_)) {
         leg.recv = false;
     }
+    observer.observe(Observed::CallEvent(&event));
     engine.handle_call(now(), event);
 }
 
-/// An event that arrived from the agent while a send to the call was pending.
-fn on_agent_event(engine: &mut Engine, leg: &mut LegState, event: Result<AgentEvent, LegError>) {
+/// An event from the agent leg (also while a send to the call is pending).
+fn on_agent_event(
+    engine: &mut Engine,
+    leg: &mut LegState,
+    observer: &mut impl BridgeObserver,
+    event: Result<AgentEvent, LegError>,
+) {
     let event = event.unwrap_or_else(|error| {
         tracing::warn!(%error, "agent leg failed");
         *leg = LegState::GONE;
@@ -337,6 +382,7 @@ fn on_agent_event(engine: &mut Engine, leg: &mut LegState, event: Result<AgentEv
     if matches!(event, AgentEvent::Ended(_)) {
         leg.recv = false;
     }
+    observer.observe(Observed::AgentEvent(&event));
     engine.handle_agent(now(), event);
 }
 

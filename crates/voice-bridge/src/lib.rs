@@ -88,6 +88,8 @@
 //!   vocabulary, in the words of a call.
 //! - [`Engine`]: the sans-IO state machine holding every rule (no tokio).
 //! - [`Bridge`]: the tokio driver that runs an engine between two legs.
+//! - [`observer`]: watch a call live ([`Bridge::with_observer`]): every event and command
+//!   as it passes.
 //! - [`ToolHandler`]: the user's async handler for the agent's tool calls.
 //! - [`audio`]: formats, G.711, resampling, transcoding, WAV.
 //! - [`report`]: the [`CallReport`] types.
@@ -130,6 +132,7 @@ pub mod guide;
 mod ids;
 pub mod leg;
 pub mod memory;
+pub mod observer;
 pub mod report;
 mod tool;
 
