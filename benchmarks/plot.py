@@ -18,9 +18,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load_runs():
+def load_runs(folder="results"):
     runs = {"plain": [], "tls": []}
-    for path in glob.glob(os.path.join(HERE, "results", "*.json")):
+    for path in glob.glob(os.path.join(HERE, folder, "*.json")):
         with open(path) as f:
             run = json.load(f)
         runs["tls" if run["tls"] else "plain"].append(run)
@@ -31,6 +31,8 @@ def load_runs():
 
 def main():
     runs = load_runs()
+    # The earlier set (one message per 100 ms delta), in grey.
+    before = load_runs(os.path.join("results", "28f1580"))
     panels = [
         ("bridge CPU (ms per call-second)", lambda r: r["bridge_cpu_ms_per_call_s"], 0.2, False),
         ("bridge memory per call (KiB)", lambda r: r["rss_per_call_kib"], 64, False),
@@ -38,6 +40,12 @@ def main():
     ]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     for ax, (title, value, target, log_y) in zip(axes, panels):
+        for name, style in (("plain", "o:"), ("tls", "s:")):
+            series = before[name]
+            if series:
+                ax.plot([r["calls"] for r in series], [value(r) for r in series], style,
+                        color="grey", alpha=0.6, markersize=4,
+                        label=f"28f1580 {'wss://' if name == 'tls' else 'ws://'}")
         for name, style in (("plain", "o-"), ("tls", "s--")):
             series = runs[name]
             if not series:
