@@ -15,8 +15,7 @@
 //! - `serve`: the `serve` command and the bot every server is built from;
 //! - `check`: the preflight; `demo`: the offline demo;
 //! - `tap`: the bridge's observer, reporting what happens live; `transcript` prints it;
-//! - `recording`: the stereo WAV (caller left, agent right);
-//! - `output`: report, recording and outcome lines on disk.
+//! - `output`: report, recording (`voice_bridge::recording`) and outcome lines on disk.
 
 #[path = "../examples/outbound_call/appointment.rs"]
 pub mod appointment;
@@ -34,8 +33,6 @@ pub mod legs;
 pub mod outbound;
 #[path = "../examples/outbound_call/output.rs"]
 pub mod output;
-#[path = "../examples/outbound_call/recording.rs"]
-pub mod recording;
 #[path = "../examples/outbound_call/serve.rs"]
 pub mod serve;
 #[path = "../examples/outbound_call/server.rs"]

@@ -3,8 +3,7 @@
 //! This file is the command line only. The bot's modules sit beside it, one job each,
 //! and are compiled as the `voice_agent` library (see `src/lib.rs`) so that the tests in
 //! `tests/` drive the same code: `config`, `appointment`, `tools`, `server`, `stream`,
-//! `legs`, `outbound`, `calls`, `serve`, `check`, `demo`, `tap`, `transcript`,
-//! `recording`, `output`.
+//! `legs`, `outbound`, `calls`, `serve`, `check`, `demo`, `tap`, `transcript`, `output`.
 
 mod cli;
 

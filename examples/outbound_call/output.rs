@@ -10,8 +10,8 @@ use voice_bridge::CallReport;
 use voice_bridge::Side;
 
 use crate::appointment::Appointment;
-use crate::recording::Recorder;
 use crate::tools::Decision;
+use voice_bridge::recording::CallRecorder;
 
 /// What became of one call, as appended to `outcomes.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -119,7 +119,7 @@ impl Output {
         outcome: &mut CallOutcome,
         appointment: &Appointment,
         report: &CallReport,
-        recorder: Option<&Recorder>,
+        recorder: Option<&CallRecorder>,
     ) -> io::Result<PathBuf> {
         let name = if outcome.call_sid.is_empty() {
             format!("call-{}", outcome.at)
@@ -131,11 +131,11 @@ impl Output {
         outcome.folder = Some(folder.clone());
         let recording = match recorder {
             Some(recorder) => {
-                recorder.write_wav(&folder.join("recording.wav"))?;
+                recorder.write_wav_file(&folder.join("recording.wav"))?;
                 Some(RecordingInfo {
                     file: "recording.wav",
                     channels: "stereo: caller left, agent right",
-                    duration_ms: recorder.duration_ms(),
+                    duration_ms: recorder.duration().as_millis() as u64,
                     cut_short: recorder.cut_short(),
                 })
             }

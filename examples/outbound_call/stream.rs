@@ -11,20 +11,20 @@
 //! 4. the report, the recording and the outcome line are written, and one log line says
 //!    how the call ended, with its ids.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use twilio_media_stream::server::{self as twilio_server, MediaSocket};
+use voice_bridge::recording::CallRecorder;
 use voice_bridge::report::{EndReason, FallbackUsed};
 use voice_bridge::{Bridge, CallReport};
 
 use crate::appointment::Appointment;
 use crate::legs::CallLeg;
 use crate::output::{CallOutcome, unix_now};
-use crate::recording::Recorder;
 use crate::server::{Auth, Bot};
 use crate::tools::{AppointmentTools, session};
 
@@ -139,7 +139,7 @@ async fn run_call(
     tracing::info!(%call_sid, %stream_sid, appointment_id = %appointment.id, "media stream accepted");
 
     let tools = AppointmentTools::new(&call_sid, &appointment);
-    let recorder = bot.record.then(|| Arc::new(Mutex::new(Recorder::new())));
+    let mut recorder = bot.record.then(CallRecorder::new);
     let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
     let agent = crate::legs::agent_leg(
         bot.agent.client_config(),
@@ -148,18 +148,11 @@ async fn run_call(
     let report = Bridge::new(call, agent)
         .with_config(bot.bridge.clone())
         .with_tools(tools.clone())
-        .with_observer(crate::tap::observer(watcher, recorder.clone()))
+        .with_observer((crate::tap::observer(watcher), recorder.as_mut()))
         .run()
         .await;
 
     let mut outcome = summarize(&call_sid, &stream_sid, &appointment, &tools, &report);
-    let recorder = recorder.map(|r| {
-        Arc::try_unwrap(r)
-            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .unwrap_or_else(|shared| {
-                std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()))
-            })
-    });
     // File writes off the runtime's threads: a busy `serve` keeps forwarding audio.
     let output = bot.output.clone();
     let written = tokio::task::spawn_blocking(move || {

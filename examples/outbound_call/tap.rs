@@ -1,14 +1,13 @@
 //! Watching a call live through the bridge's observer (`Bridge::with_observer`): what
 //! matters to a person watching (words, tool calls, barge-ins) is reported as a [`Live`]
-//! event as it happens, and the call's audio feeds the [`Recorder`].
+//! event as it happens. (The recording is `voice_bridge::recording::CallRecorder`, a
+//! second observer beside this one.)
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
 use voice_bridge::observer::{BridgeObserver, Observed, observe_fn};
 use voice_bridge::{AgentCommand, AgentEvent, CallCommand, CallEvent, LegEnd, Speaker};
-
-use crate::recording::Recorder;
 
 /// Something a person watching the call wants to see.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,20 +70,11 @@ pub enum Live {
 /// Receives [`Live`] events.
 pub type Watcher = Arc<dyn Fn(&Live) + Send + Sync>;
 
-/// The bridge's observer for one call: [`Live`] events to the watcher, audio to the
-/// recorder (either may be absent).
-pub fn observer(
-    watcher: Option<Watcher>,
-    recorder: Option<Arc<Mutex<Recorder>>>,
-) -> impl BridgeObserver {
+/// The bridge's observer for one call: [`Live`] events to the watcher, if any.
+pub fn observer(watcher: Option<Watcher>) -> impl BridgeObserver {
     let emit = move |live: Live| {
         if let Some(watcher) = &watcher {
             watcher(&live);
-        }
-    };
-    let record = move |f: &dyn Fn(&mut Recorder)| {
-        if let Some(recorder) = &recorder {
-            f(&mut recorder.lock().unwrap_or_else(|e| e.into_inner()));
         }
     };
     observe_fn(move |seen: Observed<'_>| match seen {
@@ -93,7 +83,6 @@ pub fn observer(
                 call_sid: start.call_id.to_string(),
                 stream_sid: start.stream_id.to_string(),
             }),
-            CallEvent::Audio(chunk) => record(&|r| r.caller(chunk)),
             CallEvent::Ended(end) => emit(Live::Ended {
                 leg: "call",
                 end: end.clone(),
@@ -101,11 +90,7 @@ pub fn observer(
             _ => {}
         },
         Observed::CallCommand(command) => match command {
-            CallCommand::Play { chunk, .. } => record(&|r| r.agent(chunk)),
-            CallCommand::Clear => {
-                record(&Recorder::clear);
-                emit(Live::BargeIn);
-            }
+            CallCommand::Clear => emit(Live::BargeIn),
             CallCommand::HangUp => emit(Live::HangUp { how: "hang up" }),
             CallCommand::HandOver(_) => emit(Live::HangUp { how: "hand over" }),
             _ => {}
@@ -147,17 +132,18 @@ pub fn observer(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
     use voice_bridge::audio::{AudioChunk, AudioFormat};
     use voice_bridge::{AudioSource, CallStart, Transcript};
 
     #[test]
-    fn the_observer_reports_what_matters_and_records_the_audio() {
+    fn the_observer_reports_what_matters() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let watcher: Watcher = Arc::new(move |live: &Live| sink.lock().unwrap().push(live.clone()));
-        let recorder = Arc::new(Mutex::new(Recorder::new()));
-        let mut observer = observer(Some(watcher), Some(Arc::clone(&recorder)));
+        let mut observer = observer(Some(watcher));
 
         let start = CallEvent::Started(CallStart::new("CA1", "MZ1", AudioFormat::MuLaw));
         observer.observe(Observed::CallEvent(&start));
@@ -206,6 +192,5 @@ mod tests {
                 Live::Truncated { audio_end_ms: 1200 },
             ]
         );
-        assert_eq!(recorder.lock().unwrap().duration_ms(), 20);
     }
 }

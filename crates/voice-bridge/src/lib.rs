@@ -90,6 +90,8 @@
 //! - [`Bridge`]: the tokio driver that runs an engine between two legs.
 //! - [`observer`]: watch a call live ([`Bridge::with_observer`]): every event and command
 //!   as it passes.
+//! - [`recording`]: the call as the caller heard it, a stereo WAV (caller left, agent
+//!   right) on the caller's clock, with bounded memory.
 //! - [`ToolHandler`]: the user's async handler for the agent's tool calls.
 //! - [`audio`]: formats, G.711, resampling, transcoding, WAV.
 //! - [`report`]: the [`CallReport`] types.
@@ -133,6 +135,7 @@ mod ids;
 pub mod leg;
 pub mod memory;
 pub mod observer;
+pub mod recording;
 pub mod report;
 mod tool;
 

@@ -6,7 +6,8 @@
 //! ([`CallCommand`]: audio to play, marks, `Clear` on a barge-in, hang-up), what the agent
 //! reported ([`AgentEvent`]: transcripts, tool calls, errors) and what the bridge told the
 //! agent ([`AgentCommand`]: caller audio, truncation at a barge-in, tool results). Print a
-//! live transcript, record the call, export metrics.
+//! live transcript, record the call ([`CallRecorder`](crate::recording::CallRecorder)),
+//! export metrics.
 //!
 //! The observer runs on the bridge's task, synchronously, before the event reaches the
 //! engine and before the command reaches its leg: keep it short (no blocking I/O; hand
