@@ -65,6 +65,11 @@ impl Verifier {
     /// other variant is tried (the validator itself tries the URL with and without the
     /// default port, as Twilio's SDKs do).
     ///
+    /// The path is the request's as your handler sees it. Under axum's `Router::nest` that
+    /// is the path with the nest's prefix stripped: put the prefix in the [`PublicBase`],
+    /// or pass the original URI (axum's `OriginalUri`) to
+    /// [`check_stream_parts`](Self::check_stream_parts).
+    ///
     /// # Errors
     ///
     /// A 403 [`Refusal`] naming the URL checked: no signature, or one that matches neither
@@ -104,7 +109,9 @@ impl Verifier {
 
     /// Checks a form-encoded webhook (status callbacks, AMD verdicts, `<Stream>` status):
     /// `X-Twilio-Signature` over the public `https://` URL of the request's path and query
-    /// followed by the form's fields. `body` is the raw body as received.
+    /// followed by the form's fields. `body` is the raw body as received. As for streams,
+    /// `uri` must carry the path Twilio called below the [`PublicBase`] (see
+    /// [`check_stream`](Self::check_stream) about nested routers).
     ///
     /// # Errors
     ///
