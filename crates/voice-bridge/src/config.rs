@@ -48,7 +48,8 @@ pub struct BridgeConfig {
     pub fallback: Fallback,
     /// Send a cancel when the caller interrupts a response still being generated.
     /// Default true. (With server VAD and `interrupt_response`, the agent cancels by
-    /// itself; the extra cancel at worst gets a harmless "no active response" error.)
+    /// itself and the extra cancel may find nothing to cancel; the OpenAI leg recognises
+    /// that answer to its own cancel and does not report it as an error.)
     pub cancel_on_barge_in: bool,
     /// Tell the agent about the caller's key presses. Default true.
     pub forward_dtmf: bool,

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use openai_realtime::client::{ApiKey, Config};
-use openai_realtime::mock::{Audio, HttpRefusal, MockServer, MockSession, Script, Turn};
+use openai_realtime::mock::{Audio, HttpRefusal, MockServer, MockSession, Pacing, Script, Turn};
 use openai_realtime::{ApiError, Dialect};
 use voice_bridge::audio::{AudioChunk, AudioFormat};
 use voice_bridge::{
-    AgentCommand, AgentEvent, AgentLeg, AgentReady, ItemId, LegEnd, OpenAiLeg, ResponseStatus,
-    Speaker,
+    AgentCommand, AgentEvent, AgentLeg, AgentReady, Bridge, CallCommand, CallEvent, CallStart,
+    ItemId, LegEnd, OpenAiLeg, ResponseStatus, Side, Speaker, memory,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -333,4 +333,252 @@ async fn a_fatal_error_with_its_close_is_an_error_end() {
     };
     assert_eq!(code.as_deref(), Some("session_expired"));
     assert!(message.contains("60 minutes"), "with the advice: {message}");
+}
+
+/// Caller audio in mu-law: a full-scale square wave (speech to the mock's VAD) or silence.
+fn caller_audio(speech: bool, ms: usize) -> AudioChunk {
+    let bytes = if speech {
+        [0x00, 0x80].repeat(ms * 4)
+    } else {
+        vec![0xFF; ms * 8]
+    };
+    AudioChunk::from_bytes(AudioFormat::MuLaw, bytes).unwrap()
+}
+
+/// A long first answer, paced in real time so it is still running when the caller talks,
+/// then a short one.
+fn long_then_short() -> Script {
+    Script::new()
+        .turn(Turn::new().say("A long answer.", Audio::Raw(vec![0x2A; 40_000]))) // 5 s
+        .fallback(Turn::new().say("Okay.", Audio::Raw(vec![0x3C; 160]))) // 20 ms
+        .pacing(Pacing::RealTime)
+        .delta_duration(Duration::from_millis(20))
+}
+
+fn refused_code(session: &MockSession, event_type: &str) -> Vec<Option<String>> {
+    session
+        .received()
+        .into_iter()
+        .filter(|r| r.event_type.as_deref() == Some(event_type))
+        .map(|r| r.refused.and_then(|e| e.code))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cancel_racing_the_services_own_cancel_is_not_an_error() {
+    let server = MockServer::builder()
+        .script(long_then_short())
+        .start()
+        .await
+        .unwrap();
+    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+    leg.send(AgentCommand::CreateResponse).await.unwrap();
+    until(&mut leg, |e| matches!(e, AgentEvent::Audio(_))).await;
+
+    // The caller talks over the answer: the service's VAD cancels it by itself
+    // (`interrupt_response`), and the bridge, told of the speech, cancels too.
+    leg.send(AgentCommand::Audio(caller_audio(true, 300)))
+        .await
+        .unwrap();
+    until(&mut leg, |e| matches!(e, AgentEvent::SpeechStarted)).await;
+    leg.send(AgentCommand::CancelResponse).await.unwrap();
+    let cancel = session.wait_for("response.cancel", WAIT).await.unwrap();
+    assert_eq!(cancel.json()["event_id"], "voice_bridge_cancel_1");
+
+    // The caller stops (the phone preset's VAD waits 500 ms of silence); the next answer
+    // comes after the service's answer to the cancel.
+    leg.send(AgentCommand::Audio(caller_audio(false, 800)))
+        .await
+        .unwrap();
+    let events = until(&mut leg, |e| matches!(e, AgentEvent::ResponseStarted(_))).await;
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            AgentEvent::ResponseDone(done) if done.status == ResponseStatus::Cancelled
+        )),
+        "the service cancelled the answer: {events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, AgentEvent::Error(_))),
+        "{events:?}"
+    );
+    // The race did happen: the service found no response to cancel.
+    assert_eq!(
+        refused_code(&session, "response.cancel"),
+        [Some("response_cancel_not_active".to_owned())]
+    );
+    assert!(format!("{leg:?}").contains("cancels_raced: 1"), "{leg:?}");
+}
+
+#[tokio::test]
+async fn a_cancel_with_no_response_running_sends_nothing() {
+    let server = MockServer::builder()
+        .script(Script::new().fallback(Turn::new().say("Hi.", Audio::Raw(vec![0x11; 160]))))
+        .start()
+        .await
+        .unwrap();
+    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+    // Before any response, and after one has ended.
+    leg.send(AgentCommand::CancelResponse).await.unwrap();
+    leg.send(AgentCommand::CreateResponse).await.unwrap();
+    until(&mut leg, |e| matches!(e, AgentEvent::ResponseDone(_))).await;
+    leg.send(AgentCommand::CancelResponse).await.unwrap();
+    // Client events arrive in order: once this one is in, a cancel would be too.
+    leg.send(AgentCommand::Audio(caller_audio(false, 20)))
+        .await
+        .unwrap();
+    session
+        .wait_for("input_audio_buffer.append", WAIT)
+        .await
+        .unwrap();
+    let types = session.received_types();
+    assert!(!types.iter().any(|t| t == "response.cancel"), "{types:?}");
+    assert_eq!(
+        types.iter().filter(|t| *t == "response.create").count(),
+        1,
+        "{types:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_while_a_response_runs_is_sent_with_our_event_id() {
+    let server = MockServer::builder()
+        .script(long_then_short())
+        .start()
+        .await
+        .unwrap();
+    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+    leg.send(AgentCommand::CreateResponse).await.unwrap();
+    until(&mut leg, |e| matches!(e, AgentEvent::Audio(_))).await;
+    leg.send(AgentCommand::CancelResponse).await.unwrap();
+    let events = until(&mut leg, |e| matches!(e, AgentEvent::ResponseDone(_))).await;
+    assert!(
+        matches!(events.last(), Some(AgentEvent::ResponseDone(done)) if done.status == ResponseStatus::Cancelled),
+        "{events:?}"
+    );
+    let cancel = session.wait_for("response.cancel", WAIT).await.unwrap();
+    assert_eq!(cancel.json()["event_id"], "voice_bridge_cancel_1");
+    assert_eq!(refused_code(&session, "response.cancel"), [None]);
+}
+
+#[tokio::test]
+async fn other_errors_and_cancel_errors_not_ours_are_still_reported() {
+    let server = MockServer::start().await.unwrap();
+    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+    let error = |code: &str, event_id: Option<&str>| {
+        let mut error = ApiError::new("invalid_request_error", format!("{code} happened"));
+        error.code = Some(code.into());
+        error.event_id = event_id.map(Into::into);
+        error
+    };
+    // Not one of this leg's cancels (another id, none, or one it never sent), and another
+    // error about an event of ours: each is reported.
+    let cases = [
+        error("response_cancel_not_active", Some("event_567")),
+        error("response_cancel_not_active", None),
+        error("response_cancel_not_active", Some("voice_bridge_cancel_1")),
+        error("invalid_value", Some("voice_bridge_cancel_1")),
+    ];
+    for case in cases {
+        session.send_error(case.clone()).await;
+        let event = next(&mut leg).await;
+        assert_eq!(
+            event,
+            AgentEvent::Error(voice_bridge::AgentError {
+                code: case.code.clone(),
+                message: case.message.clone(),
+                fatal: false,
+            }),
+            "{case:?}"
+        );
+    }
+}
+
+/// A whole bridge over an in-memory phone: the caller talks over a running answer and the
+/// service's VAD cancels it while the bridge's barge-in asks for a cancel too. The report
+/// has the barge-in and no agent error.
+#[tokio::test]
+async fn a_barge_in_the_service_already_cancelled_leaves_no_error_in_the_report() {
+    const LONG: u8 = 0x2A;
+    const SHORT: u8 = 0x3C;
+    let server = MockServer::builder()
+        .script(long_then_short())
+        .start()
+        .await
+        .unwrap();
+    let agent = OpenAiLeg::builder(config(&server))
+        .speak_first(true)
+        .build();
+    let (call, mut phone) = memory::call_leg(64);
+    let bridge = tokio::spawn(Bridge::new(call, agent).run());
+    phone
+        .send(CallEvent::Started(CallStart::new(
+            "CA1",
+            "MZ1",
+            AudioFormat::MuLaw,
+        )))
+        .await
+        .unwrap();
+    // The first Play (its first byte) or Clear the bridge sends the phone.
+    let next_play_or_clear = async |phone: &mut memory::CallPeer| loop {
+        let command = tokio::time::timeout(WAIT, phone.recv())
+            .await
+            .expect("a command in time")
+            .expect("the bridge runs");
+        match command {
+            CallCommand::Play { chunk, .. } => return Some(chunk.to_bytes()[0]),
+            CallCommand::Clear => return None,
+            _ => {}
+        }
+    };
+    // The greeting plays (no mark is ever echoed: it stays queued at the phone).
+    assert_eq!(next_play_or_clear(&mut phone).await, Some(LONG));
+    for _ in 0..15 {
+        phone
+            .send(CallEvent::Audio(caller_audio(true, 20)))
+            .await
+            .unwrap();
+    }
+    // The bridge clears the greeting on the barge-in; then the caller falls silent.
+    while next_play_or_clear(&mut phone).await.is_some() {}
+    for _ in 0..40 {
+        phone
+            .send(CallEvent::Audio(caller_audio(false, 20)))
+            .await
+            .unwrap();
+    }
+    // The answer to the caller's turn comes after the service's answer to any cancel.
+    while next_play_or_clear(&mut phone).await != Some(SHORT) {}
+    phone
+        .send(CallEvent::Ended(LegEnd::Finished))
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(WAIT, bridge).await.unwrap().unwrap();
+
+    assert_eq!(report.barge_ins.len(), 1, "{:?}", report.barge_ins);
+    assert!(
+        report.barge_ins[0].cancelled_response,
+        "{:?}",
+        report.barge_ins
+    );
+    // The service's VAD cancelled the answer; a cancel from the bridge, if the leg sent one
+    // at all, found nothing left to cancel.
+    let session = server.session(0, WAIT).await.unwrap();
+    assert!(
+        session.sent().iter().any(|e| e.contains("turn_detected")),
+        "{:?}",
+        session.sent()
+    );
+    let cancels = refused_code(&session, "response.cancel");
+    assert!(
+        cancels
+            .iter()
+            .all(|c| c.as_deref() == Some("response_cancel_not_active")),
+        "{cancels:?}"
+    );
+    assert!(
+        !report.errors.iter().any(|e| e.side == Side::Agent),
+        "{:?}",
+        report.errors
+    );
 }

@@ -17,6 +17,15 @@
 //! - Mid-call, an `error` event is a non-fatal [`AgentEvent::Error`]; an error followed by
 //!   a close is [`LegEnd::Error`]; a failure close is [`LegEnd::Closed`] with its code and
 //!   reason; a normal close is [`LegEnd::Finished`].
+//! - [`AgentCommand::CancelResponse`] is sent only while a response may be running (from
+//!   `response.created`, or a `response.create` of this leg, to `response.done`); with
+//!   none running it is a no-op, logged at debug. Each `response.cancel` carries an
+//!   `event_id` of this leg. With server VAD's `interrupt_response` (the default) the
+//!   service cancels the response itself when the caller starts talking, so the bridge's
+//!   cancel on barge-in often arrives just after: the service's answer,
+//!   `response_cancel_not_active` echoing that `event_id`, is the expected end of that
+//!   race, logged at debug and counted, never an [`AgentEvent::Error`]. The same code for
+//!   an event that is not one of this leg's cancels is reported like any other error.
 //! - Server events become the bridge's events (audio deltas with their item, speech
 //!   started/stopped, transcripts of both sides, function calls with parsed arguments,
 //!   response start and end); the bridge's commands become client events (append,
@@ -73,6 +82,12 @@ use crate::audio::{AudioChunk, AudioFormat};
 use crate::ids::{ItemId, ResponseId};
 use crate::leg::{AgentLeg, LegEnd, LegError};
 use crate::tool::ToolCall;
+
+/// The service's answer to a `response.cancel` with no response running.
+const CANCEL_NOT_ACTIVE: &str = "response_cancel_not_active";
+
+/// The prefix of the `event_id` of each `response.cancel` this leg sends; a number follows.
+const CANCEL_ID_PREFIX: &str = "voice_bridge_cancel_";
 
 /// Error codes after which the service ends the session.
 const FATAL_CODES: &[&str] = &[
@@ -137,6 +152,8 @@ impl OpenAiLegBuilder {
 
     /// The leg. Nothing is connected until the bridge first asks it for an event.
     pub fn build(self) -> OpenAiLeg {
+        // A speak-first session asks for a response as soon as it is confirmed.
+        let requested = self.speak_first;
         OpenAiLeg {
             state: State::Idle(Box::new(self)),
             pending: VecDeque::new(),
@@ -144,6 +161,9 @@ impl OpenAiLegBuilder {
             names: HashMap::new(),
             last_item: None,
             responding: false,
+            requested,
+            cancels_sent: 0,
+            cancels_raced: 0,
             told_error: None,
         }
     }
@@ -164,6 +184,15 @@ pub struct OpenAiLeg {
     last_item: Option<ItemId>,
     /// A response is running (`response.created` seen, `response.done` not yet).
     responding: bool,
+    /// This leg sent `response.create` and has not seen `response.created` since: a
+    /// response may be starting.
+    requested: bool,
+    /// How many `response.cancel` this leg sent; the n-th has the `event_id`
+    /// `voice_bridge_cancel_{n}`.
+    cancels_sent: u64,
+    /// How many of them the service answered with `response_cancel_not_active`: the
+    /// response had already ended (usually cancelled by the service's own VAD).
+    cancels_raced: u64,
     /// The `error` event just delivered, while no other event followed it: a close right
     /// after it is reported as the close (the error was already told).
     told_error: Option<ApiError>,
@@ -200,6 +229,8 @@ impl fmt::Debug for OpenAiLeg {
             .field("state", &state)
             .field("output", &self.output)
             .field("responding", &self.responding)
+            .field("cancels_sent", &self.cancels_sent)
+            .field("cancels_raced", &self.cancels_raced)
             .finish_non_exhaustive()
     }
 }
@@ -333,10 +364,12 @@ impl OpenAiLeg {
             }
             ServerEvent::ResponseCreated(created) => {
                 self.responding = true;
+                self.requested = false;
                 AgentEvent::ResponseStarted(created.response.id.as_ref().map(response_id))
             }
             ServerEvent::ResponseDone(done) => {
                 self.responding = false;
+                self.requested = false;
                 let response = &done.response;
                 AgentEvent::ResponseDone(ResponseDone {
                     response_id: response.id.as_ref().map(response_id),
@@ -353,6 +386,16 @@ impl OpenAiLeg {
     fn on_error(&mut self, error: &ClientError) -> Option<AgentEvent> {
         if error.is_api() {
             let api = error.api_error();
+            if api.is_some_and(|api| self.is_raced_cancel(api)) {
+                self.cancels_raced += 1;
+                self.told_error = None;
+                tracing::debug!(
+                    event_id = api.and_then(|a| a.event_id.as_ref()).map(|id| id.as_str()),
+                    raced = self.cancels_raced,
+                    "openai: the response had already ended when our cancel arrived"
+                );
+                return None;
+            }
             self.told_error = api.cloned();
             let code = error.code().map(str::to_owned);
             // The service closes the session after these; do not wait for the close.
@@ -390,6 +433,37 @@ impl OpenAiLeg {
         };
         tracing::warn!(%end, "openai: the session ended");
         Some(AgentEvent::Ended(end))
+    }
+
+    /// `response_cancel_not_active` answering one of this leg's own cancels: the service
+    /// had ended the response first (its VAD's `interrupt_response`), so nothing is wrong.
+    fn is_raced_cancel(&self, api: &ApiError) -> bool {
+        api.code.as_deref() == Some(CANCEL_NOT_ACTIVE)
+            && api
+                .event_id
+                .as_ref()
+                .and_then(|id| id.as_str().strip_prefix(CANCEL_ID_PREFIX))
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| (1..=self.cancels_sent).contains(&n))
+    }
+
+    /// `response.cancel` with this leg's next `event_id`, if a response may be running.
+    async fn cancel_response(&mut self) -> Result<(), LegError> {
+        if !self.responding && !self.requested && matches!(self.state, State::Open { .. }) {
+            tracing::debug!("openai: no response is running; cancel not sent");
+            return Ok(());
+        }
+        self.cancels_sent += 1;
+        let event_id = format!("{CANCEL_ID_PREFIX}{}", self.cancels_sent);
+        self.send_event(ClientEvent::response_cancel().with_event_id(event_id))
+            .await
+    }
+
+    /// `response.create`: a response may be starting until `response.created`.
+    async fn create_response(&mut self) -> Result<(), LegError> {
+        self.send_event(ClientEvent::response_create()).await?;
+        self.requested = true;
+        Ok(())
     }
 
     fn note_function(&mut self, item: &Item) {
@@ -543,12 +617,12 @@ impl AgentLeg for OpenAiLeg {
                 ))
                 .await
             }
-            AgentCommand::CancelResponse => self.send_event(ClientEvent::response_cancel()).await,
+            AgentCommand::CancelResponse => self.cancel_response().await,
             AgentCommand::ToolResult { call_id, output } => {
                 self.send_event(ClientEvent::function_call_output(call_id.as_str(), output))
                     .await
             }
-            AgentCommand::CreateResponse => self.send_event(ClientEvent::response_create()).await,
+            AgentCommand::CreateResponse => self.create_response().await,
             AgentCommand::Dtmf(digit) => {
                 let text = format!("[DTMF {digit}]");
                 self.send_event(ClientEvent::item_create(Item::user_text(text)))
@@ -556,7 +630,7 @@ impl AgentLeg for OpenAiLeg {
                 if self.responding {
                     return Ok(());
                 }
-                self.send_event(ClientEvent::response_create()).await
+                self.create_response().await
             }
             AgentCommand::Close => {
                 let state = std::mem::replace(&mut self.state, State::Done);
@@ -594,5 +668,38 @@ mod tests {
         assert_eq!(leg.session.instructions.as_deref(), Some("be brief"));
         assert_eq!(leg.session.voice(), Some(&Voice::Marin));
         assert!(format!("{:?}", leg.build()).contains("idle"));
+    }
+
+    #[test]
+    fn only_our_own_cancels_answered_not_active_are_the_race() {
+        let mut leg = OpenAiLeg::new(Config::url("ws://127.0.0.1:1/v1/realtime"));
+        leg.cancels_sent = 2;
+        let answer = |code: &str, event_id: Option<&str>| {
+            let mut error = ApiError::new("invalid_request_error", "Cancellation failed");
+            error.code = Some(code.into());
+            error.event_id = event_id.map(Into::into);
+            error
+        };
+        for ours in ["voice_bridge_cancel_1", "voice_bridge_cancel_2"] {
+            assert!(
+                leg.is_raced_cancel(&answer(CANCEL_NOT_ACTIVE, Some(ours))),
+                "{ours}"
+            );
+        }
+        // Not sent (yet), not ours, not echoed, or another error for our cancel.
+        for other in [
+            Some("voice_bridge_cancel_3"),
+            Some("voice_bridge_cancel_0"),
+            Some("voice_bridge_cancel_x"),
+            Some("event_42"),
+            None,
+        ] {
+            assert!(
+                !leg.is_raced_cancel(&answer(CANCEL_NOT_ACTIVE, other)),
+                "{other:?}"
+            );
+        }
+        let other_code = answer("invalid_value", Some("voice_bridge_cancel_1"));
+        assert!(!leg.is_raced_cancel(&other_code));
     }
 }
