@@ -22,6 +22,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use twilio_media_stream::callback::{
@@ -157,6 +158,13 @@ pub async fn serve(
     bot: Arc<Bot>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Media frames are small and paced every 20 ms: without TCP_NODELAY, Nagle's algorithm
+    // holds each one back behind the previous one's ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %err, "cannot set TCP_NODELAY on an accepted connection");
+        }
+    });
     axum::serve(
         listener,
         router(bot).into_make_service_with_connect_info::<SocketAddr>(),

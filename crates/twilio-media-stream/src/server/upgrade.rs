@@ -12,6 +12,9 @@ use crate::DEFAULT_MAX_FRAME_LEN;
 
 use super::{Refusal, Verifier};
 
+/// The WebSocket read buffer of an accepted media stream.
+const READ_BUFFER_SIZE: usize = 16 * 1024;
+
 /// hyper's upgraded connection, as tokio I/O: what a [`MediaSocket`] runs over.
 pub type UpgradedIo = TokioIo<Upgraded>;
 
@@ -127,7 +130,11 @@ impl PendingStream {
     /// The client went away before the upgrade completed, or the answer was not a `101`.
     pub async fn socket(self) -> Result<MediaSocket, hyper::Error> {
         let upgraded = self.on_upgrade.await?;
+        // Twilio's frames are a few hundred bytes: a 16 KiB read buffer instead of
+        // tungstenite's 128 KiB default, which it zero-fills before reads (a measured 37% of
+        // a bridge's CPU in BENCHMARKS.md) and which costs memory per call.
         let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(self.max_frame_len))
             .max_frame_size(Some(self.max_frame_len));
         Ok(

@@ -56,7 +56,7 @@ async fn connect(script: &CallScript) -> Result<Socket, SimulatorError> {
         })?;
         request.headers_mut().insert(SIGNATURE_HEADER, value);
     }
-    match tokio_tungstenite::connect_async(request).await {
+    match tokio_tungstenite::connect_async_with_config(request, None, true).await {
         Ok((socket, _response)) => Ok(socket),
         Err(tungstenite::Error::Http(response)) => {
             let status = response.status().as_u16();
