@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 use serde_json::json;
 
 use crate::client_event::*;
@@ -487,6 +488,44 @@ fn response(dialect: Dialect) -> BoxedStrategy<Response> {
         .boxed()
 }
 
+/// A content part as `response.content_part.*` carries it: text, or audio with a transcript.
+fn content_part() -> BoxedStrategy<ContentPart> {
+    prop_oneof![
+        text().prop_map(ContentPart::output_text),
+        (option::of(audio()), option::of(text())).prop_map(|(audio, transcript)| ContentPart {
+            kind: Some(ContentPartType::OutputAudio),
+            audio,
+            transcript,
+            ..ContentPart::default()
+        }),
+    ]
+    .boxed()
+}
+
+/// Log probabilities with few digits, which JSON carries exactly.
+fn log_prob() -> impl Strategy<Value = LogProb> {
+    (id(), ratio(), vec(any::<u8>(), 0..4)).prop_map(|(token, logprob, bytes)| LogProb {
+        token,
+        logprob: -logprob,
+        bytes,
+    })
+}
+
+fn transcription_error() -> impl Strategy<Value = TranscriptionError> {
+    (
+        option::of(Just("transcription_error".to_owned())),
+        option::of(id()),
+        option::of(text()),
+        option::of(id()),
+    )
+        .prop_map(|(kind, code, message, param)| TranscriptionError {
+            kind,
+            code,
+            message,
+            param,
+        })
+}
+
 fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
     let ga = dialect != Dialect::Beta;
     let families = prop_oneof![
@@ -727,6 +766,92 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                 }),
             }
         }),
+        (
+            id(),
+            option::of(id()),
+            option::of(Just("realtime.conversation".to_owned()))
+        )
+            .prop_map(|(event_id, conversation_id, object)| {
+                ServerEvent::ConversationCreated(ConversationCreated {
+                    event_id: event_id.into(),
+                    conversation: Conversation {
+                        id: conversation_id.map(ConversationId::new),
+                        object,
+                    },
+                })
+            }),
+        (id(), option::of(id()), any::<bool>()).prop_map(|(event_id, item_id, deleted)| {
+            let event_id = EventId::new(event_id);
+            match item_id {
+                Some(item_id) if deleted => {
+                    ServerEvent::ConversationItemDeleted(ConversationItemDeleted {
+                        event_id,
+                        item_id: item_id.into(),
+                    })
+                }
+                _ => ServerEvent::InputAudioBufferCleared(InputAudioBufferCleared { event_id }),
+            }
+        }),
+        (
+            id(),
+            id(),
+            0u32..4,
+            (
+                option::of(0u32..4),
+                option::of(text()),
+                option::of(vec(log_prob(), 0..3))
+            ),
+            transcription_error(),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(event_id, item_id, content_index, (index, delta, logprobs), error, failed)| {
+                    let (event_id, item_id) = (EventId::new(event_id), ItemId::new(item_id));
+                    if failed {
+                        ServerEvent::ConversationItemInputAudioTranscriptionFailed(
+                            ConversationItemInputAudioTranscriptionFailed {
+                                event_id,
+                                item_id,
+                                content_index,
+                                error,
+                            },
+                        )
+                    } else {
+                        ServerEvent::ConversationItemInputAudioTranscriptionDelta(
+                            ConversationItemInputAudioTranscriptionDelta {
+                                event_id,
+                                item_id,
+                                content_index: index,
+                                delta,
+                                logprobs,
+                            },
+                        )
+                    }
+                }
+            ),
+        (delta_ids(), content_part(), any::<bool>()).prop_map(
+            |((event_id, response_id, item_id, output_index, content_index), part, done)| {
+                if done {
+                    ServerEvent::ResponseContentPartDone(ResponseContentPartDone {
+                        event_id,
+                        response_id,
+                        item_id,
+                        output_index,
+                        content_index,
+                        part,
+                    })
+                } else {
+                    ServerEvent::ResponseContentPartAdded(ResponseContentPartAdded {
+                        event_id,
+                        response_id,
+                        item_id,
+                        output_index,
+                        content_index,
+                        part,
+                    })
+                }
+            }
+        ),
     ];
     let ga_only = prop_oneof![
         (id(), item()).prop_map(|(event_id, item)| ServerEvent::ConversationItemDone(
@@ -768,6 +893,63 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                 item_id: item_id.into(),
             })
         }),
+        (
+            id(),
+            id(),
+            0u32..4,
+            (id(), text(), id()),
+            (ratio(), ratio())
+        )
+            .prop_map(
+                |(event_id, item_id, content_index, (id, text, speaker), (start, length))| {
+                    ServerEvent::ConversationItemInputAudioTranscriptionSegment(
+                        ConversationItemInputAudioTranscriptionSegment {
+                            event_id: event_id.into(),
+                            item_id: item_id.into(),
+                            content_index,
+                            id,
+                            text,
+                            speaker,
+                            start,
+                            end: start + length,
+                        },
+                    )
+                }
+            ),
+        (delta_ids(), text()).prop_map(
+            |((event_id, response_id, item_id, output_index, _), arguments)| {
+                ServerEvent::ResponseMcpCallArgumentsDone(ResponseMcpCallArgumentsDone {
+                    event_id,
+                    response_id,
+                    item_id,
+                    output_index,
+                    arguments,
+                })
+            }
+        ),
+        (id(), id(), 0u32..4, 0u8..5).prop_map(|(event_id, item_id, output_index, which)| {
+            let (event_id, item_id) = (EventId::new(event_id), ItemId::new(item_id));
+            match which {
+                0 => ServerEvent::ResponseMcpCallInProgress(ResponseMcpCallInProgress {
+                    event_id,
+                    item_id,
+                    output_index,
+                }),
+                1 => ServerEvent::ResponseMcpCallCompleted(ResponseMcpCallCompleted {
+                    event_id,
+                    item_id,
+                    output_index,
+                }),
+                2 => ServerEvent::McpListToolsInProgress(McpListToolsInProgress {
+                    event_id,
+                    item_id,
+                }),
+                3 => {
+                    ServerEvent::McpListToolsCompleted(McpListToolsCompleted { event_id, item_id })
+                }
+                _ => ServerEvent::McpListToolsFailed(McpListToolsFailed { event_id, item_id }),
+            }
+        }),
     ];
     if ga {
         prop_oneof![4 => families, 1 => ga_only].boxed()
@@ -790,6 +972,54 @@ fn round_trips_server(event: &ServerEvent, dialect: Dialect) -> Result<(), TestC
         .map_err(|err| TestCaseError::fail(format!("{err} in {json}")))?;
     prop_assert_eq!(&back, event, "{}", json);
     Ok(())
+}
+
+/// One drawn event per type `server_event(dialect)` produces, from a fixed seed and enough
+/// cases that each arm (the rarest is about 1 in 250) shows up. Every drawn event must round
+/// trip in `dialect`: the random round-trip properties run too few cases to reach each rare
+/// arm every time.
+fn drawn_server_events(dialect: Dialect) -> BTreeMap<String, ServerEvent> {
+    let mut runner = TestRunner::deterministic();
+    let strategy = server_event(dialect);
+    (0..8000)
+        .map(|_| {
+            let event = strategy.new_tree(&mut runner).unwrap().current();
+            if let Err(err) = round_trips_server(&event, dialect) {
+                panic!("{err}");
+            }
+            (event.event_type().to_owned(), event)
+        })
+        .collect()
+}
+
+#[test]
+fn server_strategies_draw_every_ga_event_type() {
+    // `GA_TYPES` is generated from the variant list, so a new `ServerEvent` variant without a
+    // strategy fails here.
+    let drawn = drawn_server_events(Dialect::Ga);
+    let missing: Vec<_> = ServerEvent::GA_TYPES
+        .iter()
+        .filter(|name| !drawn.contains_key(**name))
+        .collect();
+    assert!(missing.is_empty(), "no strategy draws {missing:?}");
+}
+
+#[test]
+fn server_strategies_draw_every_beta_event_type() {
+    // Every type a beta server sends, except the legacy `conversation.item.created`, which
+    // beta reads as `conversation.item.added` (pinned by tests/dialect.rs).
+    let beta = drawn_server_events(Dialect::Beta);
+    assert!(beta.values().all(|event| event.exists_in(Dialect::Beta)));
+    let missing: Vec<_> = drawn_server_events(Dialect::Ga)
+        .into_iter()
+        .filter(|(name, event)| {
+            event.exists_in(Dialect::Beta)
+                && name != "conversation.item.created"
+                && !beta.contains_key(name)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert!(missing.is_empty(), "no beta strategy draws {missing:?}");
 }
 
 proptest! {
