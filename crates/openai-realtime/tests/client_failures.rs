@@ -226,6 +226,35 @@ async fn azure_http_refusals_get_azure_advice() {
 }
 
 #[tokio::test]
+async fn azure_404_at_the_upgrade_gets_azure_not_found_advice() {
+    let server = MockServer::start().await.unwrap();
+    server.refuse_upgrades(HttpRefusal::new(
+        404,
+        serde_json::json!({"error": {"code": "DeploymentNotFound",
+            "message": "The API deployment for this resource does not exist."}}),
+    ));
+    let config = Config::azure("contoso", "my-realtime", ApiKey::new("azure-key"))
+        .with_endpoint(format!("ws://{}/openai/v1/realtime", server.addr()))
+        .with_keepalive(None);
+    let err = connect_err(config).await;
+    assert!(err.is_refused() && err.is_handshake(), "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(err.known_issue(), Some(KnownIssue::AzureNotFound), "{err}");
+    assert!(
+        err.body().unwrap().contains("DeploymentNotFound"),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(shown.contains("HTTP 404"), "{shown}");
+    assert!(
+        shown.contains("Azure found no such endpoint") && shown.contains("`my-realtime`"),
+        "{shown}"
+    );
+    assert_eq!(server.refused_upgrades(), 1);
+    assert!(server.sessions().is_empty());
+}
+
+#[tokio::test]
 async fn unknown_path_is_a_404_with_the_body() {
     let server = MockServer::start().await.unwrap();
     let config =
