@@ -5,6 +5,8 @@
 //! cargo run --release --example load -- run --calls 100 --secs 20
 //! cargo run --release --example load -- run --calls 100 --secs 20 --tls
 //! cargo run --release --example load -- run --calls 100 --bridge-cmd "target/release/examples/outbound_call serve"
+//! cargo run --release --example load -- run --calls 100 --mock-port 8099 \
+//!     --bridge-url ws://127.0.0.1:8080/media-stream --bridge-pid 12345
 //! ```
 //!
 //! The tool is one process: the mock (scripted answers with tagged audio, paced in real
@@ -12,7 +14,9 @@
 //! process: by default this same binary as `load bridge` (a voice-bridge `Bridge` between
 //! a `TwilioLeg` per WebSocket and an `OpenAiLeg`, on a tokio runtime with `--bridge-threads`
 //! workers); with `--bridge-cmd` any server that honours `OPENAI_REALTIME_URL` and `PORT`
-//! (the example's `serve`). The bridge being its own process, its CPU time (the sum of its
+//! (the example's `serve`); with `--bridge-url` a bridge that is already running (started
+//! with its agent URL at `ws://127.0.0.1:<--mock-port>/v1/realtime`, which the tool relays
+//! to its mock), measured only if `--bridge-pid` names its process. The bridge being its own process, its CPU time (the sum of its
 //! threads' on-CPU time, /proc/PID/task/*/schedstat) and memory (VmRSS, VmHWM) are its own,
 //! not the tool's.
 //!
@@ -104,6 +108,21 @@ struct RunArgs {
     /// PORT and OPENAI_API_KEY) and measure its process.
     #[arg(long)]
     bridge_cmd: Option<String>,
+    /// Instead of starting a bridge, call the one already listening at this URL
+    /// (`ws://HOST:PORT/PATH`; `--bridge-path` is then ignored). It must have been started
+    /// with its agent URL at `ws://127.0.0.1:<--mock-port>/v1/realtime`. Its CPU time and
+    /// memory are measured only with `--bridge-pid`.
+    #[arg(long, requires = "mock_port", conflicts_with_all = ["bridge_cmd", "in_process", "tls"])]
+    bridge_url: Option<String>,
+    /// With `--bridge-url`: the process id of that bridge, for its CPU time and memory
+    /// (without it those figures are reported as unavailable).
+    #[arg(long, requires = "bridge_url")]
+    bridge_pid: Option<u32>,
+    /// With `--bridge-url`: the loopback port on which the tool relays TCP connections to its
+    /// mock (the running bridge's agent URL must point there). The relay is one extra
+    /// loopback hop on the agent leg, counted in the latencies.
+    #[arg(long, requires = "bridge_url")]
+    mock_port: Option<u16>,
     /// The media-stream path on the bridge.
     #[arg(long, default_value = "/media-stream")]
     bridge_path: String,
@@ -191,12 +210,60 @@ enum BridgeKind {
         done: tokio::sync::oneshot::Sender<()>,
         thread: std::thread::JoinHandle<std::io::Result<serde_json::Value>>,
     },
+    /// Already running (`--bridge-url`): not started or stopped by the tool, measured only
+    /// if its pid is known; the relay to the mock ends with the run.
+    External {
+        pid: Option<u32>,
+        relay: tokio::task::JoinHandle<()>,
+    },
 }
 
-fn start_bridge(
+/// Relays every TCP connection accepted on 127.0.0.1:`port` to the mock at `to`, so that an
+/// already-running bridge configured with a fixed agent URL reaches this run's mock.
+async fn relay_to_mock(
+    port: u16,
+    to: std::net::SocketAddr,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    Ok(tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await else {
+                    eprintln!("load: relay: cannot reach the mock at {to}");
+                    return;
+                };
+                let _ = inbound.set_nodelay(true);
+                let _ = outbound.set_nodelay(true);
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    }))
+}
+
+async fn start_bridge(
     args: &RunArgs,
     mock: &MockServer,
 ) -> Result<BridgeProcess, Box<dyn std::error::Error>> {
+    if let Some(url) = &args.bridge_url {
+        let port = args.mock_port.ok_or("--bridge-url needs --mock-port")?;
+        let relay = relay_to_mock(port, mock.addr())
+            .await
+            .map_err(|e| format!("cannot relay 127.0.0.1:{port} to the mock: {e}"))?;
+        eprintln!(
+            "load: the mock is reachable at ws://127.0.0.1:{port}/v1/realtime (relayed to {})",
+            mock.url()
+        );
+        return Ok(BridgeProcess {
+            kind: BridgeKind::External {
+                pid: args.bridge_pid,
+                relay,
+            },
+            url: url.clone(),
+        });
+    }
     if args.in_process {
         let (done, done_rx) = tokio::sync::oneshot::channel();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -292,14 +359,17 @@ impl BridgeProcess {
         match &self.kind {
             BridgeKind::Child { child, .. } => procfs::cpu_ns(child.id()),
             BridgeKind::Thread { .. } => procfs::threads_cpu_ns(bridge::THREAD_NAME),
+            BridgeKind::External { pid, .. } => procfs::cpu_ns((*pid)?),
         }
     }
 
-    /// The pid whose memory is the bridge's (this process when in-process).
-    fn pid(&self) -> u32 {
+    /// The pid whose memory is the bridge's (this process when in-process; unknown for a
+    /// running bridge given without `--bridge-pid`).
+    fn pid(&self) -> Option<u32> {
         match &self.kind {
-            BridgeKind::Child { child, .. } => child.id(),
-            BridgeKind::Thread { .. } => std::process::id(),
+            BridgeKind::Child { child, .. } => Some(child.id()),
+            BridgeKind::Thread { .. } => Some(std::process::id()),
+            BridgeKind::External { pid, .. } => *pid,
         }
     }
 
@@ -309,6 +379,10 @@ impl BridgeProcess {
             BridgeKind::Thread { done, thread } => {
                 let _ = done.send(());
                 return thread.join().ok().and_then(Result::ok);
+            }
+            BridgeKind::External { relay, .. } => {
+                relay.abort();
+                return None;
             }
             BridgeKind::Child { child, stdout } => (child, stdout),
         };
@@ -367,22 +441,37 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
         builder = builder.tls_self_signed();
     }
     let mock = builder.start().await?;
-    let bridge = start_bridge(&args, &mock)?;
+    let bridge = start_bridge(&args, &mock).await?;
     let pid = bridge.pid();
     let me = std::process::id();
+    // Measured unless it is a running bridge whose pid was not given.
+    let measured = pid.is_some();
 
     // Idle: the bridge listening, no calls.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let (idle_rss, _) = procfs::rss_kib(pid).ok_or("cannot read the bridge's memory")?;
-    let bridge_cpu0 = bridge.cpu_ns().ok_or("cannot read the bridge's CPU time")?;
+    let idle_rss = match pid {
+        Some(pid) => {
+            procfs::rss_kib(pid)
+                .ok_or("cannot read the bridge's memory")?
+                .0
+        }
+        None => 0,
+    };
+    let bridge_cpu0 = match measured {
+        true => bridge.cpu_ns().ok_or("cannot read the bridge's CPU time")?,
+        false => 0,
+    };
     // In-process, the tool's share is the process's time less the bridge threads'.
     let tool_cpu0 = procfs::cpu_ns(me).unwrap_or(0) - if args.in_process { bridge_cpu0 } else { 0 };
     let machine0 = procfs::machine_jiffies();
     let load_before = procfs::loadavg();
     let started = Instant::now();
 
+    let pid_text = pid.map_or("unknown: CPU and memory unavailable".to_owned(), |p| {
+        p.to_string()
+    });
     eprintln!(
-        "load: {} calls of {} s, ramp {} s, agent leg {}, bridge {} (pid {pid}), load average {load_before}",
+        "load: {} calls of {} s, ramp {} s, agent leg {}, bridge {} (pid {pid_text}), load average {load_before}",
         args.calls,
         args.secs,
         args.ramp,
@@ -417,7 +506,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
             },
             _ = sample.tick() => {
                 let elapsed = started.elapsed();
-                if let Some((rss, _)) = procfs::rss_kib(pid) {
+                if let Some((rss, _)) = pid.and_then(procfs::rss_kib) {
                     peak_rss = peak_rss.max(rss);
                     if elapsed >= full_from && elapsed <= full_until {
                         full_rss = full_rss.max(rss);
@@ -439,7 +528,8 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
     let machine = procfs::machine_jiffies()
         .zip(machine0)
         .map(|((b1, t1), (b0, t0))| (b1 - b0) as f64 / (t1 - t0).max(1) as f64);
-    let (_, hwm) = procfs::rss_kib(pid).unwrap_or((0, 0));
+    let (_, hwm) = pid.and_then(procfs::rss_kib).unwrap_or((0, 0));
+    let bridge_url = bridge.url.clone();
     let summary = bridge.finish();
     drop(mock);
 
@@ -461,18 +551,21 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
     let behind = late.quantile(0.99) > 5_000 || late.max() > 50_000;
     let out = json!({
         "calls": args.calls, "secs": args.secs, "ramp_s": args.ramp, "tls": args.tls,
-        "delta_ms": args.delta_ms, "bridge": if args.bridge_cmd.is_some() { "external" } else if args.in_process { "built-in, in-process" } else { "built-in" },
+        "delta_ms": args.delta_ms,
+        "bridge": if args.bridge_url.is_some() { "running, at --bridge-url" } else if args.bridge_cmd.is_some() { "external" } else if args.in_process { "built-in, in-process" } else { "built-in" },
+        "bridge_url": bridge_url, "bridge_measured": measured,
         "bridge_threads": args.bridge_threads, "tool_threads": args.tool_threads,
         "bridge_read_buffer": args.bridge_read_buffer,
         "wall_s": wall.as_secs_f64(), "call_seconds": call_seconds,
         "load_average_before": load_before, "load_average_after": procfs::loadavg(),
         "machine_busy": machine,
-        "bridge_cpu_s": bridge_cpu as f64 / 1e9,
-        "bridge_cpu_ms_per_call_s": cpu_ms_per_call_s,
+        "bridge_cpu_s": measured.then_some(bridge_cpu as f64 / 1e9),
+        "bridge_cpu_ms_per_call_s": measured.then_some(cpu_ms_per_call_s),
         "tool_cpu_s": tool_cpu as f64 / 1e9,
         "tool_cpu_ms_per_call_s": tool_ms_per_call_s,
-        "rss_idle_kib": idle_rss, "rss_full_kib": full_rss, "rss_peak_kib": peak_rss.max(hwm),
-        "rss_per_call_kib": per_call_kib,
+        "rss_idle_kib": measured.then_some(idle_rss), "rss_full_kib": measured.then_some(full_rss),
+        "rss_peak_kib": measured.then_some(peak_rss.max(hwm)),
+        "rss_per_call_kib": measured.then_some(per_call_kib),
         "agent_latency": lat(&probes.agent_latency),
         "caller_latency": lat(&probes.caller_latency),
         "tick_lateness": {
@@ -634,21 +727,28 @@ fn print_report(out: &serde_json::Value) {
             "plain"
         }
     );
-    let _ = writeln!(
-        s,
-        "bridge CPU      {:.3} ms per call-second ({:.2} s CPU over {:.0} call-seconds)",
-        f(&out["bridge_cpu_ms_per_call_s"]),
-        f(&out["bridge_cpu_s"]),
-        f(&out["call_seconds"])
-    );
-    let _ = writeln!(
-        s,
-        "bridge RSS      idle {} KiB, at full load {} KiB, peak {} KiB, {:.1} KiB per call",
-        out["rss_idle_kib"],
-        out["rss_full_kib"],
-        out["rss_peak_kib"],
-        f(&out["rss_per_call_kib"])
-    );
+    if out["bridge_measured"].as_bool() == Some(false) {
+        let _ = writeln!(
+            s,
+            "bridge CPU, RSS unavailable: the running bridge's process is unknown (give --bridge-pid)"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "bridge CPU      {:.3} ms per call-second ({:.2} s CPU over {:.0} call-seconds)",
+            f(&out["bridge_cpu_ms_per_call_s"]),
+            f(&out["bridge_cpu_s"]),
+            f(&out["call_seconds"])
+        );
+        let _ = writeln!(
+            s,
+            "bridge RSS      idle {} KiB, at full load {} KiB, peak {} KiB, {:.1} KiB per call",
+            out["rss_idle_kib"],
+            out["rss_full_kib"],
+            out["rss_peak_kib"],
+            f(&out["rss_per_call_kib"])
+        );
+    }
     for (name, key) in [
         ("agent audio", "agent_latency"),
         ("caller audio", "caller_latency"),
@@ -769,5 +869,65 @@ mod tests {
             "{out:#}"
         );
         assert_eq!(out["bridge_summary"]["calls"], 2, "{out:#}");
+    }
+
+    /// `--bridge-url`: the tool starts no bridge and calls one already listening (here the
+    /// built-in bridge on a thread, its agent URL on the tool's relay port); without
+    /// `--bridge-pid` it reports no CPU or memory figures.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_running_bridge_is_called_at_its_url() {
+        let mock_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let (done, done_rx) = tokio::sync::oneshot::channel();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let bridge_args = bridge::BridgeArgs {
+            agent_url: format!("ws://127.0.0.1:{mock_port}/v1/realtime"),
+            agent_root: None,
+            threads: 1,
+            read_buffer: 8192,
+            port: 0,
+        };
+        let thread = std::thread::spawn(move || {
+            bridge::run_with(bridge_args, done_rx, move |addr| {
+                let _ = addr_tx.send(addr);
+            })
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the bridge listens");
+        let url = format!("ws://{addr}/media-stream");
+        let port = mock_port.to_string();
+        let args = RunArgs::parse_from([
+            "run",
+            "--calls",
+            "1",
+            "--secs",
+            "2",
+            "--ramp",
+            "0",
+            "--bridge-url",
+            &url,
+            "--mock-port",
+            &port,
+        ]);
+        let out = run(args).await.expect("the run completes");
+        let _ = done.send(());
+        let summary = thread
+            .join()
+            .expect("the bridge thread")
+            .expect("the bridge ran");
+        assert_eq!(summary["calls"], 1, "{summary:#}");
+        assert_eq!(out["calls_failed"], 0, "{out:#}");
+        assert_eq!(out["caller_frames_lost"], 0, "{out:#}");
+        assert_eq!(out["agent_frames_lost"], 0, "{out:#}");
+        assert!(
+            out["agent_latency"]["samples"].as_u64() > Some(0),
+            "{out:#}"
+        );
+        assert_eq!(out["bridge_measured"], false, "{out:#}");
+        assert!(out["bridge_cpu_ms_per_call_s"].is_null(), "{out:#}");
+        assert!(out["rss_per_call_kib"].is_null(), "{out:#}");
     }
 }
