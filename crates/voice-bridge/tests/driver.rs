@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use voice_bridge::audio::{AudioChunk, AudioFormat};
 use voice_bridge::memory::{self, AgentPeer, CallPeer};
-use voice_bridge::report::{EndReason, FallbackUsed, ToolCallResult};
+use voice_bridge::report::{CallReport, EndReason, FallbackUsed, ToolCallResult};
 use voice_bridge::{
     AgentAudio, AgentCommand, AgentEvent, AgentLeg, AgentReady, Bridge, BridgeConfig, CallCommand,
     CallEvent, CallStart, Fallback, ItemId, LegEnd, LegError, ResponseDone, ResponseStatus, Side,
@@ -229,9 +229,18 @@ async fn agent_transport_error_hangs_up_with_the_cause() {
     let mut config = quiet_config();
     config.fallback = Fallback::HangUp;
     let (call, mut phone) = memory::call_leg(16);
+    let began = Instant::now();
     let bridge = tokio::spawn(Bridge::new(call, BrokenAgent).with_config(config).run());
     phone.send(started()).await.unwrap();
     assert_eq!(next_call_command(&mut phone).await, CallCommand::HangUp);
+    assert_eq!(phone.recv().await, None);
+    // The agent's read fails 50 ms in; the call is released within a second of that.
+    let failed_at = began + Duration::from_millis(50);
+    assert!(
+        Instant::now() <= failed_at + SECOND,
+        "{:?}",
+        began.elapsed()
+    );
     let report = bridge.await.unwrap();
     assert_eq!(
         report.outcome.reason,
@@ -259,11 +268,15 @@ async fn agent_dropping_mid_call_hands_the_call_back() {
     phone.send(CallEvent::Started(start)).await.unwrap();
     model.send(ready()).await.unwrap();
     sleep(SECOND).await;
+    let dropped = Instant::now();
     drop(model);
     assert_eq!(
         next_call_command(&mut phone).await,
         CallCommand::HandOver(voice_bridge::HandOver::Continue)
     );
+    // The hand-over was the call leg's last command: the bridge then drops the leg.
+    assert_eq!(phone.recv().await, None);
+    assert!(dropped.elapsed() <= SECOND, "{:?}", dropped.elapsed());
     let report = bridge.await.unwrap();
     assert!(matches!(
         report.outcome.reason,
@@ -271,6 +284,191 @@ async fn agent_dropping_mid_call_hands_the_call_back() {
             end: LegEnd::Closed { .. }
         }
     ));
+}
+
+// ---- each way a leg can end: the other leg is closed within a second ------------------
+
+/// A call in progress: started, the agent ready, a caller frame delivered to the agent and
+/// an agent frame played to the caller.
+struct Running {
+    bridge: tokio::task::JoinHandle<CallReport>,
+    phone: CallPeer,
+    model: AgentPeer,
+}
+
+async fn running_call(config: BridgeConfig) -> Running {
+    let (call, mut phone) = memory::call_leg(16);
+    let (agent, mut model) = memory::agent_leg(16);
+    let bridge = tokio::spawn(Bridge::new(call, agent).with_config(config).run());
+    let start = CallStart::new("CA42", "MZ42", AudioFormat::MuLaw)
+        .with_capabilities(voice_bridge::CallCapabilities::ALL);
+    phone.send(CallEvent::Started(start)).await.unwrap();
+    model.send(ready()).await.unwrap();
+    phone.send(CallEvent::Audio(frame(1))).await.unwrap();
+    assert!(matches!(
+        next_agent_command(&mut model).await,
+        AgentCommand::Audio(_)
+    ));
+    model.send(AgentEvent::ResponseStarted(None)).await.unwrap();
+    model.send(agent_audio("item_a")).await.unwrap();
+    assert!(matches!(
+        next_call_command(&mut phone).await,
+        CallCommand::Play { .. }
+    ));
+    assert!(matches!(
+        next_call_command(&mut phone).await,
+        CallCommand::Mark(_)
+    ));
+    sleep(SECOND).await;
+    Running {
+        bridge,
+        phone,
+        model,
+    }
+}
+
+/// The call leg ended at `since`: the agent gets its `Close`, then is dropped, all within a
+/// second; the call ended from the call's side.
+async fn agent_closed_within_a_second(
+    bridge: tokio::task::JoinHandle<CallReport>,
+    mut model: AgentPeer,
+    since: Instant,
+) -> CallReport {
+    assert_eq!(next_agent_command(&mut model).await, AgentCommand::Close);
+    assert_eq!(model.recv().await, None, "the agent leg is dropped");
+    let report = bridge.await.unwrap();
+    assert!(since.elapsed() <= SECOND, "{:?}", since.elapsed());
+    assert_eq!(report.outcome.ended_by, Side::Call);
+    report
+}
+
+/// The agent leg ended at `since`: the call gets the fallback's last command, then is
+/// dropped, all within a second; the call ended from the agent's side.
+async fn call_released_within_a_second(
+    bridge: tokio::task::JoinHandle<CallReport>,
+    mut phone: CallPeer,
+    since: Instant,
+    last: CallCommand,
+) -> CallReport {
+    assert_eq!(next_call_command(&mut phone).await, last);
+    assert_eq!(phone.recv().await, None, "the call leg is dropped");
+    let report = bridge.await.unwrap();
+    assert!(since.elapsed() <= SECOND, "{:?}", since.elapsed());
+    assert_eq!(report.outcome.ended_by, Side::Agent);
+    report
+}
+
+#[tokio::test(start_paused = true)]
+async fn call_socket_closing_without_stop_closes_the_agent_within_a_second() {
+    let Running {
+        bridge,
+        phone,
+        model,
+    } = running_call(quiet_config()).await;
+    let closed = Instant::now();
+    drop(phone);
+    let report = agent_closed_within_a_second(bridge, model, closed).await;
+    let end = LegEnd::Closed {
+        code: None,
+        reason: "in-memory peer dropped".into(),
+    };
+    assert_eq!(report.outcome.reason, EndReason::CallEnded { end });
+}
+
+#[tokio::test(start_paused = true)]
+async fn call_leg_read_error_closes_the_agent_within_a_second() {
+    let Running {
+        bridge,
+        mut phone,
+        model,
+    } = running_call(quiet_config()).await;
+    let failed = Instant::now();
+    let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+    phone
+        .fail(LegError::with_source("websocket read failed", io))
+        .await
+        .unwrap();
+    let report = agent_closed_within_a_second(bridge, model, failed).await;
+    let end = LegEnd::Failed {
+        message: "websocket read failed: reset by peer".into(),
+    };
+    assert_eq!(report.outcome.reason, EndReason::CallEnded { end });
+    // A broken leg gets no hang-up: it is dropped.
+    assert_eq!(phone.recv().await, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_send_to_the_call_closes_the_agent_within_a_second() {
+    let Running {
+        bridge,
+        mut phone,
+        model,
+    } = running_call(quiet_config()).await;
+    phone.fail_sends("websocket write failed: broken pipe");
+    // The next agent frame cannot be played to the caller.
+    let failed = Instant::now();
+    model.send(agent_audio("item_a")).await.unwrap();
+    let report = agent_closed_within_a_second(bridge, model, failed).await;
+    let end = LegEnd::Failed {
+        message: "websocket write failed: broken pipe".into(),
+    };
+    assert_eq!(report.outcome.reason, EndReason::CallEnded { end });
+    assert_eq!(phone.recv().await, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn agent_leg_read_error_releases_the_call_within_a_second() {
+    let mut config = quiet_config();
+    config.fallback = Fallback::HangUp;
+    let Running {
+        bridge,
+        phone,
+        model,
+    } = running_call(config).await;
+    let failed = Instant::now();
+    model
+        .fail(LegError::new("websocket read failed"))
+        .await
+        .unwrap();
+    let report = call_released_within_a_second(bridge, phone, failed, CallCommand::HangUp).await;
+    let end = LegEnd::Failed {
+        message: "websocket read failed".into(),
+    };
+    assert_eq!(report.outcome.reason, EndReason::AgentEnded { end });
+    assert!(model.is_closed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_send_to_the_agent_releases_the_call_within_a_second() {
+    let Running {
+        bridge,
+        phone,
+        model,
+    } = running_call(quiet_config()).await;
+    model.fail_sends("websocket write failed: broken pipe");
+    // The caller's next frame cannot reach the agent.
+    let failed = Instant::now();
+    phone.send(CallEvent::Audio(frame(2))).await.unwrap();
+    let hand_back = CallCommand::HandOver(voice_bridge::HandOver::Continue);
+    let report = call_released_within_a_second(bridge, phone, failed, hand_back).await;
+    let end = LegEnd::Failed {
+        message: "websocket write failed: broken pipe".into(),
+    };
+    assert_eq!(report.outcome.reason, EndReason::AgentEnded { end });
+    assert_eq!(
+        report.outcome.fallback,
+        Some(FallbackUsed::HandOver {
+            to: voice_bridge::HandOver::Continue
+        })
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.side == Side::Agent && e.message.contains("broken pipe")),
+        "{:?}",
+        report.errors
+    );
 }
 
 #[tokio::test(start_paused = true)]
