@@ -24,6 +24,7 @@ use crate::agent::{AgentCommand, AgentEvent};
 use crate::call::{CallCommand, CallEvent};
 use crate::config::BridgeConfig;
 use crate::engine::{Action, Engine};
+use crate::ids::{CallId, StreamId};
 use crate::leg::{AgentLeg, CallLeg, LegEnd, LegError};
 use crate::observer::{BridgeObserver, NoObserver, Observed};
 use crate::report::CallReport;
@@ -101,8 +102,13 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
 
     /// Runs the call to its end and returns its report.
     ///
-    /// Every log line of the call is inside a `call` span with `call_id` and `stream_id`
-    /// (filled in when the call leg starts).
+    /// Every log line of the call is inside a `call` span with `call_id` and `stream_id`.
+    /// The ids are on the span from its first line when the call leg knows them before the
+    /// bridge starts ([`CallLeg::call_ids`]: a [`TwilioLeg`](crate::TwilioLeg) after
+    /// [`wait_start`](crate::adapter::twilio::TwilioLeg::wait_start)); otherwise they are
+    /// filled in when the call leg's `Started` arrives, and lines the agent leg logs before
+    /// that (its connect, a refusal) have none. The agent leg is first polled, and so
+    /// connects, inside the span.
     ///
     /// Tool handlers run concurrently with the call's audio, each under
     /// [`BridgeConfig::tool_timeout`]; handlers still running when the call ends are
@@ -125,6 +131,12 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
             observer,
             config,
         } = self;
+        // Before either leg is polled: the agent's connect logs inside the span, with the
+        // ids if the call leg has them already.
+        let ids_recorded = call
+            .call_ids()
+            .map(|(call_id, stream_id)| record_ids(&span, &call_id, &stream_id))
+            .is_some();
         let driver = Driver {
             close_timeout: config.close_timeout.min(CLOSE_BOUND),
             tool_timeout: config.tool_timeout,
@@ -135,7 +147,7 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
             call_leg: LegState::OPEN,
             agent_leg: LegState::OPEN,
             span: span.clone(),
-            ids_recorded: false,
+            ids_recorded,
         };
         driver.drive(&tools).instrument(span).await
     }
@@ -233,16 +245,14 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
         );
     }
 
-    /// Puts the call's ids on the span once the call leg has announced them.
+    /// Puts the call's ids on the span once the call leg has announced them (unless the
+    /// leg knew them before the call, see `run`).
     fn record_ids(&mut self) {
         if self.ids_recorded {
             return;
         }
         if let Some((call_id, stream_id)) = self.engine.call_ids() {
-            self.span
-                .record("call_id", tracing::field::display(call_id));
-            self.span
-                .record("stream_id", tracing::field::display(stream_id));
+            record_ids(&self.span, call_id, stream_id);
             self.ids_recorded = true;
         }
     }
@@ -346,6 +356,12 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
             self.engine.handle_agent(now(), event);
         }
     }
+}
+
+/// Puts the call's ids on its span.
+fn record_ids(span: &tracing::Span, call_id: &CallId, stream_id: &StreamId) {
+    span.record("call_id", tracing::field::display(call_id));
+    span.record("stream_id", tracing::field::display(stream_id));
 }
 
 /// An event from the call leg (also while a send to the agent is pending).

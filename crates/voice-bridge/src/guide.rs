@@ -69,7 +69,10 @@
 //!
 //! `recv` must be cancel safe (read the next WebSocket message; keep partial state in
 //! the leg), must not send anything before `start`, and should never pass a message it
-//! cannot decode as an event: log and skip it.
+//! cannot decode as an event: log and skip it. Once `start` has been read (a
+//! `wait_start` before the bridge runs), [`call_ids`](crate::CallLeg::call_ids) returns
+//! `callSid` and `streamSid`, so the call's span carries them from the bridge's first
+//! line, even on lines the agent leg logs while it connects.
 //!
 //! # Writing an agent adapter (an OpenAI Realtime leg)
 //!

@@ -14,9 +14,15 @@
 //!   does not call `recv` again.
 //! - `send` carries out one command. An error means the leg is broken; the bridge ends
 //!   the call with [`LegEnd::Failed`].
+//! - A call leg that knows the call's ids before its first event (it has already read the
+//!   call's start, as [`TwilioLeg::wait_start`] does) says so in
+//!   [`CallLeg::call_ids`]: the bridge puts them on the call's tracing span before it
+//!   polls either leg, so even the agent's first lines (its connect) carry them.
 //! - The bridge ends every leg by a last command ([`CallCommand::HangUp`],
 //!   [`CallCommand::HandOver`] or [`AgentCommand::Close`]) given at most one second, and
 //!   then drops it; a leg must release its connection on drop.
+//!
+//! [`TwilioLeg::wait_start`]: crate::adapter::twilio::TwilioLeg::wait_start
 //!
 //! # Example: a tiny custom leg
 //!
@@ -56,6 +62,7 @@ use serde::Serialize;
 
 use crate::agent::{AgentCommand, AgentEvent};
 use crate::call::{CallCommand, CallEvent};
+use crate::ids::{CallId, StreamId};
 
 /// The telephony side of a call.
 ///
@@ -76,6 +83,18 @@ pub trait CallLeg: Send {
     ///
     /// A [`LegError`] if the command could not be delivered; the bridge ends the call.
     async fn send(&mut self, command: CallCommand) -> Result<(), LegError>;
+
+    /// The call's ids, if the leg knows them before its first event (for instance because
+    /// it has already read the call's start); the same ids its
+    /// [`CallEvent::Started`] will carry.
+    ///
+    /// The bridge asks once, before it polls either leg, and puts them on the call's
+    /// tracing span, so every line of the call carries them from the first. The default,
+    /// `None`, means they become known with `Started`: lines the agent leg logs before
+    /// that (its connect, a refusal) then have none.
+    fn call_ids(&self) -> Option<(CallId, StreamId)> {
+        None
+    }
 }
 
 /// The agent side of a call.
@@ -109,6 +128,10 @@ impl<T: CallLeg + ?Sized> CallLeg for Box<T> {
 
     async fn send(&mut self, command: CallCommand) -> Result<(), LegError> {
         (**self).send(command).await
+    }
+
+    fn call_ids(&self) -> Option<(CallId, StreamId)> {
+        (**self).call_ids()
     }
 }
 

@@ -132,7 +132,7 @@ use twilio_media_stream::{
 
 use crate::audio::{AudioChunk, AudioFormat};
 use crate::call::{CallCapabilities, CallCommand, CallEvent, CallStart, HandOver};
-use crate::ids::DtmfDigit;
+use crate::ids::{CallId, DtmfDigit, StreamId};
 use crate::leg::{CallLeg, LegEnd, LegError};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
@@ -956,6 +956,18 @@ where
         self.next_event().await
     }
 
+    /// `callSid` and `streamSid` once `start` has been read: after
+    /// [`wait_start`](TwilioLeg::wait_start), so a bridge's span has them from its first
+    /// line.
+    fn call_ids(&self) -> Option<(CallId, StreamId)> {
+        let call_sid = self.session.call_sid()?;
+        let stream_sid = self.session.stream_sid()?;
+        Some((
+            CallId::new(call_sid.as_str()),
+            StreamId::new(stream_sid.as_str()),
+        ))
+    }
+
     async fn send(&mut self, command: CallCommand) -> Result<(), LegError> {
         match command {
             CallCommand::Play { chunk, .. } => {
@@ -1180,6 +1192,15 @@ mod tests {
         assert_eq!((c.sequence_gaps, c.messages_missing), (2, 3), "{c:?}");
         assert_eq!(c.media_frames, 2);
         assert!(leg.recv().await.is_err(), "nothing after the end");
+    }
+
+    #[tokio::test]
+    async fn the_call_ids_are_known_once_start_has_been_read() {
+        let mut leg = leg([connected(), start()]);
+        assert_eq!(leg.call_ids(), None);
+        leg.wait_start().await.unwrap();
+        let (call_id, stream_id) = leg.call_ids().expect("ids after start");
+        assert_eq!((call_id.as_str(), stream_id.as_str()), ("CA1", SID));
     }
 
     #[tokio::test]
