@@ -70,6 +70,14 @@ async fn next_call_command(phone: &mut CallPeer) -> CallCommand {
         .expect("leg open")
 }
 
+/// Lets the bridge take every event sent so far: on the paused clock, time moves (here by
+/// a millisecond) only once every task is idle. Without it the bridge's `select!` may take
+/// an agent event sent later before the call's `Started` (and agent audio before the call
+/// has started is dropped).
+async fn settle() {
+    sleep(Duration::from_millis(1)).await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn caller_hang_up_closes_the_agent_within_a_second() {
     let (call, phone) = memory::call_leg(16);
@@ -531,6 +539,7 @@ async fn tool_calls_succeed_fail_and_time_out() {
             .run(),
     );
     phone.send(started()).await.unwrap();
+    settle().await;
     model.send(ready()).await.unwrap();
 
     let cases = [
@@ -592,6 +601,7 @@ async fn a_tool_can_end_the_call_after_the_goodbye_is_heard() {
             .run(),
     );
     phone.send(started()).await.unwrap();
+    settle().await;
     model.send(ready()).await.unwrap();
     model.send(AgentEvent::ResponseStarted(None)).await.unwrap();
     for _ in 0..3 {
@@ -748,6 +758,7 @@ async fn two_turns_and_a_barge_in_truncate_within_a_frame_of_what_was_heard() {
     let bridge = tokio::spawn(Bridge::new(call, agent).with_config(config).run());
     let mut phone = Phone::new(phone_peer);
     phone.peer.send(started()).await.unwrap();
+    settle().await;
     model.send(ready()).await.unwrap();
 
     // Turn 1: a 400 ms answer, sent all at once (faster than real time), heard whole.
