@@ -202,13 +202,32 @@ pub fn stream_status_url(public: &PublicUrl) -> String {
     public.https_url("/twilio/stream-status")
 }
 
-fn refuse(route: &str, refusal: Refusal) -> Response {
-    tracing::warn!(route, status = refusal.status.as_u16(), reason = %refusal.reason, "webhook refused");
+/// The `CallSid` a webhook's form names: logged with a refusal so that the line says which
+/// call it was about (as the form claims it: a refused request is not trusted otherwise).
+fn claimed_call_sid(body: &[u8]) -> String {
+    form_urlencoded::parse(body)
+        .find(|(name, _)| name == "CallSid")
+        .map(|(_, sid)| sid.into_owned())
+        .unwrap_or_default()
+}
+
+fn refuse(route: &str, body: &[u8], refusal: Refusal) -> Response {
+    tracing::warn!(
+        route,
+        call_sid = %claimed_call_sid(body),
+        status = refusal.status.as_u16(),
+        reason = %refusal.reason,
+        "webhook refused"
+    );
     refusal.into_response()
 }
 
-fn bad_form(route: &str, err: impl std::fmt::Display) -> Response {
-    tracing::warn!(route, "webhook refused: {err}");
+fn bad_form(route: &str, body: &[u8], err: impl std::fmt::Display) -> Response {
+    tracing::warn!(
+        route,
+        call_sid = %claimed_call_sid(body),
+        "webhook refused: {err}"
+    );
     (StatusCode::BAD_REQUEST, err.to_string()).into_response()
 }
 
@@ -220,11 +239,11 @@ async fn status_callback(
 ) -> Response {
     const ROUTE: &str = "/twilio/status";
     if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
-        return refuse(ROUTE, refusal);
+        return refuse(ROUTE, &body, refusal);
     }
     let callback = match CallStatusCallback::from_form(form_urlencoded::parse(&body)) {
         Ok(callback) => callback,
-        Err(err) => return bad_form(ROUTE, err),
+        Err(err) => return bad_form(ROUTE, &body, err),
     };
     let appointment_id = uri
         .query()
@@ -275,11 +294,11 @@ async fn amd_callback(
 ) -> Response {
     const ROUTE: &str = "/twilio/amd";
     if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
-        return refuse(ROUTE, refusal);
+        return refuse(ROUTE, &body, refusal);
     }
     let callback = match AmdCallback::from_form(form_urlencoded::parse(&body)) {
         Ok(callback) => callback,
-        Err(err) => return bad_form(ROUTE, err),
+        Err(err) => return bad_form(ROUTE, &body, err),
     };
     let call_sid = callback.call_sid.clone();
     tracing::info!(
@@ -307,6 +326,7 @@ async fn amd_callback(
         Err(reason) => {
             return refuse(
                 ROUTE,
+                &body,
                 Refusal::new(
                     StatusCode::FORBIDDEN,
                     format!("forbidden: call context: {reason}"),
@@ -356,7 +376,7 @@ async fn stream_status_callback(
 ) -> Response {
     const ROUTE: &str = "/twilio/stream-status";
     if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
-        return refuse(ROUTE, refusal);
+        return refuse(ROUTE, &body, refusal);
     }
     match StreamStatusCallback::from_form(form_urlencoded::parse(&body)) {
         Ok(callback) if callback.stream_event == StreamStatusEvent::StreamError => {
@@ -373,7 +393,7 @@ async fn stream_status_callback(
             event = callback.stream_event.as_str(),
             "media stream status"
         ),
-        Err(err) => return bad_form(ROUTE, err),
+        Err(err) => return bad_form(ROUTE, &body, err),
     }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -72,10 +72,8 @@ async fn run(bot: Arc<Bot>, socket: MediaSocket) {
             let (call_sid, stream_sid) = ids(&call);
             match stream_sid {
                 // `start` came and was refused (its context, its format): closed with a code.
-                Some(stream_sid) => {
-                    tracing::warn!(%call_sid, %stream_sid, reason = %end, "media stream refused");
-                    refused(&bot, call_sid, stream_sid, end.to_string());
-                }
+                // The Twilio leg logged the refusal with the ids; one line is enough.
+                Some(stream_sid) => refused(&bot, call_sid, stream_sid, end.to_string()),
                 None => tracing::warn!(reason = %end, "media stream ended before its start"),
             }
             return;
@@ -97,6 +95,7 @@ async fn run(bot: Arc<Bot>, socket: MediaSocket) {
         Ok(appointment) => appointment,
         Err(err) => {
             let reason = format!("call context refused: {err}");
+            tracing::warn!(%call_sid, %stream_sid, %reason, "media stream refused");
             call.refuse(&reason).await;
             refused(&bot, call_sid, stream_sid, reason);
             return;

@@ -78,107 +78,158 @@ fn expected_basic_auth() -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn call_places_the_call_and_serves_its_signed_stream() {
-    use openai_realtime::mock::MockServer;
-    use twilio_media_stream::ids::CallSid;
-    use twilio_media_stream::signature::AuthToken;
-    use twilio_media_stream::simulator::{CallScript, CallerAudio};
+/// The whole call, with everything the server logs captured: no secret in any line.
+#[test]
+fn call_places_the_call_and_serves_its_signed_stream() {
+    let ((), logs) = crate::logs::run(2, |logs| async move {
+        use openai_realtime::mock::MockServer;
+        use twilio_media_stream::ids::CallSid;
+        use twilio_media_stream::signature::AuthToken;
+        use twilio_media_stream::simulator::{CallScript, CallerAudio};
 
-    let appointment = Appointment::demo();
-    let mock = MockServer::builder()
-        .api_key("sk-test")
-        .script(voice_agent::demo::script(&appointment))
-        .start()
-        .await
-        .unwrap();
-    let mut twilio = support::stand_in(Create::Created(CALL_SID)).await;
-    let out = support::temp_dir("call");
-    let config = support::config(&mock.url(), &twilio.url, &out);
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let call =
-        tokio::spawn(async move { calls::call(&config, listener, appointment, TO, waits()).await });
+        let appointment = Appointment::demo();
+        let mock = MockServer::builder()
+            .api_key(support::OPENAI_API_KEY)
+            .script(voice_agent::demo::script(&appointment))
+            .start()
+            .await
+            .unwrap();
+        let mut twilio = support::stand_in(Create::Created(CALL_SID)).await;
+        let out = support::temp_dir("call");
+        let config = support::config(&mock.url(), &twilio.url, &out);
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let call =
+            tokio::spawn(
+                async move { calls::call(&config, listener, appointment, TO, waits()).await },
+            );
 
-    // The REST request: basic auth and the form.
-    let create = next(&mut twilio).await;
-    assert_eq!(create.method, "POST");
-    assert_eq!(
-        create.path,
-        format!("/2010-04-01/Accounts/{}/Calls.json", support::ACCOUNT_SID)
-    );
-    assert_eq!(
-        create.authorization.as_deref(),
-        Some(expected_basic_auth().as_str())
-    );
-    assert_eq!(create.one("To"), Some(TO));
-    assert_eq!(create.one("From"), Some(support::FROM));
-    let twiml = create.one("Twiml").expect("inline TwiML");
-    let (stream_url, parameters) = support::stream_of(twiml);
-    assert_eq!(stream_url, "wss://bot.example.test/media-stream");
-    assert_eq!(parameters["apt_name"], "Jane Doe");
-    assert_eq!(parameters["apt_when"], "Tuesday, March 3 at 10:30 AM");
-    assert!(parameters["ctx_sig"].starts_with("v1."), "{parameters:?}");
-    let fallback = twiml
-        .split("</Connect>")
-        .nth(1)
-        .expect("TwiML after </Connect>");
-    assert!(
-        fallback.starts_with("<Say>Sorry, our assistant is not available"),
-        "{fallback}"
-    );
-    assert!(fallback.ends_with("<Hangup /></Response>"), "{fallback}");
-    assert_eq!(
-        create.one("StatusCallback"),
-        Some("https://bot.example.test/twilio/status?apt_id=apt_demo_42")
-    );
-    assert_eq!(
-        create.all("StatusCallbackEvent"),
-        ["initiated", "ringing", "answered", "completed"]
-    );
-    assert_eq!(create.one("MachineDetection"), Some("DetectMessageEnd"));
-    assert_eq!(create.one("AsyncAmd"), Some("true"));
-    let amd = create.one("AsyncAmdStatusCallback").unwrap();
-    assert!(
-        amd.starts_with("https://bot.example.test/twilio/amd?") && amd.contains("ctx_sig="),
-        "{amd}"
-    );
+        // The REST request: basic auth and the form.
+        let create = next(&mut twilio).await;
+        assert_eq!(create.method, "POST");
+        assert_eq!(
+            create.path,
+            format!("/2010-04-01/Accounts/{}/Calls.json", support::ACCOUNT_SID)
+        );
+        assert_eq!(
+            create.authorization.as_deref(),
+            Some(expected_basic_auth().as_str())
+        );
+        assert_eq!(create.one("To"), Some(TO));
+        assert_eq!(create.one("From"), Some(support::FROM));
+        let twiml = create.one("Twiml").expect("inline TwiML");
+        let (stream_url, parameters) = support::stream_of(twiml);
+        assert_eq!(stream_url, "wss://bot.example.test/media-stream");
+        assert_eq!(parameters["apt_name"], "Jane Doe");
+        assert_eq!(parameters["apt_when"], "Tuesday, March 3 at 10:30 AM");
+        assert!(parameters["ctx_sig"].starts_with("v1."), "{parameters:?}");
+        let fallback = twiml
+            .split("</Connect>")
+            .nth(1)
+            .expect("TwiML after </Connect>");
+        assert!(
+            fallback.starts_with("<Say>Sorry, our assistant is not available"),
+            "{fallback}"
+        );
+        assert!(fallback.ends_with("<Hangup /></Response>"), "{fallback}");
+        assert_eq!(
+            create.one("StatusCallback"),
+            Some("https://bot.example.test/twilio/status?apt_id=apt_demo_42")
+        );
+        assert_eq!(
+            create.all("StatusCallbackEvent"),
+            ["initiated", "ringing", "answered", "completed"]
+        );
+        assert_eq!(create.one("MachineDetection"), Some("DetectMessageEnd"));
+        assert_eq!(create.one("AsyncAmd"), Some("true"));
+        let amd = create.one("AsyncAmdStatusCallback").unwrap();
+        assert!(
+            amd.starts_with("https://bot.example.test/twilio/amd?") && amd.contains("ctx_sig="),
+            "{amd}"
+        );
 
-    // Twilio connects the stream from that TwiML, signed as Twilio signs it.
-    let record = CallScript::new(format!("ws://{addr}/media-stream"))
-        .auth_token(AuthToken::new(support::AUTH_TOKEN))
-        .signature_url(&stream_url)
-        .call_sid(CallSid::new(CALL_SID))
-        .parameters(parameters)
-        .caller_audio(CallerAudio::speech(voice_agent::demo::CALLER_SPEECH))
-        .max_duration(Duration::from_secs(45))
-        .run()
-        .await
-        .unwrap();
-    assert!(
-        !record.clears.is_empty(),
-        "the barge-in cleared Twilio's playback"
-    );
+        // Twilio connects the stream from that TwiML, signed as Twilio signs it.
+        let record = CallScript::new(format!("ws://{addr}/media-stream"))
+            .auth_token(AuthToken::new(support::AUTH_TOKEN))
+            .signature_url(&stream_url)
+            .call_sid(CallSid::new(CALL_SID))
+            .parameters(parameters)
+            .caller_audio(CallerAudio::speech(voice_agent::demo::CALLER_SPEECH))
+            .max_duration(Duration::from_secs(45))
+            .run()
+            .await
+            .unwrap();
+        assert!(
+            !record.clears.is_empty(),
+            "the barge-in cleared Twilio's playback"
+        );
 
-    let results = tokio::time::timeout(Duration::from_secs(20), call)
-        .await
-        .expect("call returns")
-        .unwrap()
-        .unwrap();
-    assert!(results.all_reached(1), "{results:?}");
-    assert_eq!(results.outcomes[0].outcome, "reschedule_requested");
-    assert_eq!(results.outcomes[0].call_sid, CALL_SID);
+        let results = tokio::time::timeout(Duration::from_secs(20), call)
+            .await
+            .expect("call returns")
+            .unwrap()
+            .unwrap();
+        assert!(results.all_reached(1), "{results:?}");
+        assert_eq!(results.outcomes[0].outcome, "reschedule_requested");
+        assert_eq!(results.outcomes[0].call_sid, CALL_SID);
 
-    // The bot hung up through the REST API, so Twilio does not go on to the fallback.
-    let log = twilio.log.lock().unwrap().clone();
-    let hang_up = log
-        .iter()
-        .find(|r| r.path.ends_with(&format!("/Calls/{CALL_SID}.json")))
-        .expect("a REST hang-up");
-    assert_eq!(hang_up.one("Status"), Some("completed"));
-    let lines = support::outcome_lines(&out);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert_eq!(lines[0]["outcome"], "reschedule_requested");
+        // The bot hung up through the REST API, so Twilio does not go on to the fallback.
+        let log = twilio.log.lock().unwrap().clone();
+        let hang_up = log
+            .iter()
+            .find(|r| r.path.ends_with(&format!("/Calls/{CALL_SID}.json")))
+            .expect("a REST hang-up");
+        assert_eq!(hang_up.one("Status"), Some("completed"));
+        let lines = support::outcome_lines(&out);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["outcome"], "reschedule_requested");
+        // The stream's task logs its last line once the report is on disk.
+        assert!(logs.wait_for("call finished").await, "{}", logs.text());
+    });
+    let text = logs.text();
+    assert!(text.contains(CALL_SID), "the capture saw the call: {text}");
+    for (name, secret) in secrets() {
+        assert!(!text.contains(&secret), "the {name} is in the logs: {text}");
+    }
+}
+
+/// Every secret the bot holds in the tests' configuration, in each form a log could show.
+fn secrets() -> Vec<(&'static str, String)> {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+
+    // As `config::derive_context_secret` derives it.
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(support::AUTH_TOKEN.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"voice-agent outbound_call call-context v1");
+    let context_key = mac.finalize().into_bytes().to_vec();
+    let hex: String = context_key.iter().map(|b| format!("{b:02x}")).collect();
+    let debug = format!("{:?}", &context_key[..8]);
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    let mut secrets = vec![
+        ("Twilio auth token", support::AUTH_TOKEN.to_owned()),
+        (
+            "Twilio basic auth",
+            expected_basic_auth()
+                .trim_start_matches("Basic ")
+                .to_owned(),
+        ),
+        ("OpenAI API key", support::OPENAI_API_KEY.to_owned()),
+        ("context signing secret (hex)", hex.clone()),
+        ("context signing secret (hex)", hex.to_uppercase()),
+        (
+            "context signing secret (bytes)",
+            debug[..debug.len() - 1].to_owned(),
+        ),
+    ];
+    for engine in engines {
+        let encoded = engine.encode(&context_key);
+        secrets.push(("context signing secret (base64)", encoded[..40].to_owned()));
+    }
+    secrets
 }
 
 #[tokio::test]

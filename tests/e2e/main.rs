@@ -10,5 +10,6 @@ mod agent_failures;
 mod call;
 mod check;
 mod demo;
+mod logs;
 mod security;
 mod support;

@@ -23,6 +23,8 @@ pub const AUTH_TOKEN: &str = "fedcba9876543210fedcba9876543210";
 pub const FROM: &str = "+14155550100";
 pub const TO: &str = "+14155550199";
 pub const PUBLIC_HOST: &str = "bot.example.test";
+/// Long and unlike anything else a log could print, so that finding it means a leak.
+pub const OPENAI_API_KEY: &str = "sk-test-e2e-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 /// A fresh empty folder under the system's temp folder.
 /// An HTTP client for the bot's webhooks on loopback (plain HTTP: TLS is set up with the
@@ -59,7 +61,7 @@ pub fn config(realtime_url: &str, twilio_api: &str, out: &std::path::Path) -> Co
         ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         ("TWILIO_FROM_NUMBER", FROM),
-        ("OPENAI_API_KEY", "sk-test"),
+        ("OPENAI_API_KEY", OPENAI_API_KEY),
         ("PUBLIC_URL", &format!("https://{PUBLIC_HOST}")),
         ("OPENAI_REALTIME_URL", realtime_url),
         ("TWILIO_API_URL", twilio_api),
