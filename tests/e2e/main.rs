@@ -11,5 +11,6 @@ mod call;
 mod check;
 mod demo;
 mod logs;
+mod readme;
 mod security;
 mod support;

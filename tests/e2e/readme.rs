@@ -1,0 +1,230 @@
+//! README.md's troubleshooting table keeps the words the code prints: each message below
+//! must be in a row of the table and in the source that prints it, so a rewording on
+//! either side fails here.
+
+/// A fragment of each message, and the file that prints or logs it.
+const MESSAGES: &[(&str, &str)] = &[
+    (
+        "the configuration cannot work",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "cannot be parsed at character",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "is this machine: Twilio cannot reach it",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "is a local or private address Twilio cannot reach",
+        "examples/outbound_call/config.rs",
+    ),
+    ("has a path or query", "examples/outbound_call/config.rs"),
+    ("is not a host name", "examples/outbound_call/config.rs"),
+    (
+        "TWILIO_ACCOUNT_SID starts with SK: that is an API key SID",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "is not an Account SID: AC followed by 32 hex digits",
+        "examples/outbound_call/config.rs",
+    ),
+    ("is not in E.164 form", "examples/outbound_call/config.rs"),
+    (
+        "Twilio auth tokens are 32 hex digits",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "OPENAI_API_KEY does not start with sk-",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "it must be a full ws:// or",
+        "examples/outbound_call/config.rs",
+    ),
+    ("is not a port number", "examples/outbound_call/config.rs"),
+    ("is not an IP address", "examples/outbound_call/config.rs"),
+    (
+        "is not known: use `ga` (the default) or `beta`",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "CALL_CONTEXT_SECRET is too short",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "TWILIO_AUTH_TOKEN is not set, so streams cannot be checked",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "(is another instance running?",
+        "examples/outbound_call/serve.rs",
+    ),
+    (
+        "--cps must be a positive number of calls per second",
+        "examples/outbound_call/main.rs",
+    ),
+    (
+        "the call did not reach its outcome",
+        "examples/outbound_call/main.rs",
+    ),
+    (
+        "cannot place calls until it is active again",
+        "examples/outbound_call/check.rs",
+    ),
+    (
+        "is neither a number of this account nor a verified caller",
+        "examples/outbound_call/check.rs",
+    ),
+    (
+        "belongs to this account but cannot make voice",
+        "examples/outbound_call/check.rs",
+    ),
+    ("look-up failed", "examples/outbound_call/check.rs"),
+    (
+        "no such account; check TWILIO_ACCOUNT_SID",
+        "examples/outbound_call/check.rs",
+    ),
+    (
+        "Twilio refused the call: error",
+        "examples/outbound_call/outbound.rs",
+    ),
+    (
+        "the call could not be placed",
+        "examples/outbound_call/outbound.rs",
+    ),
+    (
+        "the appointment does not fit in the call context",
+        "examples/outbound_call/outbound.rs",
+    ),
+    (
+        "no news of the call from Twilio: check that PUBLIC_URL reaches this",
+        "examples/outbound_call/calls.rs",
+    ),
+    ("media stream refused", "examples/outbound_call/stream.rs"),
+    (
+        "media stream sent no start in time",
+        "examples/outbound_call/stream.rs",
+    ),
+    (
+        "media stream ended before its start",
+        "examples/outbound_call/stream.rs",
+    ),
+    (
+        "media stream upgrade failed",
+        "examples/outbound_call/stream.rs",
+    ),
+    (
+        "call finished; its report could not be written",
+        "examples/outbound_call/stream.rs",
+    ),
+    (
+        "cannot write the outcome",
+        "examples/outbound_call/server.rs",
+    ),
+    ("webhook refused", "examples/outbound_call/server.rs"),
+    (
+        "no TWILIO_AUTH_TOKEN is configured",
+        "examples/outbound_call/server.rs",
+    ),
+    (
+        "twilio reports the media stream failed",
+        "examples/outbound_call/server.rs",
+    ),
+    (
+        "a machine answered but no REST client is configured to leave the voicemail",
+        "examples/outbound_call/server.rs",
+    ),
+    (
+        "a machine answered, and the voicemail could not be left",
+        "examples/outbound_call/server.rs",
+    ),
+    (
+        "call context has no `",
+        "examples/outbound_call/appointment.rs",
+    ),
+    (
+        "twilio: call context refused; closing the stream",
+        "crates/voice-bridge/src/adapter/twilio.rs",
+    ),
+    (
+        "agent leg failed; giving the caller the fallback",
+        "crates/voice-bridge/src/engine/lifecycle.rs",
+    ),
+    (
+        "call context has no signature parameter ctx_sig",
+        "crates/twilio-media-stream/src/context.rs",
+    ),
+    (
+        "call context signature does not match",
+        "crates/twilio-media-stream/src/context.rs",
+    ),
+    (
+        "call context expired",
+        "crates/twilio-media-stream/src/context.rs",
+    ),
+    (
+        "request has no X-Twilio-Signature",
+        "crates/twilio-media-stream/src/signature.rs",
+    ),
+    (
+        "X-Twilio-Signature does not match the request for url",
+        "crates/twilio-media-stream/src/signature.rs",
+    ),
+    (
+        "Realtime connect timed out",
+        "crates/openai-realtime/src/client/connect.rs",
+    ),
+    (
+        "Realtime connect failed",
+        "crates/openai-realtime/src/client/connect.rs",
+    ),
+    (
+        "Realtime upgrade refused",
+        "crates/openai-realtime/src/client/connect.rs",
+    ),
+    (
+        "Realtime error event",
+        "crates/openai-realtime/src/client/session.rs",
+    ),
+    (
+        "the Realtime beta interface is retired",
+        "crates/openai-realtime/src/client/error.rs",
+    ),
+    (
+        "is retired, unknown or not available to this key",
+        "crates/openai-realtime/src/client/error.rs",
+    ),
+    (
+        "the API key is invalid or missing",
+        "crates/openai-realtime/src/client/error.rs",
+    ),
+    (
+        "has no access to",
+        "crates/openai-realtime/src/client/error.rs",
+    ),
+];
+
+#[test]
+fn the_troubleshooting_table_has_a_row_for_each_message_in_the_code_s_words() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let table = readme
+        .split("### Troubleshooting")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a troubleshooting section");
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| ")).collect();
+    let mut missing = Vec::new();
+    for (message, file) in MESSAGES {
+        let source = std::fs::read_to_string(root.join(file)).unwrap();
+        if !source.contains(message) {
+            missing.push(format!("{file} no longer says {message:?}"));
+        }
+        if !rows.iter().any(|row| row.contains(message)) {
+            missing.push(format!("no row of the table says {message:?}"));
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}
