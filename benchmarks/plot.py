@@ -23,6 +23,8 @@ def load_runs(folder="results"):
     for path in glob.glob(os.path.join(HERE, folder, "*.json")):
         with open(path) as f:
             run = json.load(f)
+        if run.get("bridge") != "built-in":
+            continue  # the example bot's `serve` or a running bridge: not in the series
         runs["tls" if run["tls"] else "plain"].append(run)
     for series in runs.values():
         series.sort(key=lambda r: r["calls"])
@@ -31,8 +33,12 @@ def load_runs(folder="results"):
 
 def main():
     runs = load_runs()
-    # The earlier set (one message per 100 ms delta), in grey.
-    before = load_runs(os.path.join("results", "28f1580"))
+    # Earlier sets, in grey: 0ad0d1b (deltas cut into 20 ms frames, before d3756a0 and
+    # 4e54f23) and 28f1580 (one message per 100 ms delta).
+    earlier = [
+        (commit, load_runs(os.path.join("results", commit)), shade)
+        for commit, shade in (("0ad0d1b", "dimgrey"), ("28f1580", "silver"))
+    ]
     panels = [
         ("bridge CPU (ms per call-second)", lambda r: r["bridge_cpu_ms_per_call_s"], 0.2, False),
         ("bridge memory per call (KiB)", lambda r: r["rss_per_call_kib"], 64, False),
@@ -40,12 +46,13 @@ def main():
     ]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     for ax, (title, value, target, log_y) in zip(axes, panels):
-        for name, style in (("plain", "o:"), ("tls", "s:")):
-            series = before[name]
-            if series:
-                ax.plot([r["calls"] for r in series], [value(r) for r in series], style,
-                        color="grey", alpha=0.6, markersize=4,
-                        label=f"28f1580 {'wss://' if name == 'tls' else 'ws://'}")
+        for commit, before, shade in earlier:
+            for name, style in (("plain", "o:"), ("tls", "s:")):
+                series = before[name]
+                if series:
+                    ax.plot([r["calls"] for r in series], [value(r) for r in series], style,
+                            color=shade, alpha=0.7, markersize=4,
+                            label=f"{commit} {'wss://' if name == 'tls' else 'ws://'}")
         for name, style in (("plain", "o-"), ("tls", "s--")):
             series = runs[name]
             if not series:
