@@ -192,11 +192,11 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// `YYYYMMDD-HHMMSS` (UTC) for folder names.
+/// `YYYYMMDD-HHMMSS` (UTC) for folder names: the date from the days since 1970 by Howard
+/// Hinnant's `civil_from_days` (a dozen lines, so no date crate for one folder name).
 pub fn timestamp(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
-    // Howard Hinnant's civil-from-days.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -223,6 +223,37 @@ mod tests {
         assert_eq!(timestamp(0), "19700101-000000");
         assert_eq!(timestamp(1_764_108_296), "20251125-220456");
         assert_eq!(timestamp(951_782_400), "20000229-000000");
+        assert_eq!(timestamp(1_709_164_800), "20240229-000000");
+        assert_eq!(timestamp(2_147_483_647), "20380119-031407");
+        // 2100 is not a leap year.
+        assert_eq!(timestamp(4_107_542_399), "21000228-235959");
+        assert_eq!(timestamp(4_107_542_400), "21000301-000000");
+    }
+
+    #[test]
+    fn every_day_to_2300_matches_a_day_by_day_calendar() {
+        let (mut year, mut month, mut day) = (1970_u64, 1_u64, 1_u64);
+        for days in 0..121_000_u64 {
+            let expected = format!("{year:04}{month:02}{day:02}-235959");
+            assert_eq!(timestamp(days * 86_400 + 86_399), expected, "day {days}");
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            let length = match month {
+                2 if leap => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            day += 1;
+            if day > length {
+                day = 1;
+                month += 1;
+                if month > 12 {
+                    month = 1;
+                    year += 1;
+                }
+            }
+        }
+        assert_eq!(year, 2301, "the walk reached 2300");
     }
 
     #[test]

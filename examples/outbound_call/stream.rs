@@ -19,7 +19,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use twilio_media_stream::server::{self as twilio_server, MediaSocket};
 use voice_bridge::recording::CallRecorder;
-use voice_bridge::report::{EndReason, FallbackUsed};
+use voice_bridge::report::EndReason;
 use voice_bridge::{Bridge, CallReport};
 
 use crate::appointment::Appointment;
@@ -214,40 +214,9 @@ fn summarize(
         appointment_id: appointment.id.clone(),
         outcome: label.to_owned(),
         decision,
-        why: why(report),
+        why: report.outcome.to_string(),
         ended_by: Some(report.outcome.ended_by),
         at: unix_now(),
         folder: None,
-    }
-}
-
-/// How a call ended, in words.
-pub fn why(report: &CallReport) -> String {
-    let reason = match &report.outcome.reason {
-        EndReason::CallEnded { end } => format!("the call ended: {end}"),
-        EndReason::AgentEnded { end } => format!("the agent failed: {end}"),
-        EndReason::AgentNotReady { limit_ms } => {
-            format!("the agent was not ready within {limit_ms} ms")
-        }
-        EndReason::AudioUnsupported { message } => format!("audio formats: {message}"),
-        EndReason::ToolEndedCall { tool } => format!("{tool} ended the call after the goodbye"),
-        EndReason::HandedOver { tool, to } => format!("{tool} handed the call over: {to:?}"),
-        EndReason::MaxDuration { limit_ms } => format!("the call reached its {limit_ms} ms limit"),
-        EndReason::IdleTimeout { limit_ms } => format!("no audio either way for {limit_ms} ms"),
-        EndReason::Stopped => "the bridge was stopped".to_owned(),
-        other => format!("{other:?}"),
-    };
-    match &report.outcome.fallback {
-        Some(FallbackUsed::HandOver { .. }) => {
-            format!("{reason}; the caller was handed back to the TwiML's spoken fallback")
-        }
-        Some(FallbackUsed::Audio { heard }) => {
-            format!("{reason}; the fallback prompt was played (heard in full: {heard})")
-        }
-        Some(FallbackUsed::HangUp { why }) => {
-            format!("{reason}; hung up without a fallback: {why}")
-        }
-        Some(other) => format!("{reason}; fallback: {other:?}"),
-        None => reason,
     }
 }

@@ -60,7 +60,11 @@ fn assert_fallback(
     assert_eq!(outcome["outcome"], "agent_failed", "{outcome}");
     let why = outcome["why"].as_str().unwrap();
     assert!(why.contains(cause), "{why}");
-    assert!(why.contains("spoken fallback"), "{why}");
+    // The TwiML after <Connect> is the spoken fallback.
+    assert!(
+        why.contains("handed over to the instructions after the stream"),
+        "{why}"
+    );
     let report: Value = serde_json::from_slice(
         &std::fs::read(
             std::path::Path::new(outcome["folder"].as_str().unwrap()).join("report.json"),

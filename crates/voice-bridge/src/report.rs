@@ -1,7 +1,11 @@
 //! The report every call ends with.
 //!
 //! Times are milliseconds since the bridge started the call (`at_ms`), so a report is
-//! plain data: it serializes to JSON with `serde_json::to_string(&report)`.
+//! plain data: it serializes to JSON with `serde_json::to_string(&report)`. How the call
+//! ended also reads as one sentence: [`Outcome`], [`EndReason`] and [`FallbackUsed`]
+//! implement `Display`, for logs and outcome lines.
+
+use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -40,6 +44,10 @@ pub struct CallReport {
 }
 
 /// How and why a call ended.
+///
+/// `Display` writes the reason, then what the caller got instead of the agent, if
+/// anything: `the agent ended mid-call: closed (1011): server_error; the caller was handed
+/// over to the instructions after the stream`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
@@ -52,6 +60,18 @@ pub struct Outcome {
 }
 
 /// Why a call ended. Never "unknown": each path that ends a call names itself.
+///
+/// `Display` says it in words, with the limit or the peer's own words where there are:
+///
+/// ```
+/// use voice_bridge::LegEnd;
+/// use voice_bridge::report::EndReason;
+///
+/// let reason = EndReason::MaxDuration { limit_ms: 600_000 };
+/// assert_eq!(reason.to_string(), "the call reached its 600000 ms limit");
+/// let reason = EndReason::CallEnded { end: LegEnd::Finished };
+/// assert_eq!(reason.to_string(), "the call ended: finished");
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -103,6 +123,8 @@ pub enum EndReason {
 }
 
 /// What the caller got instead of silence when the agent failed.
+///
+/// `Display` says it in words: `the fallback prompt was played in full`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -122,6 +144,70 @@ pub enum FallbackUsed {
         /// Why (nothing configured, or the leg cannot carry out the configured one).
         why: String,
     },
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.reason)?;
+        match &self.fallback {
+            Some(fallback) => write!(f, "; {fallback}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CallEnded { end } => write!(f, "the call ended: {end}"),
+            Self::AgentEnded { end } => write!(f, "the agent ended mid-call: {end}"),
+            Self::AgentNotReady { limit_ms } => {
+                write!(f, "the agent was not ready within {limit_ms} ms")
+            }
+            Self::AudioUnsupported { message } => {
+                write!(f, "the legs' audio formats cannot be converted: {message}")
+            }
+            Self::ToolEndedCall { tool } => write!(f, "the tool {tool} ended the call"),
+            Self::HandedOver { tool, to } => {
+                write!(
+                    f,
+                    "the tool {tool} handed the call over {}",
+                    Destination(to)
+                )
+            }
+            Self::MaxDuration { limit_ms } => write!(f, "the call reached its {limit_ms} ms limit"),
+            Self::IdleTimeout { limit_ms } => {
+                write!(f, "no audio went either way for {limit_ms} ms")
+            }
+            Self::Stopped => f.write_str("the bridge was stopped before the call ended"),
+        }
+    }
+}
+
+impl fmt::Display for FallbackUsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Audio { heard: true } => f.write_str("the fallback prompt was played in full"),
+            Self::Audio { heard: false } => f.write_str(
+                "the fallback prompt was played, but the call ended before it was heard in full",
+            ),
+            Self::HandOver { to } => write!(f, "the caller was handed over {}", Destination(to)),
+            Self::HangUp { why } => write!(f, "the call was hung up without a fallback: {why}"),
+        }
+    }
+}
+
+/// Where a hand-over went, in words. A markup document is not quoted: it can be long.
+struct Destination<'a>(&'a HandOver);
+
+impl fmt::Display for Destination<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            HandOver::Continue => f.write_str("to the instructions after the stream"),
+            HandOver::Markup(markup) => write!(f, "to new instructions ({} bytes)", markup.len()),
+            HandOver::Url(url) => write!(f, "to the instructions at {url}"),
+        }
+    }
 }
 
 /// One completed piece of transcript.
@@ -281,4 +367,125 @@ pub struct ErrorRecord {
     pub message: String,
     /// Whether it ended that side.
     pub fatal: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(reason: EndReason, fallback: Option<FallbackUsed>) -> String {
+        Outcome {
+            ended_by: Side::Agent,
+            reason,
+            fallback,
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn each_end_reason_reads_as_words_with_its_details() {
+        let closed = LegEnd::Closed {
+            code: Some(1011),
+            reason: "server_error".into(),
+        };
+        let cases = [
+            (
+                EndReason::CallEnded {
+                    end: LegEnd::Finished,
+                },
+                "the call ended: finished",
+            ),
+            (
+                EndReason::AgentEnded { end: closed },
+                "the agent ended mid-call: closed (1011): server_error",
+            ),
+            (
+                EndReason::AgentNotReady { limit_ms: 5000 },
+                "the agent was not ready within 5000 ms",
+            ),
+            (
+                EndReason::AudioUnsupported {
+                    message: "opus".into(),
+                },
+                "the legs' audio formats cannot be converted: opus",
+            ),
+            (
+                EndReason::ToolEndedCall {
+                    tool: "end_call".into(),
+                },
+                "the tool end_call ended the call",
+            ),
+            (
+                EndReason::HandedOver {
+                    tool: "transfer".into(),
+                    to: HandOver::Url("https://example.test/next".into()),
+                },
+                "the tool transfer handed the call over to the instructions at https://example.test/next",
+            ),
+            (
+                EndReason::HandedOver {
+                    tool: "transfer".into(),
+                    to: HandOver::Markup("<Response><Dial>+15550100</Dial></Response>".into()),
+                },
+                "the tool transfer handed the call over to new instructions (43 bytes)",
+            ),
+            (
+                EndReason::MaxDuration { limit_ms: 600_000 },
+                "the call reached its 600000 ms limit",
+            ),
+            (
+                EndReason::IdleTimeout { limit_ms: 30_000 },
+                "no audio went either way for 30000 ms",
+            ),
+            (
+                EndReason::Stopped,
+                "the bridge was stopped before the call ended",
+            ),
+        ];
+        for (reason, words) in cases {
+            assert_eq!(reason.to_string(), words);
+            // Without a fallback, the outcome is the reason alone.
+            assert_eq!(outcome(reason, None), words);
+        }
+    }
+
+    #[test]
+    fn an_outcome_with_a_fallback_says_what_the_caller_got() {
+        let reason = || EndReason::AgentEnded {
+            end: LegEnd::Refused {
+                status: Some(401),
+                detail: "invalid_api_key".into(),
+            },
+        };
+        let cause = "the agent ended mid-call: refused (status 401): invalid_api_key";
+        let cases = [
+            (
+                FallbackUsed::Audio { heard: true },
+                "the fallback prompt was played in full",
+            ),
+            (
+                FallbackUsed::Audio { heard: false },
+                "the fallback prompt was played, but the call ended before it was heard in full",
+            ),
+            (
+                FallbackUsed::HandOver {
+                    to: HandOver::Continue,
+                },
+                "the caller was handed over to the instructions after the stream",
+            ),
+            (
+                FallbackUsed::HangUp {
+                    why: "no fallback configured".into(),
+                },
+                "the call was hung up without a fallback: no fallback configured",
+            ),
+        ];
+        for (fallback, words) in cases {
+            assert_eq!(fallback.to_string(), words);
+            assert_eq!(
+                outcome(reason(), Some(fallback)),
+                format!("{cause}; {words}")
+            );
+        }
+    }
 }
