@@ -141,6 +141,13 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// a protocol violation); the bridge bounds its own last commands.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
+/// How long the leg reads after its close frame for the peer's close reply (RFC 6455
+/// section 7.1.1, the closing handshake). Dropping the socket with the caller's unread
+/// media in its receive buffer would make the kernel reset the connection, and the peer
+/// could then see a lost connection instead of the close. Short, so a hang-up after a
+/// REST wait stays within the bridge's one-second bound.
+const CLOSE_REPLY_WAIT: Duration = Duration::from_millis(200);
+
 /// Close codes (RFC 6455 section 7.4.1) of the closes the leg decides on.
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_PROTOCOL: u16 = 1002;
@@ -565,7 +572,8 @@ where
     /// Use it when your own check of the [`CallStart`] fails (an unknown customer, a
     /// context your application cannot use), or when `start` does not come in time (wrap
     /// [`wait_start`](Self::wait_start) in `tokio::time::timeout`: it is cancel safe).
-    /// Takes at most about two seconds (the close frame, then the peer's answer).
+    /// Takes at most a little over two seconds (the close frame, the close, then up to
+    /// 200 ms for the peer's close reply).
     ///
     /// ```no_run
     /// # use voice_bridge::adapter::twilio::TwilioLeg;
@@ -854,8 +862,28 @@ where
             Ok(Err(error)) => {
                 let error: BoxError = error.into();
                 tracing::debug!(%error, "twilio: closing the socket failed");
+                return;
             }
-            Err(_) => tracing::debug!("twilio: closing the socket timed out"),
+            Err(_) => {
+                tracing::debug!("twilio: closing the socket timed out");
+                return;
+            }
+        }
+        // The closing handshake: read what the peer sent before its close reply (media
+        // the leg no longer needs), so the connection ends with a close, not a reset.
+        let reply = async {
+            let mut skipped = 0u64;
+            while let Some(Ok(frame)) = self.socket.next().await {
+                if matches!(frame, Frame::Close { .. }) {
+                    break;
+                }
+                skipped += 1;
+            }
+            skipped
+        };
+        match tokio::time::timeout(CLOSE_REPLY_WAIT, reply).await {
+            Ok(skipped) => tracing::debug!(skipped, "twilio: closing handshake done"),
+            Err(_) => tracing::debug!(?CLOSE_REPLY_WAIT, "twilio: no close reply in time"),
         }
     }
 
