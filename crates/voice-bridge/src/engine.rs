@@ -7,7 +7,7 @@
 //! | caller audio to the agent, agent audio to the caller | `engine/audio_path.rs` | `forward_caller_audio`, `forward_agent_audio` |
 //! | playback accounting (marks, heard position) | `engine/playback.rs` | `Playback::mark_after_chunk`, `Playback::on_echo` |
 //! | barge-in | `engine/barge_in.rs` | `barge_in` |
-//! | early caller audio | `engine/early_audio.rs` | `EarlyAudio::hold`, `EarlyAudio::release` |
+//! | early caller audio, agent audio before the call started | `engine/early_audio.rs` | `EarlyAudio::hold`, `EarlyAudio::release` |
 //! | tool calls | `engine/tools.rs` | `run_tool_call`, `apply_tool_result`, `continue_after_tools` |
 //! | lifecycle, fallback, limits | `engine/lifecycle.rs` | `agent_failed`, `start_fallback`, `check_ending`, `end_call` |
 //! | transcript | `engine/transcript.rs` | `record_transcript` |
@@ -26,7 +26,7 @@ mod tests;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::agent::{AgentCommand, AgentEvent, AgentReady};
+use crate::agent::{AgentAudio, AgentCommand, AgentEvent, AgentReady};
 use crate::audio::{AudioFormat, Transcoder};
 use crate::call::{CallCapabilities, CallCommand, CallEvent, HandOver};
 use crate::config::BridgeConfig;
@@ -41,6 +41,10 @@ use crate::tool::{ToolCall, ToolResult};
 use self::early_audio::EarlyAudio;
 use self::playback::Playback;
 use self::transcript::Partial;
+
+/// The most agent audio held while the call leg has not started yet (a greeting that
+/// races the call's start); beyond it the oldest is dropped and counted as refused.
+const EARLY_AGENT_AUDIO_LIMIT: Duration = Duration::from_secs(5);
 
 /// Something the engine needs done. The driver carries actions out in order.
 #[non_exhaustive]
@@ -132,6 +136,10 @@ pub struct Engine {
     current_item: Option<usize>,
     playback: Playback,
     early: EarlyAudio,
+    /// Agent audio that came after the agent was ready but before the call started.
+    early_agent: EarlyAudio<AgentAudio>,
+    /// Frames of `early_agent` already counted as dropped (refused) in the report.
+    early_agent_dropped: u64,
 
     pending_tools: Vec<ToolCallId>,
     continue_pending: bool,
@@ -235,6 +243,8 @@ impl Engine {
             current_item: None,
             playback: Playback::default(),
             early,
+            early_agent: EarlyAudio::new(EARLY_AGENT_AUDIO_LIMIT),
+            early_agent_dropped: 0,
             pending_tools: Vec::new(),
             continue_pending: false,
             last_audio: now,

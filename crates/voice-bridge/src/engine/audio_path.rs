@@ -101,6 +101,8 @@ impl Engine {
             }
             Err(error) => {
                 let message = format!("agent audio formats unusable for this call: {error}");
+                // Held agent audio cannot be played in this call either.
+                self.counters.frames_refused += self.early_agent.release().count() as u64;
                 self.agent_failed(EndReason::AudioUnsupported { message });
                 return;
             }
@@ -111,6 +113,44 @@ impl Engine {
         }
         for chunk in held {
             self.send_to_agent(chunk);
+        }
+        let held: Vec<AgentAudio> = self.early_agent.release().collect();
+        if !held.is_empty() {
+            tracing::debug!(
+                frames = held.len(),
+                "playing agent audio that came before the call started"
+            );
+        }
+        for audio in held {
+            self.play_agent_audio(ready, audio);
+        }
+    }
+
+    /// Agent audio before the call leg started, from an agent that is ready: held (in
+    /// the agent's confirmed format only) until the call starts. Overflow drops the
+    /// oldest, counted as refused and recorded once.
+    fn hold_agent_audio(&mut self, ready: AgentReady, audio: AgentAudio) {
+        if audio.chunk.format() != ready.output {
+            let found = audio.chunk.format();
+            self.refuse_frame(
+                Side::Agent,
+                AudioError::FormatMismatch {
+                    expected: ready.output,
+                    found,
+                },
+            );
+            return;
+        }
+        self.early_agent.hold(audio);
+        let dropped = self.early_agent.dropped - self.early_agent_dropped;
+        if dropped > 0 {
+            self.early_agent_dropped = self.early_agent.dropped;
+            self.counters.frames_refused += dropped - 1;
+            self.refuse_frame_with(
+                Side::Agent,
+                "agent audio before the call started overflowed its buffer; oldest dropped"
+                    .to_owned(),
+            );
         }
     }
 
@@ -156,8 +196,7 @@ impl Engine {
         self.push(Action::Agent(AgentCommand::Audio(chunk)));
     }
 
-    /// Agent audio: checked, converted if needed, cut into playback frames, each sent
-    /// with a mark after it.
+    /// Agent audio: counted, held while the call has not started, otherwise played.
     pub(super) fn forward_agent_audio(&mut self, audio: AgentAudio) {
         self.counters.agent_frames += 1;
         self.counters.agent_bytes += audio.chunk.byte_len() as u64;
@@ -165,11 +204,23 @@ impl Engine {
             return;
         }
         let Some(ready) = self.agent_ready.filter(|_| self.audio_connected) else {
-            let message = "agent audio before the agent's formats were confirmed or the call \
-                           started; dropped";
-            self.refuse_frame_with(Side::Agent, message.to_owned());
+            match self.agent_ready {
+                // The call leg has not started yet: hold it until it does.
+                Some(ready) if self.call.is_none() => self.hold_agent_audio(ready, audio),
+                _ => {
+                    let message = "agent audio before the agent's formats were confirmed; \
+                                   dropped";
+                    self.refuse_frame_with(Side::Agent, message.to_owned());
+                }
+            }
             return;
         };
+        self.play_agent_audio(ready, audio);
+    }
+
+    /// Agent audio once both formats are connected: checked, converted if needed, cut
+    /// into playback frames, each sent with a mark after it.
+    fn play_agent_audio(&mut self, ready: AgentReady, audio: AgentAudio) {
         if audio.chunk.format() != ready.output {
             let found = audio.chunk.format();
             self.refuse_frame(

@@ -4,22 +4,44 @@
 //! are held here, in order, up to a configured duration; when the buffer is full the
 //! oldest frames go first (the newest audio matters most to a turn detector). Once the
 //! agent is ready the engine delivers them all before any newer frame.
+//!
+//! Agent audio that comes after the agent is ready but before the call leg has started (an
+//! agent that greets first, its audio racing the call's `start`) is held the same way, in
+//! a buffer of its own, and played as soon as the call starts.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::agent::AgentAudio;
 use crate::audio::AudioChunk;
 
+/// Something held: audio with a duration.
+pub(crate) trait Held {
+    fn chunk(&self) -> &AudioChunk;
+}
+
+impl Held for AudioChunk {
+    fn chunk(&self) -> &AudioChunk {
+        self
+    }
+}
+
+impl Held for AgentAudio {
+    fn chunk(&self) -> &AudioChunk {
+        &self.chunk
+    }
+}
+
 #[derive(Debug)]
-pub(crate) struct EarlyAudio {
-    frames: VecDeque<AudioChunk>,
+pub(crate) struct EarlyAudio<T = AudioChunk> {
+    frames: VecDeque<T>,
     held_us: u64,
     limit_us: u64,
     pub(crate) buffered: u64,
     pub(crate) dropped: u64,
 }
 
-impl EarlyAudio {
+impl<T: Held> EarlyAudio<T> {
     pub(crate) fn new(limit: Duration) -> Self {
         Self {
             frames: VecDeque::new(),
@@ -31,21 +53,21 @@ impl EarlyAudio {
     }
 
     /// Holds a frame, dropping the oldest ones beyond the limit.
-    pub(crate) fn hold(&mut self, chunk: AudioChunk) {
+    pub(crate) fn hold(&mut self, held: T) {
         self.buffered += 1;
-        self.held_us += duration_us(&chunk);
-        self.frames.push_back(chunk);
+        self.held_us += duration_us(held.chunk());
+        self.frames.push_back(held);
         while self.held_us > self.limit_us {
             let Some(oldest) = self.frames.pop_front() else {
                 break;
             };
-            self.held_us -= duration_us(&oldest);
+            self.held_us -= duration_us(oldest.chunk());
             self.dropped += 1;
         }
     }
 
     /// Hands over the held frames, oldest first.
-    pub(crate) fn release(&mut self) -> impl Iterator<Item = AudioChunk> + '_ {
+    pub(crate) fn release(&mut self) -> impl Iterator<Item = T> + '_ {
         self.held_us = 0;
         self.frames.drain(..)
     }

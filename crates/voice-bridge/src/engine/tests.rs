@@ -692,6 +692,92 @@ fn early_audio_overflow_drops_the_oldest_and_counts_it() {
 }
 
 #[test]
+fn agent_audio_before_the_call_started_is_played_after_it_in_order_with_marks() {
+    let mut s = Scenario::new(BridgeConfig::default());
+    // The agent is ready and greets first; the call's start is still on its way.
+    s.ready(AudioFormat::PCM16_24K, AudioFormat::PCM16_24K);
+    s.agent(response_started());
+    // 20 ms of PCM16 at 24 kHz, a sample pattern of its own.
+    let greeting = AudioChunk::from_bytes(AudioFormat::PCM16_24K, vec![1; 960]).unwrap();
+    assert!(s.agent(agent_audio("item_a", greeting.clone())).is_empty());
+    // 60 ms in one delta: cut into three frames once it can play.
+    let second = delta(AudioFormat::PCM16_24K, 60);
+    assert!(s.agent(agent_audio("item_a", second)).is_empty());
+    // In a format the agent did not announce: still refused, never held.
+    assert!(
+        s.agent(agent_audio("item_a", frame(AudioFormat::MuLaw, 9)))
+            .is_empty()
+    );
+
+    let mut plays = Vec::new();
+    s.at(30);
+    s.engine.handle_call(
+        s.now,
+        CallEvent::Started(CallStart::new("CA1", "MZ1", AudioFormat::MuLaw)),
+    );
+    let mut lines = Vec::new();
+    while let Some(action) = s.engine.poll_action() {
+        if let Action::Call(CallCommand::Play { chunk, .. }) = &action {
+            plays.push(chunk.clone());
+        }
+        lines.push(describe(action));
+    }
+    let expected: Vec<String> = (0..4)
+        .flat_map(|seq| {
+            [
+                "call: play item_a 20ms pcmu".to_owned(),
+                format!("call: mark vb-{seq}"),
+            ]
+        })
+        .collect();
+    assert_eq!(lines, expected);
+    // The first frame out is the first frame the agent sent (all ones, as mu-law).
+    let mut to_call =
+        crate::audio::Transcoder::new(AudioFormat::PCM16_24K, AudioFormat::MuLaw).unwrap();
+    assert_eq!(
+        plays[0].to_bytes(),
+        to_call.convert(&greeting).unwrap().to_bytes()
+    );
+    // Later audio goes straight through, after the held audio.
+    assert_eq!(
+        s.agent_frame("item_a"),
+        ["call: play item_a 20ms pcmu", "call: mark vb-4"]
+    );
+    let report = s.report();
+    assert_eq!(report.counters.agent_frames, 4);
+    assert_eq!(report.counters.agent_frames_sent, 5);
+    assert_eq!(report.counters.frames_refused, 1);
+    assert_eq!(report.timings.first_agent_audio_ms, Some(30));
+}
+
+#[test]
+fn agent_audio_held_before_the_call_started_is_bounded_and_the_overflow_counted() {
+    let mut s = Scenario::new(BridgeConfig::default());
+    s.ready(AudioFormat::MuLaw, AudioFormat::MuLaw);
+    s.agent(response_started());
+    // Six seconds of 1 s deltas: the oldest second does not fit in the five held.
+    for _ in 0..6 {
+        assert!(
+            s.agent(agent_audio("item_a", delta(AudioFormat::MuLaw, 1000)))
+                .is_empty()
+        );
+    }
+    let lines = s.start_call(CallCapabilities::NONE);
+    assert_eq!(
+        lines.len(),
+        2 * 5 * 50,
+        "five seconds of 20 ms frames and marks"
+    );
+    let report = s.report();
+    assert_eq!(report.counters.frames_refused, 1);
+    assert!(
+        report.errors[0].message.contains("overflowed"),
+        "{:?}",
+        report.errors
+    );
+}
+
+#[test]
 fn dtmf_is_recorded_and_forwarded() {
     let mut s = Scenario::connected();
     assert_eq!(
