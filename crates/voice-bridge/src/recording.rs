@@ -420,7 +420,9 @@ mod tests {
             };
             model.send(AgentEvent::Ready(ready)).await.unwrap();
             model.send(AgentEvent::ResponseStarted(None)).await.unwrap();
-            // 100 ms of the agent at once, then five caller frames on the 20 ms clock.
+            // 100 ms of the agent at once, then five caller frames on the 20 ms clock. The
+            // two legs race: the bridge may take this audio before the call's start, and
+            // holds it until the call has started, so every order records the same call.
             let audio = AgentAudio {
                 item_id: ItemId::new("item_1"),
                 content_index: 0,
