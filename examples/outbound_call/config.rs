@@ -30,9 +30,9 @@ use openai_realtime::Dialect;
 use openai_realtime::Voice;
 use openai_realtime::client::{ApiKey, DEFAULT_MODEL};
 use sha2::Sha256;
-use twilio_media_stream::AuthToken;
 use twilio_media_stream::context::SigningSecret;
 use twilio_media_stream::server::PublicBase;
+use twilio_media_stream::{AccountSid, AuthToken, PhoneNumber};
 
 /// The default port of the bot's server.
 pub const DEFAULT_PORT: u16 = 5050;
@@ -679,39 +679,16 @@ pub fn derive_context_secret(auth_token: &str) -> SigningSecret {
 }
 
 fn account_sid_problem(sid: &str) -> Option<String> {
-    let well_formed =
-        sid.len() == 34 && sid.starts_with("AC") && sid[2..].chars().all(|c| c.is_ascii_hexdigit());
-    if well_formed {
-        return None;
-    }
-    if sid.starts_with("SK") {
-        return Some(
-            "TWILIO_ACCOUNT_SID starts with SK: that is an API key SID; use the Account SID \
-             (AC followed by 32 hex digits)"
-                .to_owned(),
-        );
-    }
-    Some(format!(
-        "TWILIO_ACCOUNT_SID {sid:?} is not an Account SID: AC followed by 32 hex digits"
-    ))
+    AccountSid::parse(sid)
+        .err()
+        .map(|err| format!("TWILIO_ACCOUNT_SID: {err}"))
 }
 
-/// Why `number` is not an E.164 phone number, if it is not.
+/// Why `number` is not an E.164 phone number, if it is not, named as `name`.
 pub fn e164_problem(name: &str, number: &str) -> Option<String> {
-    let digits = number.strip_prefix('+').unwrap_or("");
-    if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let cleaned: String = number.chars().filter(char::is_ascii_digit).collect();
-    let example = if number.trim_start().starts_with('+') {
-        format!("+{cleaned}")
-    } else {
-        format!("+<country code>{cleaned}")
-    };
-    Some(format!(
-        "{name} {number:?} is not in E.164 form: a + and 8 to 15 digits with the country \
-         code, no spaces or dashes (e.g. {example})"
-    ))
+    PhoneNumber::parse(number)
+        .err()
+        .map(|err| format!("{name} {err}"))
 }
 
 #[cfg(test)]
@@ -784,6 +761,34 @@ mod tests {
         assert!(text.contains("+<country code>4155550100"), "{text}");
         assert!(text.contains("PORT \"eighty\""), "{text}");
         assert_eq!(err.problems().len(), 3);
+    }
+
+    #[test]
+    fn an_api_key_sid_or_a_pasted_secret_is_not_an_account_sid() {
+        for (sid, expected) in [
+            (
+                "SK0123456789abcdef0123456789abcdef",
+                "TWILIO_ACCOUNT_SID: an API key SID (SK…) is not an Account SID",
+            ),
+            (
+                "fedcba9876543210fedcba9876543210",
+                "TWILIO_ACCOUNT_SID: an Account SID starts with AC",
+            ),
+        ] {
+            let mut pairs = full();
+            pairs.retain(|(k, _)| *k != "TWILIO_ACCOUNT_SID");
+            pairs.push(("TWILIO_ACCOUNT_SID", sid));
+            let err = load(
+                &Env::from_pairs(pairs),
+                &AgentOptions::default(),
+                Needs::PlaceCalls,
+            )
+            .unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(expected), "{text}");
+            // The value is not repeated: it may be a secret in the wrong variable.
+            assert!(!text.contains(&sid[2..]), "{text}");
+        }
     }
 
     #[test]

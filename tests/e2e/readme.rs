@@ -23,14 +23,25 @@ const MESSAGES: &[(&str, &str)] = &[
     ("has a path or query", "examples/outbound_call/config.rs"),
     ("is not a host name", "examples/outbound_call/config.rs"),
     (
-        "TWILIO_ACCOUNT_SID starts with SK: that is an API key SID",
-        "examples/outbound_call/config.rs",
+        "an API key SID (SK…) is not an Account SID",
+        "crates/twilio-media-stream/src/ids.rs",
     ),
     (
-        "is not an Account SID: AC followed by 32 hex digits",
-        "examples/outbound_call/config.rs",
+        "an Account SID starts with AC",
+        "crates/twilio-media-stream/src/ids.rs",
     ),
-    ("is not in E.164 form", "examples/outbound_call/config.rs"),
+    (
+        "an Account SID is 34 characters",
+        "crates/twilio-media-stream/src/ids.rs",
+    ),
+    (
+        "an Account SID is AC followed by 32 hex digits",
+        "crates/twilio-media-stream/src/ids.rs",
+    ),
+    (
+        "is not in E.164 form",
+        "crates/twilio-media-stream/src/phone.rs",
+    ),
     (
         "Twilio auth tokens are 32 hex digits",
         "examples/outbound_call/config.rs",

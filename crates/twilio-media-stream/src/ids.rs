@@ -2,7 +2,8 @@
 //!
 //! Each is its own type, so a `CallSid` never goes where a `StreamSid` belongs. They hold
 //! the text exactly as Twilio sent it (no format check: Twilio's formats are documented, but
-//! a decoder that rejected a new prefix would break running calls).
+//! a decoder that rejected a new prefix would break running calls). Where a person types
+//! an id, as in configuration, [`AccountSid::parse`] checks its form and says what is wrong.
 //!
 //! Twilio's ids are 34 characters (`MZ` + 32 hex digits). Values up to
 //! 40 bytes are stored inline, so decoding a `media` message does not allocate for its
@@ -213,6 +214,75 @@ id_type! {
     AccountSid
 }
 
+impl AccountSid {
+    /// Checks that `value` is an Account SID as the Twilio Console shows it, `AC` and 32
+    /// hex digits, for configuration a person typed. (Decoding Twilio's messages never
+    /// checks: see the [module docs](self).)
+    ///
+    /// # Errors
+    ///
+    /// What is wrong, without echoing the value (a secret pasted into the wrong variable
+    /// stays out of logs): an API key SID (`SK…`, a common mix-up), another prefix, another
+    /// length, or characters that are not hex digits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use twilio_media_stream::AccountSid;
+    /// use twilio_media_stream::ids::InvalidAccountSid;
+    ///
+    /// let sid = AccountSid::parse("AC0123456789abcdef0123456789abcdef")?;
+    /// assert_eq!(sid, "AC0123456789abcdef0123456789abcdef");
+    /// assert_eq!(
+    ///     AccountSid::parse("SK0123456789abcdef0123456789abcdef"),
+    ///     Err(InvalidAccountSid::ApiKeySid)
+    /// );
+    /// # Ok::<(), InvalidAccountSid>(())
+    /// ```
+    pub fn parse(value: &str) -> Result<Self, InvalidAccountSid> {
+        if value.starts_with("SK") {
+            return Err(InvalidAccountSid::ApiKeySid);
+        }
+        if !value.starts_with("AC") {
+            return Err(InvalidAccountSid::WrongPrefix);
+        }
+        if value.len() != 34 {
+            return Err(InvalidAccountSid::WrongLength {
+                len: value.chars().count(),
+            });
+        }
+        if !value[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(InvalidAccountSid::NotHex);
+        }
+        Ok(Self::new(value))
+    }
+}
+
+/// Why a value is not an Account SID ([`AccountSid::parse`]). The messages never repeat the
+/// value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidAccountSid {
+    /// It starts with `SK`: an API key's SID, which names a key, not the account.
+    #[error(
+        "an API key SID (SK…) is not an Account SID: use the Account SID, AC followed by 32 \
+         hex digits"
+    )]
+    ApiKeySid,
+    /// It does not start with `AC`.
+    #[error("an Account SID starts with AC, followed by 32 hex digits")]
+    WrongPrefix,
+    /// It is not 34 characters long.
+    #[error("an Account SID is 34 characters (AC and 32 hex digits), not {len}")]
+    WrongLength {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// Something after `AC` is not a hex digit.
+    #[error("an Account SID is AC followed by 32 hex digits (0-9, a-f)")]
+    NotHex,
+}
+
 id_type! {
     /// The name of a `mark`, chosen by the server and echoed back by Twilio unchanged.
     MarkName
@@ -248,6 +318,45 @@ mod tests {
         assert_eq!(sid, "MZA");
         assert_eq!(serde_json::to_string(&sid).unwrap(), "\"MZA\"");
         assert!(serde_json::from_str::<CallSid>("5").is_err());
+    }
+
+    #[test]
+    fn account_sids_are_checked_for_their_form() {
+        let good = "AC0123456789abcdef0123456789ABCDEF";
+        assert_eq!(AccountSid::parse(good).unwrap(), good);
+        let cases = [
+            (
+                "SK0123456789abcdef0123456789abcdef",
+                InvalidAccountSid::ApiKeySid,
+            ),
+            (
+                "CA0123456789abcdef0123456789abcdef",
+                InvalidAccountSid::WrongPrefix,
+            ),
+            ("", InvalidAccountSid::WrongPrefix),
+            (
+                "AC0123456789abcdef0123456789abcde",
+                InvalidAccountSid::WrongLength { len: 33 },
+            ),
+            (
+                "AC0123456789abcdef0123456789abcdef ",
+                InvalidAccountSid::WrongLength { len: 35 },
+            ),
+            (
+                "AC0123456789abcdef0123456789abcdeg",
+                InvalidAccountSid::NotHex,
+            ),
+            // Multi-byte characters: 34 bytes but not hex digits, and no panic.
+            ("ACéééééééééééééééé", InvalidAccountSid::NotHex),
+        ];
+        for (value, expected) in cases {
+            let err = AccountSid::parse(value).unwrap_err();
+            assert_eq!(err, expected, "{value:?}");
+            assert!(
+                value.len() < 3 || !err.to_string().contains(&value[2..]),
+                "{err}"
+            );
+        }
     }
 
     #[test]

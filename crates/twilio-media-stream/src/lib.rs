@@ -46,7 +46,8 @@
 //! Models, codec and rules (no tokio, no feature needed):
 //! - [`event`]: [`StreamEvent`], the messages Twilio sends, one struct per event.
 //! - [`command`]: [`StreamCommand`], the messages the server sends (`media`, `mark`, `clear`).
-//! - [`ids`]: [`StreamSid`], [`CallSid`], [`AccountSid`], [`MarkName`].
+//! - [`ids`]: [`StreamSid`], [`CallSid`], [`AccountSid`] (with a form check for
+//!   configuration, [`AccountSid::parse`]), [`MarkName`].
 //! - [`payload`]: [`Payload`], base64 mu-law kept as text until decoded on request.
 //! - [`session`]: [`StreamSession`], the stream's order, identity and mark bookkeeping.
 //! - [`error`]: [`DecodeError`], [`PayloadError`], [`SessionError`].
@@ -54,6 +55,7 @@
 //! - [`signature`]: `X-Twilio-Signature` validation for webhooks and the WebSocket upgrade.
 //! - [`context`]: a call's context signed into `<Parameter>`s and verified from `start`.
 //! - [`callback`]: typed call status, answering-machine and `<Stream>` status webhooks.
+//! - [`phone`]: [`PhoneNumber`], an E.164 number checked before it reaches `To` or `From`.
 //!
 //! Network features:
 //! - `rest`: the `rest` module, outbound calls and call updates over Twilio's REST API.
@@ -86,9 +88,11 @@ pub use session::{Accepted, MarkEcho, MarkOutcome, Phase, SequenceGap, StreamSes
 // --- TwiML, signatures, signed call context, webhooks (owner: edge) ---
 pub mod callback;
 pub mod context;
+pub mod phone;
 pub mod signature;
 pub mod twiml;
 
+pub use phone::PhoneNumber;
 pub use signature::{AuthToken, RequestValidator};
 pub use twiml::VoiceResponse;
 
