@@ -188,6 +188,8 @@ fn call_places_the_call_and_serves_its_signed_stream() {
     });
     let text = logs.text();
     assert!(text.contains(CALL_SID), "the capture saw the call: {text}");
+    // ...and the REST client's lines, next to where the auth token is used.
+    assert!(text.contains(support::ACCOUNT_SID), "{text}");
     for (name, secret) in secrets() {
         assert!(!text.contains(&secret), "the {name} is in the logs: {text}");
     }

@@ -35,11 +35,10 @@ impl Logs {
         self.text()
             .lines()
             .filter(|line| {
-                let mut words = line.split_whitespace();
-                let level = words.next();
-                let target = words.next().unwrap_or_default();
+                // `LEVEL [spans:] target: message fields`
+                let level = line.split_whitespace().next();
                 matches!(level, Some("WARN" | "ERROR"))
-                    && !PEERS.iter().any(|peer| target.starts_with(peer))
+                    && !PEERS.iter().any(|peer| line.contains(&format!(" {peer}")))
             })
             .map(str::to_owned)
             .collect()
