@@ -33,11 +33,12 @@ def load_runs(folder="results"):
 
 def main():
     runs = load_runs()
-    # Earlier sets, in grey: 0ad0d1b (deltas cut into 20 ms frames, before d3756a0 and
-    # 4e54f23) and 28f1580 (one message per 100 ms delta).
+    # Earlier sets, in grey: edaf9c1 (the same commands minutes before, to show the
+    # run-to-run spread), 0ad0d1b (before d3756a0 and 4e54f23) and 28f1580 (one message
+    # per 100 ms delta).
     earlier = [
         (commit, load_runs(os.path.join("results", commit)), shade)
-        for commit, shade in (("0ad0d1b", "dimgrey"), ("28f1580", "silver"))
+        for commit, shade in (("edaf9c1", "black"), ("0ad0d1b", "dimgrey"), ("28f1580", "silver"))
     ]
     panels = [
         ("bridge CPU (ms per call-second)", lambda r: r["bridge_cpu_ms_per_call_s"], 0.2, False),
