@@ -16,6 +16,12 @@ use super::connect::{Target, Ws};
 use super::error::{CloseFrame, Error, ErrorKind};
 use crate::{ApiError, ClientEvent, Dialect, ServerEvent};
 
+/// The error code of a `response.cancel` that found no response running (reference §12.2:
+/// harmless). With server VAD the service cancels a response itself when the caller starts
+/// talking, so a client's own cancel on barge-in often gets this answer: it is logged at
+/// debug, not as a warning, and still returned like every error event.
+const BENIGN_CANCEL_CODE: &str = "response_cancel_not_active";
+
 /// Error codes after which the service closes the socket.
 const FATAL_CODES: &[&str] = &[
     "invalid_api_key",
@@ -469,9 +475,16 @@ impl Receiver {
                     }
                 }
                 self.last_error = Some(api.clone());
+                let benign = api.code.as_deref() == Some(BENIGN_CANCEL_CODE);
                 let err = self.shared.target.error(ErrorKind::Api).with_api(Some(api));
                 if !self.quiet {
-                    tracing::warn!(session_id = %self.shared.session_id(), error = %err, "Realtime error event");
+                    if benign {
+                        // The usual end of a race with the service's own cancel on barge-in:
+                        // still returned to the caller, but no warning in the log.
+                        tracing::debug!(session_id = %self.shared.session_id(), error = %err, "Realtime error event (benign)");
+                    } else {
+                        tracing::warn!(session_id = %self.shared.session_id(), error = %err, "Realtime error event");
+                    }
                 }
                 Step::Yield(Err(err))
             }
