@@ -275,6 +275,14 @@ where
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    // A refusal is counted before its response is written, so a client that has read the
+    // refusal always finds it counted in `MockServer::refused_upgrades`.
+    let mut counted = false;
+    let mut count_refusal = || {
+        state.refused.fetch_add(1, Ordering::SeqCst);
+        state.changed.notify_waiters();
+        counted = true;
+    };
     // The callback's signature (and its large `Err`) is tungstenite's.
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut response: Response| {
@@ -283,9 +291,11 @@ where
             let body = json!({"error": {
                 "message": format!("Invalid URL (GET {})", req.uri().path()),
                 "type": "invalid_request_error", "param": null, "code": null}});
+            count_refusal();
             return Err(error_response(404, &body, &request_id));
         }
         if let Some(refusal) = &refusal {
+            count_refusal();
             return Err(error_response(refusal.status, &refusal.body, &request_id));
         }
         let protocols = req
@@ -312,8 +322,10 @@ where
     let ws = match accepted.await {
         Ok(ws) => ws,
         Err(error) => {
-            state.refused.fetch_add(1, Ordering::SeqCst);
-            state.changed.notify_waiters();
+            if !counted {
+                state.refused.fetch_add(1, Ordering::SeqCst);
+                state.changed.notify_waiters();
+            }
             tracing::debug!(%peer, %error, "mock: upgrade not completed");
             return;
         }
