@@ -791,7 +791,8 @@ where
             match check.secret.verify(&parameters, (check.clock)()) {
                 Ok(context) => parameters = context.into_fields(),
                 Err(error) => {
-                    tracing::error!(call_sid = %meta.call_sid, stream_sid = %meta.stream_sid,
+                    // A refused request, like a 403 at the upgrade: a warning, not a fault.
+                    tracing::warn!(call_sid = %meta.call_sid, stream_sid = %meta.stream_sid,
                         %error, "twilio: call context refused; closing the stream");
                     let message = format!("call context refused: {error}");
                     self.ending = Some((LegEnd::Failed { message }, CLOSE_POLICY));
