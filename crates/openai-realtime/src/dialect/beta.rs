@@ -463,20 +463,23 @@ fn response_audio_from_beta(beta: &mut Map<String, Value>, ga: &mut Map<String, 
     }
 }
 
+/// The members of a response object that have the same name and shape in both dialects.
+const RESPONSE_SAME_KEYS: [&str; 9] = [
+    "id",
+    "object",
+    "conversation_id",
+    "status",
+    "status_details",
+    "usage",
+    "metadata",
+    "max_output_tokens",
+    "temperature",
+];
+
 fn response_to_beta(response: &mut Map<String, Value>) {
     let mut ga = std::mem::take(response);
     let beta = response;
-    for key in [
-        "id",
-        "object",
-        "conversation_id",
-        "status",
-        "status_details",
-        "usage",
-        "metadata",
-        "max_output_tokens",
-        "temperature",
-    ] {
+    for key in RESPONSE_SAME_KEYS {
         move_key(&mut ga, beta, key, key);
     }
     if let Some(Value::Array(mut output)) = take(&mut ga, "output") {
@@ -493,17 +496,7 @@ fn response_to_beta(response: &mut Map<String, Value>) {
 fn response_from_beta(response: &mut Map<String, Value>) {
     let mut beta = std::mem::take(response);
     let ga = response;
-    for key in [
-        "id",
-        "object",
-        "conversation_id",
-        "status",
-        "status_details",
-        "usage",
-        "metadata",
-        "max_output_tokens",
-        "temperature",
-    ] {
+    for key in RESPONSE_SAME_KEYS {
         move_key(&mut beta, ga, key, key);
     }
     if let Some(Value::Array(mut output)) = take(&mut beta, "output") {
