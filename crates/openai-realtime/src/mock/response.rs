@@ -41,6 +41,19 @@ pub(crate) struct Plan {
     pub(crate) text_tokens: u64,
 }
 
+impl Plan {
+    /// Adds `event`, due `at`, with what sending it changes.
+    fn push(&mut self, at: Duration, event: Value, effect: Effect) {
+        self.steps.push_back(Step { at, event, effect });
+    }
+
+    /// Adds an event about one output item's content (`common` names the response, item and
+    /// output index; `extra` adds the type and the rest), which changes nothing by itself.
+    fn push_part(&mut self, at: Duration, common: &Value, extra: Value) {
+        self.push(at, with(common, extra), Effect::None);
+    }
+}
+
 /// Makes unique ids within a session.
 #[derive(Debug, Default)]
 pub(crate) struct Ids {
@@ -79,9 +92,6 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
         text_tokens: 0,
     };
     let mut at = Duration::ZERO;
-    let push = |plan: &mut Plan, at: Duration, event: Value, effect: Effect| {
-        plan.steps.push_back(Step { at, event, effect });
-    };
     for (index, output) in turn.outputs().iter().enumerate() {
         let item_id = ids.make("item");
         let common = json!({"response_id": response_id, "item_id": item_id, "output_index": index});
@@ -96,27 +106,17 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                     "status": "completed", "role": "assistant",
                     "content": [{"type": "output_audio", "transcript": transcript}]
                 });
-                push(
-                    &mut plan,
+                plan.push(
                     at,
                     output_item_added(response_id, index, &added),
                     Effect::ItemAdded(index),
                 );
-                push(
-                    &mut plan,
+                plan.push(at, item_added(&previous_item_id, &added), Effect::None);
+                plan.push_part(
                     at,
-                    item_added(&previous_item_id, &added),
-                    Effect::None,
-                );
-                push(
-                    &mut plan,
-                    at,
-                    with(
-                        &common,
-                        json!({"type": "response.content_part.added", "content_index": 0,
+                    &common,
+                    json!({"type": "response.content_part.added", "content_index": 0,
                         "part": {"type": "audio", "transcript": ""}}),
-                    ),
-                    Effect::None,
                 );
                 let bytes = match audio {
                     Audio::Tone { hz, ms } => format.tone(*hz, *ms),
@@ -129,8 +129,7 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                 let words = split_words(transcript, chunks.len().max(1));
                 for (i, piece) in chunks.iter().enumerate() {
                     let ms = format.ms_of(piece.len());
-                    push(
-                        &mut plan,
+                    plan.push(
                         at,
                         with(
                             &common,
@@ -140,15 +139,11 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                         Effect::Audio(index, ms),
                     );
                     if let Some(text) = words.get(i).filter(|w| !w.is_empty()) {
-                        push(
-                            &mut plan,
+                        plan.push_part(
                             at,
-                            with(
-                                &common,
-                                json!({"type": "response.output_audio_transcript.delta",
+                            &common,
+                            json!({"type": "response.output_audio_transcript.delta",
                                 "content_index": 0, "delta": text}),
-                            ),
-                            Effect::None,
                         );
                     }
                     if pacing == Pacing::RealTime {
@@ -157,45 +152,29 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                     plan.audio_ms += ms;
                 }
                 if chunks.is_empty() && !transcript.is_empty() {
-                    push(
-                        &mut plan,
+                    plan.push_part(
                         at,
-                        with(
-                            &common,
-                            json!({"type": "response.output_audio_transcript.delta",
+                        &common,
+                        json!({"type": "response.output_audio_transcript.delta",
                             "content_index": 0, "delta": transcript}),
-                        ),
-                        Effect::None,
                     );
                 }
-                push(
-                    &mut plan,
+                plan.push_part(
                     at,
-                    with(
-                        &common,
-                        json!({"type": "response.output_audio.done", "content_index": 0}),
-                    ),
-                    Effect::None,
+                    &common,
+                    json!({"type": "response.output_audio.done", "content_index": 0}),
                 );
-                push(
-                    &mut plan,
+                plan.push_part(
                     at,
-                    with(
-                        &common,
-                        json!({"type": "response.output_audio_transcript.done",
+                    &common,
+                    json!({"type": "response.output_audio_transcript.done",
                         "content_index": 0, "transcript": transcript}),
-                    ),
-                    Effect::None,
                 );
-                push(
-                    &mut plan,
+                plan.push_part(
                     at,
-                    with(
-                        &common,
-                        json!({"type": "response.content_part.done", "content_index": 0,
+                    &common,
+                    json!({"type": "response.content_part.done", "content_index": 0,
                         "part": {"type": "audio", "transcript": transcript}}),
-                    ),
-                    Effect::None,
                 );
                 plan.text_tokens += transcript.split_whitespace().count() as u64;
                 finish_item(&mut plan, at, response_id, index, &previous_item_id, done);
@@ -210,18 +189,12 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                     "id": item_id, "object": "realtime.item", "type": "function_call",
                     "status": "completed", "call_id": call_id, "name": name, "arguments": arguments
                 });
-                push(
-                    &mut plan,
+                plan.push(
                     at,
                     output_item_added(response_id, index, &added),
                     Effect::ItemAdded(index),
                 );
-                push(
-                    &mut plan,
-                    at,
-                    item_added(&previous_item_id, &added),
-                    Effect::None,
-                );
+                plan.push(at, item_added(&previous_item_id, &added), Effect::None);
                 let mut rest = arguments.as_str();
                 while !rest.is_empty() {
                     let mut cut = rest.len().min(16);
@@ -230,26 +203,18 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                     }
                     let (piece, tail) = rest.split_at(cut);
                     rest = tail;
-                    push(
-                        &mut plan,
+                    plan.push_part(
                         at,
-                        with(
-                            &common,
-                            json!({"type": "response.function_call_arguments.delta",
+                        &common,
+                        json!({"type": "response.function_call_arguments.delta",
                             "call_id": call_id, "delta": piece}),
-                        ),
-                        Effect::None,
                     );
                 }
-                push(
-                    &mut plan,
+                plan.push_part(
                     at,
-                    with(
-                        &common,
-                        json!({"type": "response.function_call_arguments.done",
+                    &common,
+                    json!({"type": "response.function_call_arguments.done",
                         "call_id": call_id, "name": name, "arguments": arguments}),
-                    ),
-                    Effect::None,
                 );
                 plan.text_tokens += (arguments.len() as u64 / 4).max(1);
                 finish_item(&mut plan, at, response_id, index, &previous_item_id, done);
@@ -268,17 +233,17 @@ fn finish_item(
     previous_item_id: &Option<String>,
     done: Value,
 ) {
-    plan.steps.push_back(Step {
+    plan.push(
         at,
-        event: json!({"type": "response.output_item.done", "response_id": response_id,
+        json!({"type": "response.output_item.done", "response_id": response_id,
             "output_index": index, "item": done}),
-        effect: Effect::ItemDone(index),
-    });
-    plan.steps.push_back(Step {
+        Effect::ItemDone(index),
+    );
+    plan.push(
         at,
-        event: json!({"type": "conversation.item.done", "previous_item_id": previous_item_id, "item": done}),
-        effect: Effect::None,
-    });
+        json!({"type": "conversation.item.done", "previous_item_id": previous_item_id, "item": done}),
+        Effect::None,
+    );
     plan.items.push(done);
 }
 
