@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::BytesMut;
 use openai_realtime::mock::Tap;
 
 /// Bytes of G.711 mu-law in a 20 ms frame at 8 kHz.
@@ -87,45 +90,23 @@ pub fn find_tag(base64: &[u8]) -> Option<(Tag, usize)> {
     Some((tag, start))
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 of `bytes` appended to `out` (with padding).
-pub fn encode_base64(bytes: &[u8], out: &mut impl bytes::BufMut) {
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = [18, 12, 6, 0].map(|shift| ALPHABET[(n >> shift) as usize & 63]);
-        let keep = chunk.len() + 1;
-        for (i, c) in chars.iter().enumerate() {
-            out.put_u8(if i < keep { *c } else { b'=' });
-        }
-    }
+/// Standard base64 of `bytes` appended to `out` (with padding), without allocating once
+/// `out` has room.
+pub fn encode_base64(bytes: &[u8], out: &mut BytesMut) {
+    let start = out.len();
+    let len = base64::encoded_len(bytes.len(), true).expect("a frame's base64 fits in memory");
+    out.resize(start + len, 0);
+    let written = BASE64
+        .encode_slice(bytes, &mut out[start..])
+        .expect("the room made is the encoded length");
+    out.truncate(start + written);
 }
 
-/// Decodes whole groups of four base64 characters (no padding) into `out`.
+/// Decodes whole groups of four base64 characters (no padding) into `out`, exactly filling
+/// it; `None` for anything else.
 fn decode_base64_prefix(text: &[u8], out: &mut [u8]) -> Option<()> {
-    fn value(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    for (group, bytes) in text.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-        let mut n = 0;
-        for &c in group {
-            n = (n << 6) | value(c)?;
-        }
-        bytes.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    }
-    Some(())
+    let len = BASE64.decode_slice(text, out).ok()?;
+    (len == out.len()).then_some(())
 }
 
 /// The text after `key` up to the next `"` (a JSON string value without escapes).
