@@ -113,6 +113,7 @@ pub async fn batch(
     let mut events = bot.events.subscribe();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(crate::server::serve(listener, Arc::clone(&bot), async {
+        // A dropped sender means stop as well.
         let _ = stopped.await;
     }));
 
@@ -163,8 +164,9 @@ pub async fn batch(
             () = sleep_until(deadline) => tracker.expire(Instant::now()),
         }
     }
+    // Fails only when the server already stopped; `join` reports why it did.
     let _ = stop.send(());
-    let _ = server.await;
+    crate::server::join(server).await;
     Ok((tracker.results, errors))
 }
 

@@ -137,6 +137,7 @@ pub async fn run(out_base: &Path, watcher: Option<Watcher>) -> Result<DemoRun, S
     let mut events = bot.events.subscribe();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(crate::server::serve(listener, Arc::clone(&bot), async {
+        // A dropped sender means stop as well.
         let _ = stopped.await;
     }));
 
@@ -169,8 +170,9 @@ pub async fn run(out_base: &Path, watcher: Option<Watcher>) -> Result<DemoRun, S
         .await
         .ok()
         .flatten();
+    // Fails only when the server already stopped; `join` reports why it did.
     let _ = stop.send(());
-    let _ = server.await;
+    crate::server::join(server).await;
     drop(mock);
     let outcome = outcome.ok_or_else(|| {
         format!(

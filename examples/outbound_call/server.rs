@@ -123,6 +123,8 @@ impl Bot {
 
     /// Records an outcome line and tells whoever waits.
     pub fn publish(&self, outcome: CallOutcome) {
+        // `send` fails only when nobody is subscribed (e.g. `serve`): the outcome is already in
+        // the output file and the log, so there is nothing to lose.
         let _ = self.events.send(BotEvent::Outcome(outcome));
     }
 
@@ -171,6 +173,17 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Waits for a server task started with [`serve`] to stop, and logs why if it did not stop
+/// cleanly (an accept loop that failed, or a task that panicked): the caller has already
+/// asked it to stop, so the failure is told here rather than lost with the task's result.
+pub async fn join(server: tokio::task::JoinHandle<std::io::Result<()>>) {
+    match server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!(error = %err, "the bot's HTTP server failed"),
+        Err(err) => tracing::error!(error = %err, "the bot's HTTP server task ended abnormally"),
+    }
 }
 
 async fn media_stream(State(bot): State<Arc<Bot>>, request: Request<Body>) -> Response {
@@ -279,6 +292,7 @@ async fn status_callback(
         }
         bot.publish(outcome);
     }
+    // Fails only when nobody is subscribed: the status is for waiting batches, not a record.
     let _ = bot.events.send(BotEvent::Status {
         call_sid: callback.call_sid.to_string(),
         status,
