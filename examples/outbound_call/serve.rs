@@ -106,8 +106,10 @@ pub async fn run(config: &Config, record: bool) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     announce(config, &bot, addr);
     crate::server::serve(listener, bot, async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("Ctrl-C: stopping");
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => tracing::info!("Ctrl-C: stopping"),
+            Err(err) => tracing::error!(error = %err, "cannot listen for Ctrl-C: stopping"),
+        }
     })
     .await
     .map_err(|err| format!("server failed: {err}"))
