@@ -10,13 +10,12 @@ use openai_realtime::mock::{Audio, HttpRefusal, MockServer, Pacing, Script, Turn
 use openai_realtime::{ApiError, ClientEvent, Dialect, RealtimeSession, ServerEvent};
 use tokio::net::TcpListener;
 
-const WAIT: Duration = Duration::from_secs(5);
+#[path = "support/common.rs"]
+mod support;
 
-fn config(server: &MockServer) -> Config {
-    Config::url(server.url())
-        .with_api_key(ApiKey::new("sk-test"))
-        .with_keepalive(None)
-}
+use support::config;
+
+const WAIT: Duration = Duration::from_secs(5);
 
 async fn connect_err(config: Config) -> openai_realtime::client::Error {
     match tokio::time::timeout(WAIT, Connection::connect(config))

@@ -6,19 +6,18 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use openai_realtime::client::{ApiKey, Config, Connection};
+use openai_realtime::client::Connection;
 use openai_realtime::mock::{Audio, MockServer, MockServerBuilder, Script, Turn};
 use openai_realtime::{
     AudioFormat, ClientEvent, Dialect, RealtimeSession, ResponseStatus, ServerEvent,
 };
 
-const WAIT: Duration = Duration::from_secs(5);
+#[path = "support/common.rs"]
+mod support;
 
-fn config(server: &MockServer) -> Config {
-    Config::url(server.url())
-        .with_api_key(ApiKey::new("sk-test"))
-        .with_keepalive(None)
-}
+use support::{config, ulaw};
+
+const WAIT: Duration = Duration::from_secs(5);
 
 async fn start(builder: MockServerBuilder) -> MockServer {
     builder.start().await.expect("mock binds")
@@ -42,22 +41,6 @@ async fn until<T>(conn: &mut Connection, mut pick: impl FnMut(&ServerEvent) -> O
     tokio::time::timeout(WAIT, wait)
         .await
         .expect("event in time")
-}
-
-/// 20 ms of loud mu-law (a full-scale square wave) or silence.
-fn ulaw_frame(loud: bool) -> String {
-    let bytes: Vec<u8> = (0..160)
-        .map(|i| {
-            if !loud {
-                0xff
-            } else if i % 2 == 0 {
-                0x80
-            } else {
-                0x00
-            }
-        })
-        .collect();
-    BASE64.encode(bytes)
 }
 
 #[tokio::test]
@@ -142,7 +125,7 @@ async fn caller_audio_turns_into_a_spoken_answer() {
         .chain((0..40).map(|_| true))
         .chain((0..40).map(|_| false));
     for loud in frames {
-        conn.send(&ClientEvent::input_audio_append(ulaw_frame(loud)))
+        conn.send(&ClientEvent::input_audio_append(ulaw(loud, 20)))
             .await
             .unwrap();
     }
@@ -321,7 +304,7 @@ async fn split_halves_write_and_read_at_once() {
             .chain((0..30).map(|_| true))
             .chain((0..50).map(|_| false));
         for loud in frames {
-            tx.send(&ClientEvent::input_audio_append(ulaw_frame(loud)))
+            tx.send(&ClientEvent::input_audio_append(ulaw(loud, 20)))
                 .await?;
             tokio::task::yield_now().await;
         }

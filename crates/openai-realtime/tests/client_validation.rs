@@ -4,17 +4,16 @@
 
 use std::time::Duration;
 
-use openai_realtime::client::{ApiKey, Config, Connection, KnownIssue};
+use openai_realtime::client::{Config, Connection, KnownIssue};
 use openai_realtime::mock::MockServer;
 use openai_realtime::{AudioFormat, RealtimeSession};
 
-const WAIT: Duration = Duration::from_secs(5);
+#[path = "support/common.rs"]
+mod support;
 
-fn config(server: &MockServer) -> Config {
-    Config::url(server.url())
-        .with_api_key(ApiKey::new("sk-test"))
-        .with_keepalive(None)
-}
+use support::config;
+
+const WAIT: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn refused_session_update_is_a_typed_error_and_the_session_keeps_pcm() {

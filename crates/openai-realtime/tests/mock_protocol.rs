@@ -14,6 +14,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+#[path = "support/common.rs"]
+mod support;
+
+use support::ulaw;
+
 const WAIT: Duration = Duration::from_secs(5);
 
 /// A bare client: send JSON, expect JSON, nothing clever.
@@ -125,22 +130,6 @@ fn phone_session() -> Value {
         "audio": {"input": {"format": {"type": "audio/pcmu"},
                             "turn_detection": {"type": "server_vad", "silence_duration_ms": 300}},
                   "output": {"format": {"type": "audio/pcmu"}}}}})
-}
-
-/// `ms` of loud (full-scale square wave) or silent mu-law, base64.
-fn ulaw(loud: bool, ms: usize) -> String {
-    let bytes: Vec<u8> = (0..ms * 8)
-        .map(|i| {
-            if !loud {
-                0xff
-            } else if i % 2 == 0 {
-                0x80
-            } else {
-                0x00
-            }
-        })
-        .collect();
-    BASE64.encode(bytes)
 }
 
 fn append(audio: String) -> Value {

@@ -6,17 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use openai_realtime::client::{ApiKey, Config, Connection};
+use openai_realtime::client::Connection;
 use openai_realtime::mock::{MockServer, Script, Tap, Turn};
 use openai_realtime::{ClientEvent, ServerEvent};
 
-const WAIT: Duration = Duration::from_secs(10);
+#[path = "support/common.rs"]
+mod support;
 
-fn config(server: &MockServer) -> Config {
-    Config::url(server.url())
-        .with_api_key(ApiKey::new("sk-test"))
-        .with_keepalive(None)
-}
+use support::config;
+
+const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn client_trusting_the_mock_certificate_talks_over_wss() {
