@@ -322,8 +322,10 @@ impl Receiver {
     async fn complete_close(&mut self) {
         let close = async {
             let mut sink = self.shared.sink.lock().await;
+            // Best effort: the service's close was already reported; a failed reply adds nothing.
             let _ = sink.close().await;
         };
+        // Bounded so a peer that stops reading cannot hold the receiver; nothing is lost.
         let _ = tokio::time::timeout(self.shared.close_grace, close).await;
     }
 
@@ -345,6 +347,7 @@ impl Receiver {
         }
         // Skip this ping when the sender holds the socket: its traffic keeps the line alive.
         if let Ok(mut sink) = self.shared.sink.try_lock() {
+            // A broken socket fails the next read too, and that read reports it with its cause.
             let _ = sink.send(Message::Ping(Vec::new().into())).await;
         }
         None
