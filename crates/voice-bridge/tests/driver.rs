@@ -17,6 +17,11 @@ use voice_bridge::{
     ToolCall, ToolError, ToolReply, tool_fn,
 };
 
+#[path = "support/driver.rs"]
+mod support;
+
+use support::{quiet_config, settle};
+
 const SECOND: Duration = Duration::from_secs(1);
 
 fn frame(tag: u8) -> AudioChunk {
@@ -49,13 +54,6 @@ fn response_done() -> AgentEvent {
     })
 }
 
-fn quiet_config() -> BridgeConfig {
-    let mut config = BridgeConfig::default();
-    config.idle_timeout = None;
-    config.max_call_duration = None;
-    config
-}
-
 async fn next_agent_command(model: &mut AgentPeer) -> AgentCommand {
     timeout(10 * SECOND, model.recv())
         .await
@@ -68,14 +66,6 @@ async fn next_call_command(phone: &mut CallPeer) -> CallCommand {
         .await
         .expect("a command in time")
         .expect("leg open")
-}
-
-/// Lets the bridge take every event sent so far: on the paused clock, time moves (here by
-/// a millisecond) only once every task is idle. Without it the bridge's `select!` may take
-/// an agent event sent later before the call's `Started` (and agent audio before the call
-/// has started is dropped).
-async fn settle() {
-    sleep(Duration::from_millis(1)).await;
 }
 
 #[tokio::test(start_paused = true)]

@@ -24,6 +24,11 @@ use voice_bridge::{
 };
 
 /// One frame of agent audio, and the length of playback between two marks.
+#[path = "support/driver.rs"]
+mod support;
+
+use support::{quiet_config, settle};
+
 const FRAME: Duration = Duration::from_millis(20);
 
 /// A call between a [`Phone`] and a [`Model`], started and ready (mu-law both ways).
@@ -79,12 +84,6 @@ impl TestCall {
             .expect("the bridge ends within a second")
             .unwrap()
     }
-}
-
-/// Lets the bridge take everything sent so far: on the paused clock, time moves (here by a
-/// millisecond) only once every task is idle.
-async fn settle() {
-    sleep(Duration::from_millis(1)).await;
 }
 
 /// The telephony side, as Twilio behaves.
@@ -249,13 +248,6 @@ fn plays(item: &str, marks: std::ops::Range<u64>) -> Vec<String> {
     marks
         .flat_map(|seq| [format!("play {item} 20ms"), format!("mark vb-{seq}")])
         .collect()
-}
-
-fn quiet_config() -> BridgeConfig {
-    let mut config = BridgeConfig::default();
-    config.idle_timeout = None;
-    config.max_call_duration = None;
-    config
 }
 
 // ---- barge-in -------------------------------------------------------------------------
