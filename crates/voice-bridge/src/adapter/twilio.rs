@@ -689,7 +689,8 @@ where
         let accepted = match self.session.handle(&event) {
             Ok(accepted) => accepted,
             Err(error) if error.is_fatal() => {
-                tracing::error!(%error, "twilio: the peer does not follow the media-stream protocol");
+                tracing::error!(%error, stream_sid = self.sid(),
+                    "twilio: the peer does not follow the media-stream protocol");
                 let message = format!("twilio protocol violation: {error}");
                 self.ending = Some((LegEnd::Failed { message }, CLOSE_PROTOCOL));
                 return None;
@@ -750,7 +751,8 @@ where
                     (Some(key), None) => Some(CallEvent::Dtmf(DtmfDigit::new(key))),
                     _ => {
                         StatsInner::bump(&stats.skipped);
-                        tracing::warn!(digit = %dtmf.dtmf.digit, "twilio: dtmf digit skipped");
+                        tracing::warn!(digit = %dtmf.dtmf.digit, stream_sid = self.sid(),
+                            "twilio: dtmf digit skipped");
                         None
                     }
                 }
@@ -1014,7 +1016,7 @@ where
                 let name = mark.to_string();
                 if let Err(error) = self.session.mark_sent(name.as_str()) {
                     StatsInner::bump(&self.stats.inner.commands_skipped);
-                    tracing::warn!(%error, "twilio: mark not sent");
+                    tracing::warn!(%error, stream_sid = self.sid(), "twilio: mark not sent");
                     return Ok(());
                 }
                 self.write("mark", StreamCommand::mark(sid, name)).await
@@ -1024,7 +1026,7 @@ where
                     return Ok(());
                 };
                 if let Err(error) = self.session.clear_sent() {
-                    tracing::warn!(%error, "twilio: clear not recorded");
+                    tracing::warn!(%error, stream_sid = self.sid(), "twilio: clear not recorded");
                 }
                 self.write("clear", StreamCommand::clear(sid)).await
             }
