@@ -541,13 +541,25 @@ fn base64_decoded_len(text: &str) -> Option<usize> {
         return None;
     }
     let body = &bytes[..bytes.len() - padding];
+    // Checked a block at a time without branching inside a block, which the compiler turns
+    // into vector compares: a byte-by-byte short-circuit test cost about 15 instructions a
+    // character, most of a `media` frame's mapping.
     if !body
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        .chunks(32)
+        .all(|block| block.iter().fold(true, |ok, &b| ok & is_base64_symbol(b)))
     {
         return None;
     }
     Some(bytes.len() / 4 * 3 - padding)
+}
+
+/// Whether `b` is in the standard base64 alphabet (`A-Z`, `a-z`, `0-9`, `+`, `/`).
+fn is_base64_symbol(b: u8) -> bool {
+    (b.wrapping_sub(b'A') < 26)
+        | (b.wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'+')
+        | (b == b'/')
 }
 
 #[cfg(test)]
@@ -575,6 +587,23 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_alphabet_check_matches_the_base64_crate() {
+        for b in 0..=u8::MAX {
+            let text = format!("AA{}A", char::from(b));
+            let valid = b.is_ascii() && BASE64.decode(&text).is_ok();
+            assert_eq!(is_base64_symbol(b), valid, "byte {b:#04x}");
+        }
+        // A bad byte is found in any block, not only the first.
+        for at in [0, 31, 32, 33, 200, 215] {
+            let mut text = "A".repeat(216).into_bytes();
+            text[at] = b'-';
+            let text = String::from_utf8(text).unwrap();
+            assert_eq!(base64_decoded_len(&text), None, "bad byte at {at}");
+        }
+        assert_eq!(base64_decoded_len(&"A".repeat(216)), Some(162));
     }
 
     #[test]
