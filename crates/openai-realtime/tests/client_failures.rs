@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 #[path = "support/common.rs"]
 mod support;
 
-use support::config;
+use support::{config, one_websocket_peer};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -423,13 +423,8 @@ async fn a_silent_server_gives_connect_and_first_event_timeouts() {
     hold.abort();
 
     // Upgrades, never sends session.created.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hold = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
-        while ws.next().await.is_some() {}
-    });
+    let (addr, hold) =
+        one_websocket_peer(|mut ws| async move { while ws.next().await.is_some() {} }).await;
     let config = Config::url(format!("ws://{addr}/v1/realtime"))
         .with_first_event_timeout(Duration::from_millis(100));
     let err = connect_err(config).await;
@@ -441,12 +436,8 @@ async fn a_silent_server_gives_connect_and_first_event_timeouts() {
 #[tokio::test]
 async fn a_peer_that_stops_answering_pings_times_out() {
     // Sends session.created, then never reads again (so never answers a ping).
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hold = tokio::spawn(async move {
+    let (addr, hold) = one_websocket_peer(|mut ws| async move {
         use futures_util::SinkExt;
-        let (socket, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
         ws.send(tokio_tungstenite::tungstenite::Message::text(
             r#"{"type":"session.created","event_id":"e1","session":{"type":"realtime","id":"sess_1"}}"#,
         ))
@@ -454,7 +445,8 @@ async fn a_peer_that_stops_answering_pings_times_out() {
         .unwrap();
         std::future::pending::<()>().await;
         drop(ws);
-    });
+    })
+    .await;
     let config = Config::url(format!("ws://{addr}/v1/realtime"))
         .with_keepalive(Some(Duration::from_millis(50)));
     let mut conn = Connection::connect(config).await.unwrap();
@@ -468,13 +460,9 @@ async fn a_peer_that_stops_answering_pings_times_out() {
 #[tokio::test]
 async fn error_and_close_in_one_error_after_the_upgrade_even_without_a_code() {
     // A generic fatal error: `error` then close 3000 with `type.code`, before session.created.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hold = tokio::spawn(async move {
+    let (addr, hold) = one_websocket_peer(|mut ws| async move {
         use futures_util::SinkExt;
         use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
-        let (socket, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
         ws.send(tokio_tungstenite::tungstenite::Message::text(
             r#"{"type":"error","event_id":"e1","error":{"type":"server_error","code":null,"message":"The server had an error.","param":null,"event_id":null}}"#,
         ))
@@ -487,7 +475,8 @@ async fn error_and_close_in_one_error_after_the_upgrade_even_without_a_code() {
         .await
         .unwrap();
         while ws.next().await.is_some() {}
-    });
+    })
+    .await;
     let err = connect_err(Config::url(format!("ws://{addr}/v1/realtime"))).await;
     assert!(err.is_rejected(), "{err}");
     assert_eq!(

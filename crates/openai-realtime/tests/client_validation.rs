@@ -11,7 +11,7 @@ use openai_realtime::{AudioFormat, RealtimeSession};
 #[path = "support/common.rs"]
 mod support;
 
-use support::config;
+use support::{config, one_websocket_peer};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -76,11 +76,7 @@ async fn an_update_answered_with_other_formats_is_a_mismatch_error() {
     use tokio_tungstenite::tungstenite::Message;
 
     // A peer (say, a proxy that drops fields) that confirms every update but keeps PCM.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let peer = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+    let (addr, peer) = one_websocket_peer(|mut ws| async move {
         let pcm = r#"{"type":"realtime","id":"sess_P","audio":{"input":{"format":{"type":"audio/pcm","rate":24000}},"output":{"format":{"type":"audio/pcm","rate":24000}}}}"#;
         ws.send(Message::text(format!(
             r#"{{"type":"session.created","event_id":"e1","session":{pcm}}}"#
@@ -96,7 +92,8 @@ async fn an_update_answered_with_other_formats_is_a_mismatch_error() {
                 .unwrap();
             }
         }
-    });
+    })
+    .await;
     let config = Config::url(format!("ws://{addr}/v1/realtime")).with_keepalive(None);
     let mut conn = Connection::connect(config).await.unwrap();
     let err = conn
@@ -125,18 +122,15 @@ async fn an_unanswered_update_times_out() {
     use tokio_tungstenite::tungstenite::Message;
 
     // A peer that starts the session, then ignores everything.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let peer = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+    let (addr, peer) = one_websocket_peer(|mut ws| async move {
         ws.send(Message::text(
             r#"{"type":"session.created","event_id":"e1","session":{"type":"realtime","id":"sess_Q"}}"#,
         ))
         .await
         .unwrap();
         while ws.next().await.is_some() {}
-    });
+    })
+    .await;
     let config = Config::url(format!("ws://{addr}/v1/realtime"))
         .with_keepalive(None)
         .with_session_update_timeout(Duration::from_millis(100));

@@ -30,3 +30,23 @@ pub fn ulaw(loud: bool, ms: usize) -> String {
         .collect();
     BASE64.encode(bytes)
 }
+
+/// A hand-written peer for what the mock does not do (never answer pings, send made-up
+/// frames): listens on 127.0.0.1 port 0, accepts one connection, answers its WebSocket
+/// upgrade and runs `peer` on the socket. Returns the address and the peer's task.
+pub async fn one_websocket_peer<F, Fut>(
+    peer: F,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>)
+where
+    F: FnOnce(tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+        peer(ws).await;
+    });
+    (addr, task)
+}
