@@ -550,7 +550,31 @@ fn base64_decoded_len(text: &str) -> Option<usize> {
     {
         return None;
     }
+    // The bits of the last symbol past the final byte must be zero, as the `base64` crate
+    // demands when it decodes (`to_bytes`, transcoding): "AB==" would pass here and then
+    // decode to nothing.
+    let unused_bits = match padding {
+        2 => 0b1111,
+        1 => 0b11,
+        _ => 0,
+    };
+    if let Some(&last) = body.last() {
+        if base64_value(last) & unused_bits != 0 {
+            return None;
+        }
+    }
     Some(bytes.len() / 4 * 3 - padding)
+}
+
+/// The 6-bit value of a base64 symbol (already checked by [`is_base64_symbol`]).
+fn base64_value(b: u8) -> u8 {
+    match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    }
 }
 
 /// Whether `b` is in the standard base64 alphabet (`A-Z`, `a-z`, `0-9`, `+`, `/`).
@@ -604,6 +628,21 @@ mod tests {
             assert_eq!(base64_decoded_len(&text), None, "bad byte at {at}");
         }
         assert_eq!(base64_decoded_len(&"A".repeat(216)), Some(162));
+    }
+
+    #[test]
+    fn stray_bits_before_the_padding_are_refused_as_the_decoder_does() {
+        for text in [
+            "AB==", "AAB=", "AAAAAB==", "//9=", "AQ==", "AAE=", "//8=", "////",
+        ] {
+            let decodes = BASE64.decode(text).is_ok();
+            let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, text.to_owned());
+            assert_eq!(chunk.is_ok(), decodes, "{text}");
+            if let Ok(chunk) = chunk {
+                assert_eq!(chunk.to_bytes().len(), chunk.byte_len(), "{text}");
+            }
+        }
+        assert!(AudioChunk::from_base64(AudioFormat::MuLaw, "AB==".to_owned()).is_err());
     }
 
     #[test]
