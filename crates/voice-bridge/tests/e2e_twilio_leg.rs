@@ -254,6 +254,25 @@ mod rest {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_hang_up_is_an_error_and_the_stream_still_ends() {
+        let (client, _requests) = rest_api(400).await;
+        let (url, served) = server(move |leg: Leg| async move {
+            let mut leg = leg.with_rest(client);
+            leg.wait_start().await.unwrap();
+            leg.send(CallCommand::HangUp).await
+        })
+        .await;
+        let record = call(CallScript::new(url)).await;
+        let error = served.await.unwrap().unwrap_err();
+        let cause = LegEnd::from(&error).to_string();
+        assert!(
+            cause.contains("21220"),
+            "the cause names Twilio's error: {cause}"
+        );
+        assert_eq!(record.end, CallEnd::ServerClosed);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_silent_rest_api_does_not_hold_the_stream_past_the_bridges_bound() {
         // Twilio's API accepts the connection and never answers.
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -278,7 +297,8 @@ mod rest {
         .await;
         let record = call(CallScript::new(url)).await;
         let (result, took) = served.await.unwrap();
-        result.expect("hang-up falls back to closing the stream");
+        let error = result.expect_err("the unanswered hang-up is reported");
+        assert!(error.to_string().contains("no answer"), "{error}");
         assert!(took < Duration::from_secs(1), "took {took:?}");
         assert_eq!(record.end, CallEnd::ServerClosed);
         assert_eq!(record.close.map(|c| c.code), Some(1000));

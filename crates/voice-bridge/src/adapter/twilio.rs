@@ -504,7 +504,8 @@ where
     /// [`HandOver::Markup`] / [`HandOver::Url`] a redirect to that TwiML (the capabilities
     /// `markup` and `url`). The socket is closed afterwards either way, and at the latest
     /// after 700 ms without an answer from Twilio, within the bridge's one-second bound for
-    /// a last command.
+    /// a last command; a refused or unanswered REST request is still returned as the send's
+    /// error (with Twilio's status and error), since TwiML after `</Connect>` may go on.
     #[cfg(feature = "twilio-rest")]
     #[must_use]
     pub fn with_rest(mut self, client: twilio_media_stream::rest::Client) -> Self {
@@ -892,25 +893,41 @@ where
 
     async fn hang_up(&mut self) -> Result<(), LegError> {
         #[cfg(feature = "twilio-rest")]
-        if let (Some(client), Some(call_sid), Phase::Streaming) =
-            (&self.rest, self.session.call_sid(), self.session.phase())
-        {
-            // Closing the socket still ends a call with no TwiML after `</Connect>`.
-            match tokio::time::timeout(REST_WAIT, client.hang_up(call_sid)).await {
-                Ok(Ok(_)) => tracing::info!(%call_sid, "twilio: call hung up through REST"),
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, %call_sid, "twilio: REST hang-up failed; closing the stream");
-                }
-                Err(_) => tracing::warn!(%call_sid, ?REST_WAIT,
-                    "twilio: REST hang-up took too long; closing the stream"),
-            }
-        }
+        let failed = self.hang_up_through_rest().await;
+        #[cfg(not(feature = "twilio-rest"))]
+        let failed: Option<LegError> = None;
         tracing::info!(
             stream_sid = self.sid(),
             "twilio: hanging up (closing the stream)"
         );
         self.close_socket().await;
-        Ok(())
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Ends the call through REST when the leg has a client and a started call. Closing
+    /// the socket still ends a call with no TwiML after `</Connect>`; one with more TwiML
+    /// goes on, so a failure is returned (and logged by whoever sent the hang-up).
+    #[cfg(feature = "twilio-rest")]
+    async fn hang_up_through_rest(&mut self) -> Option<LegError> {
+        let (Some(client), Some(call_sid), Phase::Streaming) =
+            (&self.rest, self.session.call_sid(), self.session.phase())
+        else {
+            return None;
+        };
+        match tokio::time::timeout(REST_WAIT, client.hang_up(call_sid)).await {
+            Ok(Ok(_)) => {
+                tracing::info!(%call_sid, "twilio: call hung up through REST");
+                None
+            }
+            Ok(Err(error)) => Some(LegError::with_source(
+                format!("twilio: REST hang-up of {call_sid} failed; the stream was closed"),
+                error,
+            )),
+            Err(_) => Some(LegError::new(format!(
+                "twilio: REST hang-up of {call_sid} got no answer within {REST_WAIT:?}; \
+                 the stream was closed"
+            ))),
+        }
     }
 
     async fn hand_over(&mut self, to: HandOver) -> Result<(), LegError> {
