@@ -145,7 +145,7 @@ pub async fn batch(
                                 tracing::error!(%to, appointment_id = %appointment.id, "{message}");
                                 let outcome = CallOutcome::without_stream("", &appointment.id, "call_failed", &message);
                                 if let Err(write) = bot.output.append(&outcome) {
-                                    tracing::error!("cannot write the outcome: {write}");
+                                    tracing::error!(appointment_id = %appointment.id, "cannot write the outcome: {write}");
                                 }
                                 tracker.results.outcomes.push(outcome);
                                 errors.push(message);
