@@ -25,7 +25,7 @@ use crate::call::{CallCommand, CallEvent};
 use crate::config::BridgeConfig;
 use crate::engine::{Action, Engine};
 use crate::ids::{CallId, StreamId};
-use crate::leg::{AgentLeg, CallLeg, LegEnd, LegError};
+use crate::leg::{AgentLeg, CallLeg, LegEnd, LegError, Side};
 use crate::observer::{BridgeObserver, NoObserver, Observed};
 use crate::report::CallReport;
 use crate::tool::{NoTools, ToolCall, ToolHandler, ToolOutcome, ToolResult};
@@ -298,9 +298,14 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
     }
 
     fn call_send_failed(&mut self, error: &LegError, last: bool) {
-        tracing::warn!(%error, last, "call leg send failed");
         self.call_leg = LegState::GONE;
-        if !last {
+        if last {
+            // The call is over: the report's errors carry it (and the engine logs it).
+            let message = format!("call leg: last command failed: {}", LegEnd::from(error));
+            self.engine
+                .record_last_command_failure(now(), Side::Call, message);
+        } else {
+            tracing::warn!(%error, "call leg send failed");
             let event = CallEvent::Ended(LegEnd::from(error));
             self.observer.observe(Observed::CallEvent(&event));
             self.engine.handle_call(now(), event);
@@ -348,9 +353,14 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
     }
 
     fn agent_send_failed(&mut self, error: &LegError, last: bool) {
-        tracing::warn!(%error, last, "agent leg send failed");
         self.agent_leg = LegState::GONE;
-        if !last {
+        if last {
+            // The call is over: the report's errors carry it (and the engine logs it).
+            let message = format!("agent leg: last command failed: {}", LegEnd::from(error));
+            self.engine
+                .record_last_command_failure(now(), Side::Agent, message);
+        } else {
+            tracing::warn!(%error, "agent leg send failed");
             let event = AgentEvent::Ended(LegEnd::from(error));
             self.observer.observe(Observed::AgentEvent(&event));
             self.engine.handle_agent(now(), event);

@@ -398,6 +398,18 @@ impl Engine {
         millis(self.now - self.start)
     }
 
+    /// Records a failed last command (hang-up, hand-over) in the report, logged once: the
+    /// call is already over, so nothing else would tell the caller of the bridge.
+    pub(crate) fn record_last_command_failure(
+        &mut self,
+        now: Instant,
+        side: Side,
+        message: String,
+    ) {
+        self.advance(now);
+        self.record_error(side, None, message, true);
+    }
+
     fn record_error(&mut self, side: Side, code: Option<String>, message: String, fatal: bool) {
         tracing::warn!(%side, code = code.as_deref(), fatal, "{message}");
         self.errors.push(ErrorRecord {
