@@ -161,6 +161,7 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
 /// only). Installing is process-wide and idempotent; an already installed provider stays.
 fn install_ring_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only if another thread installed one first, which serves as well.
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }

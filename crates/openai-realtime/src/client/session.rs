@@ -474,6 +474,7 @@ impl Receiver {
                                 self.deferred.push_back(item);
                             }
                         }
+                        // No close within the grace: the error is still returned just below.
                         Err(_) => {}
                     }
                 }
