@@ -36,7 +36,10 @@
 //!         }
 //!         Ok((response, pending)) => {
 //!             tokio::spawn(async move {
-//!                 let Ok(socket) = pending.socket().await else { return };
+//!                 let socket = match pending.socket().await {
+//!                     Ok(socket) => socket,
+//!                     Err(error) => return tracing::warn!(%error, "media stream upgrade failed"),
+//!                 };
 //!                 // Run the call over `socket` (a tokio-tungstenite WebSocketStream).
 //!                 # drop(socket);
 //!             });

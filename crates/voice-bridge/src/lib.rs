@@ -20,7 +20,10 @@
 //!         let (tcp, _) = listener.accept().await?;
 //!         let key = key.clone();
 //!         tokio::spawn(async move {
-//!             let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else { return };
+//!             let ws = match tokio_tungstenite::accept_async(tcp).await {
+//!                 Ok(ws) => ws,
+//!                 Err(error) => return tracing::warn!(%error, "media stream handshake failed"),
+//!             };
 //!             let call = TwilioLeg::from_websocket(ws);
 //!             let agent = OpenAiLeg::builder(Config::openai(key))
 //!                 .instructions("You are the clinic's receptionist. Keep answers short.")

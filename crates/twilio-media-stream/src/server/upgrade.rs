@@ -49,9 +49,10 @@ pub type MediaSocket = WebSocketStream<UpgradedIo>;
 ///     match server::accept(&mut request, verifier) {
 ///         Ok((response, pending)) => {
 ///             tokio::spawn(async move {
-///                 if let Ok(socket) = pending.socket().await {
+///                 match pending.socket().await {
 ///                     // Read Twilio's messages from `socket`.
-///                     # drop(socket);
+///                     Ok(socket) => drop(socket),
+///                     Err(error) => tracing::warn!(%error, "media stream upgrade failed"),
 ///                 }
 ///             });
 ///             response
