@@ -215,6 +215,19 @@ const MESSAGES: &[(&str, &str)] = &[
         "has no access to",
         "crates/openai-realtime/src/client/error.rs",
     ),
+    ("last command failed", "crates/voice-bridge/src/bridge.rs"),
+    (
+        "REST hang-up of",
+        "crates/voice-bridge/src/adapter/twilio.rs",
+    ),
+    (
+        "the bot's HTTP server failed",
+        "examples/outbound_call/server.rs",
+    ),
+    (
+        "cannot listen for Ctrl-C",
+        "examples/outbound_call/serve.rs",
+    ),
 ];
 
 #[test]
