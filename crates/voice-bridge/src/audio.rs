@@ -130,6 +130,19 @@ impl AudioFormat {
         bytes * 1000 / self.bytes_per_second() as u64
     }
 
+    /// How long `bytes` bytes of audio play, to the nanosecond.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use voice_bridge::audio::AudioFormat;
+    /// assert_eq!(AudioFormat::MuLaw.play_time(1600), Duration::from_millis(200));
+    /// assert_eq!(AudioFormat::PCM16_24K.play_time(1), Duration::from_nanos(20_833));
+    /// ```
+    pub fn play_time(self, bytes: u64) -> Duration {
+        let nanos = u128::from(bytes) * 1_000_000_000 / u128::from(self.bytes_per_second());
+        Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
     /// The most bytes of whole samples that fit in `max` of audio (at least one sample).
     ///
     /// ```
@@ -263,6 +276,17 @@ impl AudioChunk {
         })
     }
 
+    /// A chunk of raw bytes joined from whole chunks of `format` (so of whole samples;
+    /// a stray byte would be cut off rather than refused).
+    pub(crate) fn from_whole_samples(format: AudioFormat, mut bytes: Vec<u8>) -> Self {
+        let sample = format.bytes_per_sample() as usize;
+        bytes.truncate(bytes.len() / sample * sample);
+        Self {
+            format,
+            payload: Payload::Raw(bytes.into()),
+        }
+    }
+
     /// A PCM16 chunk from samples.
     pub fn from_pcm16(rate: SampleRate, samples: &[i16]) -> Self {
         let mut bytes = Vec::with_capacity(samples.len() * 2);
@@ -394,11 +418,18 @@ impl AudioChunk {
     /// Decodes the payload into `out` (cleared first), reusing its allocation.
     pub fn decode_into(&self, out: &mut Vec<u8>) {
         out.clear();
+        self.append_to(out);
+    }
+
+    /// Appends the decoded payload to `out` (joining chunks into one).
+    pub(crate) fn append_to(&self, out: &mut Vec<u8>) {
         match &self.payload {
             Payload::Base64 { text, .. } => {
-                // Validated in `from_base64`; see `to_bytes`.
+                // Validated in `from_base64`; see `to_bytes`. Should it ever fail, nothing
+                // of this chunk is kept.
+                let before = out.len();
                 if BASE64.decode_vec(text, out).is_err() {
-                    out.clear();
+                    out.truncate(before);
                 }
             }
             Payload::Raw(bytes) => out.extend_from_slice(bytes),

@@ -14,7 +14,7 @@ use crate::call::HandOver;
 /// let mut config = BridgeConfig::default();
 /// config.max_call_duration = Some(Duration::from_secs(10 * 60));
 /// config.idle_timeout = None;
-/// config.playback_frame = Duration::from_millis(40);
+/// config.playback_chunk = Duration::from_millis(100);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, Clone)]
@@ -53,33 +53,39 @@ pub struct BridgeConfig {
     pub cancel_on_barge_in: bool,
     /// Tell the agent about the caller's key presses. Default true.
     pub forward_dtmf: bool,
-    /// How much agent audio is sent to the caller per mark. Default 20 ms.
+    /// How much agent audio the bridge aims to put in one media message to the caller,
+    /// each message followed by one mark. Default 200 ms.
     ///
-    /// Agents may send their audio in deltas of 100 ms or more; the engine cuts any longer
-    /// delta into frames of this length, each followed by its own mark, so the
-    /// position heard (and a barge-in's truncation) is known to the frame whatever the
-    /// delta size. Base64 G.711 is cut without decoding, at the 3-byte boundary at or
-    /// before each 20 ms (so frames of 159 or 162 bytes); see
-    /// [`AudioChunk::split_frames`]. Deltas no longer than a frame pass as they are.
+    /// Agents send audio faster than real time, so the caller's side soon has seconds
+    /// queued. While it still has at least half of this length to play, new agent audio
+    /// is held and joined until it reaches this length (or the response ends, or the
+    /// queue runs down to half of it), so the held audio costs the caller no delay. Audio
+    /// reaching an empty queue goes out at once, as it came. A message longer than twice
+    /// this length (one huge delta) is cut into pieces of this length.
     ///
-    /// Kept within [`PLAYBACK_FRAME_MIN`](Self::PLAYBACK_FRAME_MIN) and
-    /// [`PLAYBACK_FRAME_MAX`](Self::PLAYBACK_FRAME_MAX): a value outside is clamped to
+    /// The size of a message does not limit the precision of a barge-in: what the caller
+    /// heard comes from the last echoed mark plus the time played since (see the guide's
+    /// "Barge-in arithmetic"). It only sets how much audio a lost mark leaves uncertain.
+    /// At 200 ms, a second of agent audio costs about five media messages and five marks;
+    /// the old way, a mark per 20 ms frame, cost fifty of each.
+    ///
+    /// Kept within [`PLAYBACK_CHUNK_MIN`](Self::PLAYBACK_CHUNK_MIN) and
+    /// [`PLAYBACK_CHUNK_MAX`](Self::PLAYBACK_CHUNK_MAX): a value outside is clamped to
     /// the nearest bound (with a warning in the log) when the engine is created.
-    pub playback_frame: Duration,
+    pub playback_chunk: Duration,
 }
 
 impl BridgeConfig {
-    /// The shortest [`playback_frame`](Self::playback_frame): 10 ms. Shorter frames would
-    /// only multiply messages and marks (100 of each per second at this bound).
-    pub const PLAYBACK_FRAME_MIN: Duration = Duration::from_millis(10);
-    /// The longest [`playback_frame`](Self::playback_frame): 1 s. Twilio advises modest
-    /// frames (20-100 ms) so that clear and marks stay precise.
-    pub const PLAYBACK_FRAME_MAX: Duration = Duration::from_secs(1);
+    /// The shortest [`playback_chunk`](Self::playback_chunk): 20 ms, one Twilio frame.
+    pub const PLAYBACK_CHUNK_MIN: Duration = Duration::from_millis(20);
+    /// The longest [`playback_chunk`](Self::playback_chunk): 1 s. Longer messages would
+    /// leave a lost mark's second of audio unaccounted for and hold more audio back.
+    pub const PLAYBACK_CHUNK_MAX: Duration = Duration::from_secs(1);
 
-    /// [`playback_frame`](Self::playback_frame) within its bounds.
-    pub(crate) fn bounded_playback_frame(&self) -> Duration {
-        self.playback_frame
-            .clamp(Self::PLAYBACK_FRAME_MIN, Self::PLAYBACK_FRAME_MAX)
+    /// [`playback_chunk`](Self::playback_chunk) within its bounds.
+    pub(crate) fn bounded_playback_chunk(&self) -> Duration {
+        self.playback_chunk
+            .clamp(Self::PLAYBACK_CHUNK_MIN, Self::PLAYBACK_CHUNK_MAX)
     }
 }
 
@@ -97,7 +103,7 @@ impl Default for BridgeConfig {
             fallback: Fallback::HandOver(HandOver::Continue),
             cancel_on_barge_in: true,
             forward_dtmf: true,
-            playback_frame: Duration::from_millis(20),
+            playback_chunk: Duration::from_millis(200),
         }
     }
 }

@@ -14,6 +14,7 @@
 
 mod audio_path;
 mod barge_in;
+mod coalesce;
 mod early_audio;
 mod lifecycle;
 mod playback;
@@ -38,6 +39,7 @@ use crate::report::{
 };
 use crate::tool::{ToolCall, ToolResult};
 
+use self::coalesce::Held;
 use self::early_audio::EarlyAudio;
 use self::playback::Playback;
 use self::transcript::Partial;
@@ -125,8 +127,9 @@ pub struct Engine {
     audio_connected: bool,
     to_agent: Option<Transcoder>,
     to_call: Option<Transcoder>,
-    /// The most bytes of a playback frame in the call's format (set with the formats).
-    playback_frame_bytes: usize,
+    /// The most bytes of one media message in the call's format (twice
+    /// `playback_chunk`; set with the formats).
+    playback_max_bytes: usize,
     refusal_logged: bool,
 
     response_active: bool,
@@ -135,6 +138,8 @@ pub struct Engine {
     /// The item receiving audio now.
     current_item: Option<usize>,
     playback: Playback,
+    /// Agent audio held to be joined into the next media message.
+    held: Option<Held>,
     early: EarlyAudio,
     /// Agent audio that came after the agent was ready but before the call started.
     early_agent: EarlyAudio<AgentAudio>,
@@ -211,16 +216,16 @@ enum Terminal {
 impl Engine {
     /// A new engine for one call, starting at `now`.
     ///
-    /// A [`BridgeConfig::playback_frame`] out of bounds is clamped (and logged).
+    /// A [`BridgeConfig::playback_chunk`] out of bounds is clamped (and logged).
     pub fn new(mut config: BridgeConfig, now: Instant) -> Self {
-        let frame = config.bounded_playback_frame();
-        if frame != config.playback_frame {
+        let chunk = config.bounded_playback_chunk();
+        if chunk != config.playback_chunk {
             tracing::warn!(
-                configured = ?config.playback_frame,
-                used = ?frame,
-                "playback_frame out of bounds; clamped"
+                configured = ?config.playback_chunk,
+                used = ?chunk,
+                "playback_chunk out of bounds; clamped"
             );
-            config.playback_frame = frame;
+            config.playback_chunk = chunk;
         }
         let early = EarlyAudio::new(config.early_audio_limit);
         Self {
@@ -236,12 +241,13 @@ impl Engine {
             audio_connected: false,
             to_agent: None,
             to_call: None,
-            playback_frame_bytes: usize::MAX,
+            playback_max_bytes: usize::MAX,
             refusal_logged: false,
             response_active: false,
             discard_response: false,
             current_item: None,
-            playback: Playback::default(),
+            playback: Playback::new(now),
+            held: None,
             early,
             early_agent: EarlyAudio::new(EARLY_AGENT_AUDIO_LIMIT),
             early_agent_dropped: 0,
@@ -293,6 +299,7 @@ impl Engine {
             CallEvent::Dtmf(digit) => self.dtmf_pressed(digit),
             CallEvent::Ended(end) => self.call_ended(end),
         }
+        self.settle_held();
         self.check_ending();
     }
 
@@ -317,6 +324,8 @@ impl Engine {
             AgentEvent::Error(error) => self.agent_error(error),
             AgentEvent::Ended(end) => self.agent_ended(end),
         }
+        // Before the ending rule: a response that just ended may leave audio held.
+        self.settle_held();
         self.check_ending();
     }
 
@@ -327,6 +336,7 @@ impl Engine {
             return;
         }
         self.apply_tool_result(result);
+        self.settle_held();
         self.check_ending();
     }
 
@@ -337,7 +347,9 @@ impl Engine {
         if self.is_ended() {
             return;
         }
+        self.settle_held();
         self.check_deadlines();
+        self.check_ending();
     }
 
     /// The next action, in the order the engine decided them.
@@ -348,7 +360,8 @@ impl Engine {
     /// When to call [`handle_timeout`](Self::handle_timeout) if nothing else happens
     /// first; `None` once the call has ended.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_deadline()
+        let next = self.next_deadline()?;
+        Some(self.held_deadline().map_or(next, |held| held.min(next)))
     }
 
     /// The call's report. Call it after [`Action::End`]; taken earlier, the outcome is
@@ -387,6 +400,7 @@ impl Engine {
 
     fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
+        self.playback.advance(self.now);
     }
 
     fn push(&mut self, action: Action) {

@@ -13,23 +13,27 @@
 //! long, and the service rejects it). The bridge uses only what the telephony side tells
 //! it:
 //!
-//! - After each frame of agent audio it forwards, the engine sends a mark named `vb-<n>`
-//!   and writes in a ledger: mark `n` → (item, content index, bytes of that item sent so
-//!   far). Agents may send deltas of 100 ms or more; a delta longer than
-//!   [`BridgeConfig::playback_frame`](crate::BridgeConfig::playback_frame) (default
-//!   20 ms) is cut into frames of that length first, so the ledger has a mark every
-//!   frame. Base64 G.711 is cut as text at 4-character (3-byte) boundaries,
-//!   never decoded: at the boundary at or before each 20 ms, so the marks stay on the
-//!   20 ms grid Twilio plays in.
+//! - Agent audio goes to the caller in media messages of about
+//!   [`BridgeConfig::playback_chunk`](crate::BridgeConfig::playback_chunk) (200 ms by
+//!   default): a delta reaching an empty queue goes out as it came; deltas arriving while
+//!   the caller still has audio queued are joined (holding them costs no delay: the caller
+//!   could not hear them sooner). After each message the engine sends a mark named
+//!   `vb-<n>` and writes in a ledger: mark `n` → (item, content index, the item's bytes
+//!   before and after the message, when it was sent, how long it plays).
 //! - When the telephony side echoes mark `n`, the audio before it has been played: that
 //!   item's heard position becomes the ledger's byte count. Playback is in order, so the
 //!   echo also settles earlier marks whose echoes were lost or are late.
+//! - Between echoes the clock fills in: the telephony side plays in real time, so the
+//!   message after the last echoed mark has played for the time since that echo (or since
+//!   the message was sent, if it reached an empty queue), capped at the message's own end.
+//!   The estimate is off by about the one-way network latency and never runs past a mark
+//!   not yet echoed. With a mark per message rather than per 20 ms frame, a second of
+//!   agent audio costs about five media messages and five marks instead of fifty of each.
 //! - A clear makes Twilio echo every pending mark as if it had been played. The engine
 //!   records which marks were pending at the clear and counts their echoes as cleared.
 //! - On "caller started speaking": the item being heard is the item of the oldest
 //!   pending mark; `audio_end_ms` is its heard bytes converted with the agent's format
-//!   (8 bytes per ms for G.711, 48 for PCM16 at 24 kHz). The result is exact to the
-//!   playback frame, whatever the agent's delta size, and never beyond the item's length.
+//!   (8 bytes per ms for G.711, 48 for PCM16 at 24 kHz), and never beyond what was sent.
 //! - With nothing queued and no response running (the answer played out whole), there is
 //!   nothing to truncate, and nothing is sent.
 //!
@@ -39,8 +43,8 @@
 //! (`audio/pcmu`). An [`AudioChunk`](crate::audio::AudioChunk) keeps the base64 text it
 //! arrived as; its length and duration come from the text's length. When both legs
 //! speak the same format the engine moves the chunk from one leg to the other: no
-//! decode, no copy. (A delta longer than a playback frame is cut into frames as text: a
-//! copy of each frame's characters, still no decode.) Conversion ([`Transcoder`](crate::audio::Transcoder)) happens only
+//! decode, no copy. (Deltas joined into one message are decoded and joined once per message;
+//! a delta longer than two chunks is cut as text, still no decode.) Conversion ([`Transcoder`](crate::audio::Transcoder)) happens only
 //! when the formats differ, with one allocation per frame for the converted audio.
 //!
 //! # Writing a telephony adapter (a Twilio leg)

@@ -329,8 +329,12 @@ pub struct Counters {
     pub agent_frames: u64,
     /// Agent audio bytes received.
     pub agent_bytes: u64,
-    /// Agent audio frames sent to the caller.
+    /// Media messages of agent audio sent to the caller (each followed by one mark): a
+    /// delta as it came, several deltas joined, or a piece of a very long one.
     pub agent_frames_sent: u64,
+    /// Agent deltas that went out joined to the one before them in a single message
+    /// (see [`BridgeConfig::playback_chunk`](crate::BridgeConfig::playback_chunk)).
+    pub agent_deltas_joined: u64,
     /// Agent audio frames dropped because the caller had interrupted them.
     pub agent_frames_discarded: u64,
     /// Frames that had to be transcoded (both directions).

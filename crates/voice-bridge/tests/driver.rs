@@ -806,5 +806,9 @@ async fn two_turns_and_a_barge_in_truncate_within_a_frame_of_what_was_heard() {
     assert_eq!(report.barge_ins.len(), 1);
     assert_eq!(report.barge_ins[0].truncated_ms, Some(audio_end_ms));
     assert_eq!(report.timings.turns.len(), 2);
-    assert_eq!(report.counters.marks_sent, 120);
+    // 120 frames of 20 ms went out in messages of up to 200 ms, one mark each (the
+    // first few alone, while the caller's queue was short), not a mark per frame.
+    let c = &report.counters;
+    assert_eq!(c.marks_sent, c.agent_frames_sent);
+    assert!(c.marks_sent <= 25, "{} marks for 120 frames", c.marks_sent);
 }

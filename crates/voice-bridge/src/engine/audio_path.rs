@@ -2,16 +2,19 @@
 //!
 //! Per frame, the path is: count it, check its format, convert it only if the two legs'
 //! formats differ, forward it. Same-format frames move through untouched (no decode,
-//! no copy); agent frames get a mark each (a `Copy` number, no allocation).
+//! no copy).
 //!
-//! An agent delta longer than [`BridgeConfig::playback_frame`] is cut, after any
-//! conversion, into frames of that length ([`AudioChunk::split_frames`]: cut on its
-//! grid, base64 as text and never decoded, so within 3 bytes), and each frame gets its own mark, so the heard position
-//! is known to the frame. The ledger counts in the agent's format: each frame stands for
-//! its share of the delta's bytes (the same bytes when nothing was converted). A delta of
-//! one frame or less is forwarded exactly as it came.
+//! Agent audio goes to the caller as media messages of about
+//! [`BridgeConfig::playback_chunk`] (200 ms by default), each followed by one mark: a
+//! delta reaching an empty queue goes out as it came; deltas arriving while the caller
+//! still has audio queued are joined first (`coalesce.rs`). A message longer than twice
+//! the chunk (one huge delta) is cut, after any conversion, into pieces of a chunk
+//! ([`AudioChunk::split_frames`]: base64 as text, never decoded), each with its own mark.
+//! The ledger counts in the agent's format: each piece stands for its share of the
+//! delta's bytes (the same bytes when nothing was converted). What the caller heard
+//! between marks comes from the clock (`playback.rs`), not from more marks.
 //!
-//! [`BridgeConfig::playback_frame`]: crate::BridgeConfig::playback_frame
+//! [`BridgeConfig::playback_chunk`]: crate::BridgeConfig::playback_chunk
 
 use crate::agent::{AgentAudio, AgentCommand, AgentReady};
 use crate::audio::{AudioChunk, AudioError, AudioFormat, Transcoder};
@@ -96,7 +99,7 @@ impl Engine {
             Ok((to_agent, to_call)) => {
                 self.to_agent = to_agent;
                 self.to_call = to_call;
-                self.playback_frame_bytes = call.format.frame_bytes(self.config.playback_frame);
+                self.playback_max_bytes = call.format.frame_bytes(2 * self.config.playback_chunk);
                 self.audio_connected = true;
             }
             Err(error) => {
@@ -218,8 +221,8 @@ impl Engine {
         self.play_agent_audio(ready, audio);
     }
 
-    /// Agent audio once both formats are connected: checked, converted if needed, cut
-    /// into playback frames, each sent with a mark after it.
+    /// Agent audio once both formats are connected: checked, converted if needed, then
+    /// sent or held to be joined (`coalesce.rs`).
     fn play_agent_audio(&mut self, ready: AgentReady, audio: AgentAudio) {
         if audio.chunk.format() != ready.output {
             let found = audio.chunk.format();
@@ -264,22 +267,35 @@ impl Engine {
             item_id: audio.item_id,
             content_index: audio.content_index,
         };
-        if chunk.byte_len() <= self.playback_frame_bytes {
-            // One frame or less (the common case): forwarded as it came.
+        self.hold_or_send(slot, chunk, source, agent_bytes);
+    }
+
+    /// One media message of agent audio to the caller, with its mark: `agent_bytes` more
+    /// of the item in `slot` sent. A message over twice the chunk length is cut into
+    /// pieces of one chunk, each with its own mark.
+    pub(super) fn send_agent_message(
+        &mut self,
+        slot: usize,
+        chunk: AudioChunk,
+        source: AudioSource,
+        agent_bytes: u64,
+    ) {
+        if chunk.byte_len() <= self.playback_max_bytes {
             self.play_agent_frame(slot, chunk, source, agent_bytes);
             return;
         }
-        let mut share = Share::new(agent_bytes, chunk.byte_len() as u64, ready.output);
-        let mut frames = chunk.split_frames(self.config.playback_frame);
+        let agent_format = self.playback.item(slot).format;
+        let mut share = Share::new(agent_bytes, chunk.byte_len() as u64, agent_format);
+        let mut frames = chunk.split_frames(self.config.playback_chunk);
         while let Some(frame) = frames.next() {
             let last = frames.len() == 0;
             let bytes = share.take(frame.byte_len() as u64, last);
-            // The item id is shared (`Arc`): a clone per frame is a counter increment.
+            // The item id is shared (`Arc`): a clone per piece is a counter increment.
             self.play_agent_frame(slot, frame, source.clone(), bytes);
         }
     }
 
-    /// One frame of agent audio to the caller, and its mark: `agent_bytes` more of the
+    /// One message of agent audio to the caller, and its mark: `agent_bytes` more of the
     /// item in `slot` sent.
     fn play_agent_frame(
         &mut self,
@@ -288,8 +304,9 @@ impl Engine {
         source: AudioSource,
         agent_bytes: u64,
     ) {
+        let duration = chunk.format().play_time(chunk.byte_len() as u64);
         self.push(Action::Call(CallCommand::Play { chunk, source }));
-        let mark = self.playback.mark_after_chunk(Some(slot), agent_bytes);
+        let mark = self.playback.mark_after(Some(slot), agent_bytes, duration);
         self.push(Action::Call(CallCommand::Mark(mark)));
         self.counters.marks_sent += 1;
         self.counters.agent_frames_sent += 1;

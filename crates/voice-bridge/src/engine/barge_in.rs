@@ -2,26 +2,28 @@
 //!
 //! The agent produces audio faster than real time, so at any moment the caller's phone
 //! may hold seconds of queued audio, possibly of an earlier item than the one arriving
-//! now. What the caller heard is known only from the marks the call leg echoed, never
-//! from clocks. On "caller started speaking", in this order:
+//! now. What the caller heard comes from the marks the call leg echoed, and, between two
+//! echoes, from the clock: the call leg plays in real time, so the message after the last
+//! echoed mark has played for the time since that echo (or since it was sent, if it
+//! reached an empty queue), never past its own mark (`playback.rs`). On "caller started
+//! speaking", in this order:
 //!
-//! 1. `Clear` to the call leg, if any agent audio is still queued there (pending marks).
+//! 1. Agent audio held to be joined into the next message (`coalesce.rs`) is dropped: it
+//!    was never sent.
+//! 2. `Clear` to the call leg, if any agent audio is still queued there (pending marks).
 //!    The echoes of the marks pending now will say "cleared", not "heard".
-//! 2. `CancelResponse` to the agent, if a response is still being generated (and the
+//! 3. `CancelResponse` to the agent, if a response is still being generated (and the
 //!    config asks for it); later audio of that response is dropped.
-//! 3. `Truncate` to the agent for the item the caller was hearing (the item of the oldest
-//!    pending mark) at the milliseconds of it the caller heard: the position of its last
-//!    echoed mark. Items queued behind it, and the item still being generated, are
-//!    truncated at what was heard of them (often 0), so the agent does not believe it said
-//!    words nobody heard.
+//! 4. `Truncate` to the agent for the item the caller was hearing (the item of the oldest
+//!    pending mark) at the milliseconds of it the caller heard. Items queued behind it,
+//!    and the item still being generated, are truncated at what was heard of them (often
+//!    0), so the agent does not believe it said words nobody heard.
 //!
-//! The truncation is exact to the playback frame, whatever the size of the agent's
-//! deltas: a delta longer than [`BridgeConfig::playback_frame`] (20 ms by default) goes to
-//! the caller cut into frames of that length, each with its own mark (see
-//! `audio_path.rs`). Without that, a service sending 200 ms deltas would leave the heard
-//! position up to 200 ms behind.
+//! The truncation does not depend on the size of the media messages: with one mark per
+//! message of about 200 ms ([`BridgeConfig::playback_chunk`]) it is as exact as a mark
+//! per 20 ms frame was, within the network's one-way latency, at a tenth of the messages.
 //!
-//! [`BridgeConfig::playback_frame`]: crate::BridgeConfig::playback_frame
+//! [`BridgeConfig::playback_chunk`]: crate::BridgeConfig::playback_chunk
 //!
 //! After an answer that played out whole (every mark echoed, response done) there is
 //! nothing to clear, cancel or truncate: the agent's memory already matches what the
@@ -48,6 +50,8 @@ impl Engine {
         if !playing && !generating {
             return;
         }
+        // Audio held to be joined was never sent: nobody heard it.
+        self.drop_held();
         let mut items = Vec::new();
         if playing {
             self.push(Action::Call(CallCommand::Clear));
