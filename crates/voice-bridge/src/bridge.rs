@@ -148,6 +148,7 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
             agent_leg: LegState::OPEN,
             span: span.clone(),
             ids_recorded,
+            agent_closing_by: None,
         };
         driver.drive(&tools).instrument(span).await
     }
@@ -182,6 +183,8 @@ struct Driver<C, A, O> {
     tool_timeout: Duration,
     span: tracing::Span,
     ids_recorded: bool,
+    /// When the agent leg's last commands must be done by (set once the call has ended).
+    agent_closing_by: Option<Instant>,
 }
 
 fn now() -> std::time::Instant {
@@ -314,15 +317,24 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
 
     /// Sends to the agent leg, listening to the call meanwhile (a caller hanging up while
     /// the agent's socket is slow still closes the agent within the bound).
+    ///
+    /// Caller audio the engine forwarded before the call ended still goes out ahead of the
+    /// agent's `Close` (the service hears every frame the caller sent before `stop`); once
+    /// the call has ended, that audio and the `Close` share one close bound.
     async fn send_agent(&mut self, command: AgentCommand) {
         if !self.agent_leg.send {
             return;
         }
         let last = matches!(command, AgentCommand::Close);
-        if !last && self.engine.is_ended() {
+        let audio = matches!(command, AgentCommand::Audio(_));
+        if !last && !audio && self.engine.is_ended() {
             return;
         }
-        let bound = if last { self.close_timeout } else { SEND_BOUND };
+        let bound = if last || self.engine.is_ended() {
+            closing_bound(&mut self.agent_closing_by, self.close_timeout)
+        } else {
+            SEND_BOUND
+        };
         self.observer.observe(Observed::AgentCommand(&command));
         let result = {
             let send = tokio::time::timeout(bound, self.agent.send(command));
@@ -333,7 +345,12 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
                     event = self.call.recv(), if self.call_leg.recv && !last => {
                         on_call_event(&mut self.engine, &mut self.call_leg, &mut self.observer, event);
                         if self.engine.is_ended() {
-                            break None;
+                            if !audio {
+                                break None;
+                            }
+                            // This frame came before the end: finish it within the bound.
+                            let bound = closing_bound(&mut self.agent_closing_by, self.close_timeout);
+                            break Some(tokio::time::timeout(bound, &mut send).await.unwrap_or_else(Err));
                         }
                     }
                 }
@@ -366,6 +383,14 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
             self.engine.handle_agent(now(), event);
         }
     }
+}
+
+/// What is left of the agent leg's close bound, which starts when it is first asked for
+/// (the engine has ended, or the agent is being closed): the caller audio still going out
+/// and the `Close` together get at most `close_timeout`.
+fn closing_bound(closing_by: &mut Option<Instant>, close_timeout: Duration) -> Duration {
+    let deadline = *closing_by.get_or_insert_with(|| Instant::now() + close_timeout);
+    deadline.saturating_duration_since(Instant::now())
 }
 
 /// Puts the call's ids on its span.
