@@ -95,6 +95,17 @@ impl StreamEvent {
     ///
     /// As [`decode`](Self::decode).
     pub fn decode_with_limit(text: &str, limit: usize) -> Result<Self, DecodeError> {
+        if text.len() <= limit {
+            // The hot message in the shape Twilio sends it; anything else goes the full way.
+            if let Some(media) = crate::fast::media(text) {
+                return Ok(Self::Media(media));
+            }
+        }
+        Self::decode_full(text, limit)
+    }
+
+    /// The full decoder, without the `media` fast path (which must agree with it).
+    pub(crate) fn decode_full(text: &str, limit: usize) -> Result<Self, DecodeError> {
         let event = codec::peek_event(text, limit)?;
         Ok(match event.as_ref() {
             "connected" => Self::Connected(codec::body(text, &event)?),

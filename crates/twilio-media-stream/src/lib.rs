@@ -73,6 +73,7 @@ mod codec;
 pub mod command;
 pub mod error;
 pub mod event;
+mod fast;
 pub mod ids;
 pub mod payload;
 pub mod session;
