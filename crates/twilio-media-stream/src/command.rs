@@ -85,6 +85,19 @@ impl StreamCommand {
             Self::Mark(c) => c.mark.name.as_str().len(),
             Self::Clear(_) => 0,
         };
+        if let Self::Media(c) = self {
+            let (sid, payload) = (c.stream_sid.as_str(), c.media.payload.as_base64());
+            // The hot command: text with nothing to escape is written as is (as serde would).
+            if crate::fast::plain(sid) && crate::fast::plain(payload) {
+                let mut out = String::with_capacity(ENCODE_OVERHEAD + sid.len() + body);
+                out.push_str(r#"{"event":"media","streamSid":""#);
+                out.push_str(sid);
+                out.push_str(r#"","media":{"payload":""#);
+                out.push_str(payload);
+                out.push_str(r#""}}"#);
+                return out;
+            }
+        }
         let mut out = Vec::with_capacity(ENCODE_OVERHEAD + self.stream_sid().as_str().len() + body);
         // Invariant: the fields are strings only, which `serde_json` cannot fail on, and it
         // writes UTF-8. The test suite encodes every variant.

@@ -113,6 +113,11 @@ fn string_len(bytes: &[u8]) -> Option<usize> {
     Some(start + at)
 }
 
+/// Whether `text` can go into a JSON string as is (no `"`, `\\` or control character).
+pub(crate) fn plain(text: &str) -> bool {
+    string_len(text.as_bytes()).is_none()
+}
+
 /// Sets `slot` once; a second value for the same key is a fallback.
 fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     if slot.is_some() {
@@ -362,6 +367,12 @@ mod tests {
         fn the_word_scan_finds_what_the_byte_scan_finds(bytes in prop::collection::vec(any::<u8>(), 0..40)) {
             let bytewise = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
             prop_assert_eq!(super::string_len(&bytes), bytewise);
+        }
+
+        #[test]
+        fn media_encodes_as_serde_writes_it(sid in ".{0,40}", payload in prop_oneof![".{0,60}", "[A-Za-z0-9+/=]{0,300}"]) {
+            let command = crate::StreamCommand::media(crate::StreamSid::new(&sid), crate::Payload::from_base64(payload.as_str()));
+            prop_assert_eq!(command.encode(), serde_json::to_string(&command).unwrap());
         }
 
         #[test]
