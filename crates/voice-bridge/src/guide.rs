@@ -100,7 +100,7 @@
 //! |---|---|
 //! | `Audio(chunk)` | `input_audio_buffer.append` with `audio: chunk.into_base64()` |
 //! | `Truncate { item_id, content_index, audio_end_ms }` | `conversation.item.truncate` |
-//! | `CancelResponse` | `response.cancel` with the leg's own `event_id`; nothing while no response runs |
+//! | `CancelResponse` | `response.cancel` with the leg's own `event_id`; nothing while no response runs or when the service's VAD already interrupted it |
 //! | `ToolResult { call_id, output }` | `conversation.item.create` with a `function_call_output` item |
 //! | `CreateResponse` | `response.create` |
 //! | `Dtmf(digit)` | `conversation.item.create` with a user text item such as `[DTMF 5]` (and, if wanted, `response.create`) |
@@ -111,8 +111,10 @@
 //! speaks it, and report `Ready` only after `session.updated` confirms the formats.
 //! Benign errors are non-fatal `Error` events, with one exception: with server VAD's
 //! `interrupt_response` the service cancels a response itself when the caller starts
-//! talking, so the bridge's `CancelResponse` on barge-in often finds nothing left to
-//! cancel. Track whether a response is running (`response.created` to `response.done`),
-//! send no cancel when none is, give each `response.cancel` an `event_id`, and treat a
-//! `response_cancel_not_active` that echoes one of those ids as the expected end of the
-//! race: a debug log line, not an `Error` event.
+//! talking, so the bridge's `CancelResponse` on barge-in finds nothing left to cancel.
+//! The leg knows the session's turn detection, so the rule is the leg's: track whether a
+//! response is running (`response.created` to `response.done`), send no cancel when none
+//! is nor for a response the service's VAD interrupted (it ran when `speech_started`
+//! came), give each `response.cancel` an `event_id`, and treat a
+//! `response_cancel_not_active` that echoes one of those ids as the expected end of a
+//! remaining race: a debug log line, not an `Error` event.

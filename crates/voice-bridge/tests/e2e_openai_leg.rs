@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use openai_realtime::client::{ApiKey, Config};
 use openai_realtime::mock::{Audio, HttpRefusal, MockServer, MockSession, Pacing, Script, Turn};
-use openai_realtime::{ApiError, Dialect};
+use openai_realtime::{ApiError, Dialect, RealtimeSession, TurnDetection};
 use voice_bridge::audio::{AudioChunk, AudioFormat};
 use voice_bridge::{
     AgentCommand, AgentEvent, AgentLeg, AgentReady, Bridge, CallCommand, CallEvent, CallStart,
@@ -364,50 +364,72 @@ fn refused_code(session: &MockSession, event_type: &str) -> Vec<Option<String>> 
         .collect()
 }
 
-#[tokio::test]
-async fn a_cancel_racing_the_services_own_cancel_is_not_an_error() {
-    let server = MockServer::builder()
-        .script(long_then_short())
-        .start()
-        .await
-        .unwrap();
-    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+/// The caller talks over a running answer, then the bridge's barge-in asks to cancel;
+/// returns the events up to the next answer's start.
+async fn barge_in_over_an_answer(leg: &mut OpenAiLeg) -> Vec<AgentEvent> {
     leg.send(AgentCommand::CreateResponse).await.unwrap();
-    until(&mut leg, |e| matches!(e, AgentEvent::Audio(_))).await;
-
-    // The caller talks over the answer: the service's VAD cancels it by itself
-    // (`interrupt_response`), and the bridge, told of the speech, cancels too.
+    until(leg, |e| matches!(e, AgentEvent::Audio(_))).await;
     leg.send(AgentCommand::Audio(caller_audio(true, 300)))
         .await
         .unwrap();
-    until(&mut leg, |e| matches!(e, AgentEvent::SpeechStarted)).await;
+    until(leg, |e| matches!(e, AgentEvent::SpeechStarted)).await;
     leg.send(AgentCommand::CancelResponse).await.unwrap();
-    let cancel = session.wait_for("response.cancel", WAIT).await.unwrap();
-    assert_eq!(cancel.json()["event_id"], "voice_bridge_cancel_1");
-
     // The caller stops (the phone preset's VAD waits 500 ms of silence); the next answer
-    // comes after the service's answer to the cancel.
+    // comes after everything the leg sent before.
     leg.send(AgentCommand::Audio(caller_audio(false, 800)))
         .await
         .unwrap();
-    let events = until(&mut leg, |e| matches!(e, AgentEvent::ResponseStarted(_))).await;
+    let events = until(leg, |e| matches!(e, AgentEvent::ResponseStarted(_))).await;
     assert!(
         events.iter().any(|e| matches!(
             e,
             AgentEvent::ResponseDone(done) if done.status == ResponseStatus::Cancelled
         )),
-        "the service cancelled the answer: {events:?}"
+        "the answer was cancelled: {events:?}"
     );
     assert!(
         !events.iter().any(|e| matches!(e, AgentEvent::Error(_))),
         "{events:?}"
     );
-    // The race did happen: the service found no response to cancel.
-    assert_eq!(
-        refused_code(&session, "response.cancel"),
-        [Some("response_cancel_not_active".to_owned())]
-    );
-    assert!(format!("{leg:?}").contains("cancels_raced: 1"), "{leg:?}");
+    events
+}
+
+#[tokio::test]
+async fn with_vad_interrupting_the_bridge_sends_no_cancel_of_its_own() {
+    let server = MockServer::builder()
+        .script(long_then_short())
+        .start()
+        .await
+        .unwrap();
+    // The phone preset: server VAD with `interrupt_response` (true by default).
+    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+    barge_in_over_an_answer(&mut leg).await;
+    // The service cancelled the answer by itself; a cancel of ours could only have been
+    // refused with `response_cancel_not_active`.
+    let types = session.received_types();
+    assert!(!types.iter().any(|t| t == "response.cancel"), "{types:?}");
+    assert!(format!("{leg:?}").contains("cancels_skipped: 1"), "{leg:?}");
+}
+
+#[tokio::test]
+async fn without_vad_interruption_the_bridge_cancels_itself() {
+    let server = MockServer::builder()
+        .script(long_then_short())
+        .start()
+        .await
+        .unwrap();
+    let mut phone = RealtimeSession::phone_call();
+    if let Some(Some(TurnDetection::ServerVad(vad))) = &mut phone.audio_input_mut().turn_detection {
+        vad.interrupt_response = Some(false);
+    }
+    let mut leg = OpenAiLeg::builder(config(&server)).session(phone).build();
+    assert!(matches!(next(&mut leg).await, AgentEvent::Ready(_)));
+    let session = server.session(0, WAIT).await.unwrap();
+    barge_in_over_an_answer(&mut leg).await;
+    let cancel = session.wait_for("response.cancel", WAIT).await.unwrap();
+    assert_eq!(cancel.json()["event_id"], "voice_bridge_cancel_1");
+    // It found the answer running and cancelled it.
+    assert_eq!(refused_code(&session, "response.cancel"), [None]);
 }
 
 #[tokio::test]

@@ -20,12 +20,21 @@
 //! - [`AgentCommand::CancelResponse`] is sent only while a response may be running (from
 //!   `response.created`, or a `response.create` of this leg, to `response.done`); with
 //!   none running it is a no-op, logged at debug. Each `response.cancel` carries an
-//!   `event_id` of this leg. With server VAD's `interrupt_response` (the default) the
-//!   service cancels the response itself when the caller starts talking, so the bridge's
-//!   cancel on barge-in often arrives just after: the service's answer,
-//!   `response_cancel_not_active` echoing that `event_id`, is the expected end of that
-//!   race, logged at debug and counted, never an [`AgentEvent::Error`]. The same code for
-//!   an event that is not one of this leg's cancels is reported like any other error.
+//!   `event_id` of this leg.
+//! - The rule for the bridge's cancel on barge-in lives here, because only this leg knows
+//!   the session's confirmed turn detection: when it is `server_vad` or `semantic_vad`
+//!   with `interrupt_response` (true unless set false), the service cancels the running
+//!   response itself on `speech_started`, so a cancel for a response that was running
+//!   when the caller's speech started is not sent (logged at debug and counted): it could
+//!   only be answered `response_cancel_not_active`. The cancel is still sent where it is
+//!   needed: without VAD interruption (`interrupt_response: false`, turn detection `null`
+//!   or absent from the confirmed session, or a kind this crate does not know), for a
+//!   response that started after the speech did, and for this leg's own `response.create`
+//!   not yet answered (its response may start after the speech, which the service does
+//!   not interrupt). Where a cancel still races the response's end, the service's answer,
+//!   `response_cancel_not_active` echoing the cancel's `event_id`, is expected: logged at
+//!   debug and counted, never an [`AgentEvent::Error`]. The same code for an event that
+//!   is not one of this leg's cancels is reported like any other error.
 //! - Server events become the bridge's events (audio deltas with their item, speech
 //!   started/stopped, transcripts of both sides, function calls with parsed arguments,
 //!   response start and end); the bridge's commands become client events (append,
@@ -70,7 +79,7 @@ use futures_util::{FutureExt as _, Stream, StreamExt as _};
 use openai_realtime::client::{Config, Connection, Error as ClientError, Sender};
 use openai_realtime::{
     ApiError, AudioFormat as WireFormat, ClientEvent, Item, RealtimeSession, ServerEvent, Tool,
-    Voice,
+    TurnDetection, Voice,
 };
 use serde_json::Value;
 
@@ -162,7 +171,10 @@ impl OpenAiLegBuilder {
             last_item: None,
             responding: false,
             requested,
+            vad_interrupts: false,
+            interrupted: false,
             cancels_sent: 0,
+            cancels_skipped: 0,
             cancels_raced: 0,
             told_error: None,
         }
@@ -187,6 +199,14 @@ pub struct OpenAiLeg {
     /// This leg sent `response.create` and has not seen `response.created` since: a
     /// response may be starting.
     requested: bool,
+    /// The confirmed session's turn detection cancels the running response itself when
+    /// the caller starts speaking (`interrupt_response`).
+    vad_interrupts: bool,
+    /// The running response was interrupted by the service's VAD (`speech_started` came
+    /// while it ran, with `vad_interrupts`): the service is cancelling it.
+    interrupted: bool,
+    /// How many cancels were not sent because the service's VAD had cancelled already.
+    cancels_skipped: u64,
     /// How many `response.cancel` this leg sent; the n-th has the `event_id`
     /// `voice_bridge_cancel_{n}`.
     cancels_sent: u64,
@@ -215,6 +235,8 @@ struct Open {
     events: Events,
     ready: AgentReady,
     session_id: String,
+    /// See [`OpenAiLeg::vad_interrupts`].
+    vad_interrupts: bool,
 }
 
 impl fmt::Debug for OpenAiLeg {
@@ -229,7 +251,9 @@ impl fmt::Debug for OpenAiLeg {
             .field("state", &state)
             .field("output", &self.output)
             .field("responding", &self.responding)
+            .field("vad_interrupts", &self.vad_interrupts)
             .field("cancels_sent", &self.cancels_sent)
+            .field("cancels_skipped", &self.cancels_skipped)
             .field("cancels_raced", &self.cancels_raced)
             .finish_non_exhaustive()
     }
@@ -268,8 +292,10 @@ impl OpenAiLeg {
                         Ok(open) => {
                             tracing::info!(session_id = %open.session_id,
                                 input = %open.ready.input, output = %open.ready.output,
+                                vad_interrupts = open.vad_interrupts,
                                 "openai: session confirmed");
                             self.output = open.ready.output;
+                            self.vad_interrupts = open.vad_interrupts;
                             self.state = State::Open {
                                 sender: open.sender,
                                 events: open.events,
@@ -324,7 +350,11 @@ impl OpenAiLeg {
                     }
                 }
             }
-            ServerEvent::InputAudioBufferSpeechStarted(_) => AgentEvent::SpeechStarted,
+            ServerEvent::InputAudioBufferSpeechStarted(_) => {
+                // The service cancels the response in progress at this speech start.
+                self.interrupted |= self.vad_interrupts && self.responding;
+                AgentEvent::SpeechStarted
+            }
             ServerEvent::InputAudioBufferSpeechStopped(_) => AgentEvent::SpeechStopped,
             ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => {
                 transcript(Speaker::Agent, delta.item_id.as_str(), delta.delta, false)
@@ -365,11 +395,13 @@ impl OpenAiLeg {
             ServerEvent::ResponseCreated(created) => {
                 self.responding = true;
                 self.requested = false;
+                self.interrupted = false;
                 AgentEvent::ResponseStarted(created.response.id.as_ref().map(response_id))
             }
             ServerEvent::ResponseDone(done) => {
                 self.responding = false;
                 self.requested = false;
+                self.interrupted = false;
                 let response = &done.response;
                 AgentEvent::ResponseDone(ResponseDone {
                     response_id: response.id.as_ref().map(response_id),
@@ -453,6 +485,15 @@ impl OpenAiLeg {
             tracing::debug!("openai: no response is running; cancel not sent");
             return Ok(());
         }
+        if self.interrupted && !self.requested {
+            self.cancels_skipped += 1;
+            tracing::debug!(
+                skipped = self.cancels_skipped,
+                "openai: the service's turn detection cancels this response itself \
+                 (interrupt_response); cancel not sent"
+            );
+            return Ok(());
+        }
         self.cancels_sent += 1;
         let event_id = format!("{CANCEL_ID_PREFIX}{}", self.cancels_sent);
         self.send_event(ClientEvent::response_cancel().with_event_id(event_id))
@@ -512,15 +553,21 @@ async fn connect(setup: OpenAiLegBuilder) -> Result<Open, ClientError> {
     } = setup;
     let mut connection = Connection::connect(config).await?;
     let confirmed = connection.update_session(session).await?;
-    let ready = match confirmed {
-        openai_realtime::Session::Realtime(session) => AgentReady {
-            input: format(session.input_format()),
-            output: format(session.output_format()),
-        },
-        _ => AgentReady {
-            input: AudioFormat::PCM16_24K,
-            output: AudioFormat::PCM16_24K,
-        },
+    let (ready, vad_interrupts) = match confirmed {
+        openai_realtime::Session::Realtime(session) => (
+            AgentReady {
+                input: format(session.input_format()),
+                output: format(session.output_format()),
+            },
+            vad_interrupts(session),
+        ),
+        _ => (
+            AgentReady {
+                input: AudioFormat::PCM16_24K,
+                output: AudioFormat::PCM16_24K,
+            },
+            false,
+        ),
     };
     if speak_first {
         connection.send(&ClientEvent::response_create()).await?;
@@ -532,7 +579,25 @@ async fn connect(setup: OpenAiLegBuilder) -> Result<Open, ClientError> {
         events: Box::pin(receiver.into_stream()),
         ready,
         session_id,
+        vad_interrupts,
     })
+}
+
+/// Whether the session's turn detection cancels the running response when the caller
+/// starts speaking: `server_vad` or `semantic_vad` with `interrupt_response` not false
+/// (the service's default is true). Turn detection `null`, absent, or of an unknown kind
+/// counts as not interrupting, so the bridge's own cancel is kept.
+fn vad_interrupts(session: &RealtimeSession) -> bool {
+    let detection = session
+        .audio
+        .as_ref()
+        .and_then(|audio| audio.input.as_ref())
+        .and_then(|input| input.turn_detection.as_ref());
+    match detection {
+        Some(Some(TurnDetection::ServerVad(vad))) => vad.interrupt_response != Some(false),
+        Some(Some(TurnDetection::SemanticVad(vad))) => vad.interrupt_response != Some(false),
+        _ => false,
+    }
 }
 
 /// The bridge's format for a confirmed wire format; absent means the service default.
