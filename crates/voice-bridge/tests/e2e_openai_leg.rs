@@ -604,3 +604,38 @@ async fn a_barge_in_the_service_already_cancelled_leaves_no_error_in_the_report(
         report.errors
     );
 }
+
+#[tokio::test]
+async fn a_key_press_during_an_answer_asks_for_the_next_one_once_it_is_done() {
+    let server = MockServer::builder()
+        .script(
+            Script::new()
+                .turn(Turn::new().say("First.", Audio::Raw(vec![0x2A; 1600]))) // 200 ms
+                .fallback(Turn::new().say("Second.", Audio::Raw(vec![0x3C; 160])))
+                .pacing(Pacing::RealTime)
+                .delta_duration(Duration::from_millis(20)),
+        )
+        .start()
+        .await
+        .unwrap();
+    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+    leg.send(AgentCommand::CreateResponse).await.unwrap();
+    until(&mut leg, |e| matches!(e, AgentEvent::Audio(_))).await;
+    // The answer is running: the key's item goes in now, its response.create waits.
+    leg.send(AgentCommand::Dtmf(voice_bridge::DtmfDigit::new('5')))
+        .await
+        .unwrap();
+    let events = until(&mut leg, |e| matches!(e, AgentEvent::ResponseDone(_))).await;
+    assert!(
+        !events.iter().any(|e| matches!(e, AgentEvent::Error(_))),
+        "{events:?}"
+    );
+    // The next answer, asked for once the first was done.
+    until(&mut leg, |e| matches!(e, AgentEvent::ResponseStarted(_))).await;
+    let second = session
+        .wait_for_nth("response.create", 1, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(second.json()["event_id"], "voice_bridge_create_2");
+    assert_eq!(refused_code(&session, "response.create"), [None, None]);
+}

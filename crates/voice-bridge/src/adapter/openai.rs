@@ -39,7 +39,15 @@
 //!   started/stopped, transcripts of both sides, function calls with parsed arguments,
 //!   response start and end); the bridge's commands become client events (append,
 //!   truncate, cancel, function output, response, close). A key press becomes a user text
-//!   item `[DTMF 5]` and, when no response is running, a `response.create`.
+//!   item `[DTMF 5]` and a `response.create`.
+//! - No `response.create` goes out while a response is active (`response.created` to
+//!   `response.done`, or this leg's own create not yet answered): a create asked for then
+//!   (a key press, a tool's result) is sent once that response is done. Each create
+//!   carries an `event_id` of this leg. The service's VAD may still start a response just
+//!   before our create arrives; its answer, `conversation_already_has_active_response`
+//!   echoing our `event_id`, is that race's expected end: logged at debug and counted, and
+//!   the create is sent again after that response's `response.done`, except a speak-first
+//!   greeting, which needs no second answer when the service already answers the caller.
 //!
 //! The session defaults to [`RealtimeSession::phone_call`]: G.711 mu-law both ways (so a
 //! Twilio call's audio passes through untouched) and server VAD that answers and
@@ -97,6 +105,13 @@ const CANCEL_NOT_ACTIVE: &str = "response_cancel_not_active";
 
 /// The prefix of the `event_id` of each `response.cancel` this leg sends; a number follows.
 const CANCEL_ID_PREFIX: &str = "voice_bridge_cancel_";
+
+/// The service's answer to a `response.create` while a response is active.
+const ALREADY_ACTIVE: &str = "conversation_already_has_active_response";
+
+/// The prefix of the `event_id` of each `response.create` this leg sends; a number follows
+/// (1 is a speak-first session's greeting).
+const CREATE_ID_PREFIX: &str = "voice_bridge_create_";
 
 /// Error codes after which the service ends the session.
 const FATAL_CODES: &[&str] = &[
@@ -176,6 +191,11 @@ impl OpenAiLegBuilder {
             cancels_sent: 0,
             cancels_skipped: 0,
             cancels_raced: 0,
+            creates_sent: u64::from(requested),
+            greeting: requested,
+            create_deferred: false,
+            creates_raced: 0,
+            creating: None,
             told_error: None,
         }
     }
@@ -213,6 +233,18 @@ pub struct OpenAiLeg {
     /// How many of them the service answered with `response_cancel_not_active`: the
     /// response had already ended (usually cancelled by the service's own VAD).
     cancels_raced: u64,
+    /// How many `response.create` this leg sent; the n-th has the `event_id`
+    /// `voice_bridge_create_{n}`.
+    creates_sent: u64,
+    /// `voice_bridge_create_1` is a speak-first greeting.
+    greeting: bool,
+    /// A `response.create` waits for the active response's `response.done`.
+    create_deferred: bool,
+    /// How many of this leg's creates the service refused because a response of its own
+    /// (its VAD answering the caller) had started first.
+    creates_raced: u64,
+    /// A deferred `response.create` being sent (kept here so `recv` stays cancel safe).
+    creating: Option<BoxFuture<'static, Result<(), ClientError>>>,
     /// The `error` event just delivered, while no other event followed it: a close right
     /// after it is reported as the close (the error was already told).
     told_error: Option<ApiError>,
@@ -224,7 +256,10 @@ enum State {
     /// Connecting and confirming the session.
     Connecting(BoxFuture<'static, Result<Open, ClientError>>),
     /// The session is confirmed.
-    Open { sender: Sender, events: Events },
+    Open {
+        sender: std::sync::Arc<Sender>,
+        events: Events,
+    },
     /// The leg reported its end (or was closed).
     Done,
 }
@@ -255,6 +290,8 @@ impl fmt::Debug for OpenAiLeg {
             .field("cancels_sent", &self.cancels_sent)
             .field("cancels_skipped", &self.cancels_skipped)
             .field("cancels_raced", &self.cancels_raced)
+            .field("creates_sent", &self.creates_sent)
+            .field("creates_raced", &self.creates_raced)
             .finish_non_exhaustive()
     }
 }
@@ -297,7 +334,7 @@ impl OpenAiLeg {
                             self.output = open.ready.output;
                             self.vad_interrupts = open.vad_interrupts;
                             self.state = State::Open {
-                                sender: open.sender,
+                                sender: std::sync::Arc::new(open.sender),
                                 events: open.events,
                             };
                             return Ok(AgentEvent::Ready(open.ready));
@@ -307,6 +344,18 @@ impl OpenAiLeg {
                             let end = connect_end(&error);
                             tracing::warn!(%end, "openai: the session did not start");
                             return Ok(AgentEvent::Ended(end));
+                        }
+                    }
+                }
+                State::Open { .. } if self.creating.is_some() => {
+                    if let Some(creating) = &mut self.creating {
+                        let result = creating.await;
+                        self.creating = None;
+                        if let Err(error) = result {
+                            return Err(LegError::with_source(
+                                "openai: sending the deferred `response.create` failed",
+                                error,
+                            ));
                         }
                     }
                 }
@@ -402,6 +451,9 @@ impl OpenAiLeg {
                 self.responding = false;
                 self.requested = false;
                 self.interrupted = false;
+                if self.create_deferred {
+                    self.send_deferred_create();
+                }
                 let response = &done.response;
                 AgentEvent::ResponseDone(ResponseDone {
                     response_id: response.id.as_ref().map(response_id),
@@ -425,6 +477,26 @@ impl OpenAiLeg {
                     event_id = api.and_then(|a| a.event_id.as_ref()).map(|id| id.as_str()),
                     raced = self.cancels_raced,
                     "openai: the response had already ended when our cancel arrived"
+                );
+                return None;
+            }
+            if let Some(api) = api.filter(|api| self.is_raced_create(api)) {
+                self.creates_raced += 1;
+                self.told_error = None;
+                self.requested = false;
+                let greeting = self.greeting
+                    && api.event_id.as_ref().map(|id| id.as_str())
+                        == Some(&format!("{CREATE_ID_PREFIX}1"));
+                // A greeting needs no second answer when the service already answers the
+                // caller; any other create (a key press, a tool's result) goes out once
+                // the active response is done.
+                self.create_deferred |= !greeting;
+                tracing::debug!(
+                    event_id = api.event_id.as_ref().map(|id| id.as_str()),
+                    raced = self.creates_raced,
+                    retried = !greeting,
+                    "openai: a response of the service's own was active when our \
+                     response.create arrived"
                 );
                 return None;
             }
@@ -479,6 +551,35 @@ impl OpenAiLeg {
                 .is_some_and(|n| (1..=self.cancels_sent).contains(&n))
     }
 
+    /// `conversation_already_has_active_response` answering one of this leg's creates: the
+    /// service's VAD started a response just before our create arrived.
+    fn is_raced_create(&self, api: &ApiError) -> bool {
+        api.code.as_deref() == Some(ALREADY_ACTIVE)
+            && api
+                .event_id
+                .as_ref()
+                .and_then(|id| id.as_str().strip_prefix(CREATE_ID_PREFIX))
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| (1..=self.creates_sent).contains(&n))
+    }
+
+    /// Starts sending the deferred `response.create` (finished by `next_event`).
+    fn send_deferred_create(&mut self) {
+        let State::Open { sender, .. } = &self.state else {
+            return;
+        };
+        self.create_deferred = false;
+        self.creates_sent += 1;
+        self.requested = true;
+        let event = ClientEvent::response_create()
+            .with_event_id(format!("{CREATE_ID_PREFIX}{}", self.creates_sent));
+        let sender = std::sync::Arc::clone(sender);
+        tracing::debug!(
+            "openai: the active response is done; sending the deferred response.create"
+        );
+        self.creating = Some(async move { sender.send(&event).await }.boxed());
+    }
+
     /// `response.cancel` with this leg's next `event_id`, if a response may be running.
     async fn cancel_response(&mut self) -> Result<(), LegError> {
         if !self.responding && !self.requested && matches!(self.state, State::Open { .. }) {
@@ -500,9 +601,22 @@ impl OpenAiLeg {
             .await
     }
 
-    /// `response.create`: a response may be starting until `response.created`.
+    /// `response.create` with this leg's next `event_id`: a response may be starting until
+    /// `response.created`. While a response is active (or one of ours is starting) it waits
+    /// for that response's `response.done` instead: the service would refuse it.
     async fn create_response(&mut self) -> Result<(), LegError> {
-        self.send_event(ClientEvent::response_create()).await?;
+        let active = self.responding || self.requested || self.creating.is_some();
+        if active && matches!(self.state, State::Open { .. }) {
+            self.create_deferred = true;
+            tracing::debug!(
+                "openai: a response is active; response.create deferred until it is done"
+            );
+            return Ok(());
+        }
+        let event_id = format!("{CREATE_ID_PREFIX}{}", self.creates_sent + 1);
+        self.send_event(ClientEvent::response_create().with_event_id(event_id))
+            .await?;
+        self.creates_sent += 1;
         self.requested = true;
         Ok(())
     }
@@ -536,7 +650,7 @@ impl OpenAiLeg {
         };
         // Hold only the sender across the await: the state's event stream is `Send` but not
         // `Sync`, and the trait's future must be `Send`.
-        let sender: &Sender = sender;
+        let sender: &Sender = sender.as_ref();
         sender.send(&event).await.map_err(|error| {
             let what = event.event_type();
             LegError::with_source(format!("openai: sending `{what}` failed"), error)
@@ -570,7 +684,8 @@ async fn connect(setup: OpenAiLegBuilder) -> Result<Open, ClientError> {
         ),
     };
     if speak_first {
-        connection.send(&ClientEvent::response_create()).await?;
+        let greeting = ClientEvent::response_create().with_event_id(format!("{CREATE_ID_PREFIX}1"));
+        connection.send(&greeting).await?;
     }
     let session_id = connection.session_id();
     let (sender, receiver) = connection.split();
@@ -692,9 +807,6 @@ impl AgentLeg for OpenAiLeg {
                 let text = format!("[DTMF {digit}]");
                 self.send_event(ClientEvent::item_create(Item::user_text(text)))
                     .await?;
-                if self.responding {
-                    return Ok(());
-                }
                 self.create_response().await
             }
             AgentCommand::Close => {
@@ -766,5 +878,25 @@ mod tests {
         }
         let other_code = answer("invalid_value", Some("voice_bridge_cancel_1"));
         assert!(!leg.is_raced_cancel(&other_code));
+    }
+
+    #[test]
+    fn only_our_own_creates_answered_already_active_are_the_race() {
+        let mut leg = OpenAiLeg::new(Config::url("ws://127.0.0.1:1/v1/realtime"));
+        leg.creates_sent = 2;
+        let answer = |code: &str, event_id: Option<&str>| {
+            let mut error = ApiError::new("invalid_request_error", "Conversation already has");
+            error.code = Some(code.into());
+            error.event_id = event_id.map(Into::into);
+            error
+        };
+        assert!(leg.is_raced_create(&answer(ALREADY_ACTIVE, Some("voice_bridge_create_2"))));
+        for other in [Some("voice_bridge_create_3"), Some("event_1"), None] {
+            assert!(
+                !leg.is_raced_create(&answer(ALREADY_ACTIVE, other)),
+                "{other:?}"
+            );
+        }
+        assert!(!leg.is_raced_create(&answer("invalid_value", Some("voice_bridge_create_1"))));
     }
 }
