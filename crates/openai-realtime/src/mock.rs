@@ -113,7 +113,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use handle::{Close, MockSession, Received, WaitError};
-pub use script::{Audio, Output, Pacing, Script, Turn};
+pub use script::{Audio, DeltaSchedule, Output, Pacing, Script, Turn};
 pub use tap::Tap;
 
 use server::{Settings, State};

@@ -219,7 +219,7 @@ impl Engine {
                 response_id: &response_id,
                 format,
                 pacing: self.script.pacing,
-                delta: self.script.delta,
+                deltas: &self.script.deltas,
                 previous_item_id: self.items.last().map(|i| i.id.clone()),
             },
             &mut self.ids,

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use super::audio::Format;
-use super::script::{Audio, Output, Pacing, Turn};
+use super::script::{Audio, DeltaSchedule, Output, Pacing, Turn};
 
 /// What sending a step changes in the conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,7 @@ pub(crate) struct PlanInput<'a> {
     pub(crate) response_id: &'a str,
     pub(crate) format: Format,
     pub(crate) pacing: Pacing,
-    pub(crate) delta: Duration,
+    pub(crate) deltas: &'a DeltaSchedule,
     pub(crate) previous_item_id: Option<String>,
 }
 
@@ -82,7 +82,7 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
         response_id,
         format,
         pacing,
-        delta,
+        deltas,
         mut previous_item_id,
     } = input;
     let mut plan = Plan {
@@ -92,6 +92,8 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
         text_tokens: 0,
     };
     let mut at = Duration::ZERO;
+    // Deltas of this response so far (the schedule runs over the whole response).
+    let mut sent_deltas = 0;
     for (index, output) in turn.outputs().iter().enumerate() {
         let item_id = ids.make("item");
         let common = json!({"response_id": response_id, "item_id": item_id, "output_index": index});
@@ -123,9 +125,19 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                     Audio::Silence { ms } => format.silence(*ms),
                     Audio::Raw(bytes) => bytes.clone(),
                 };
-                let chunk =
-                    (format.bytes_per_ms() * delta.as_millis() as usize).max(format.bytes_per_ms());
-                let chunks: Vec<&[u8]> = bytes.chunks(chunk).collect();
+                let mut chunks: Vec<&[u8]> = Vec::new();
+                let mut rest = bytes.as_slice();
+                while !rest.is_empty() {
+                    let ms = deltas.nth(sent_deltas + chunks.len()).as_millis() as usize;
+                    let (piece, after) = rest.split_at(
+                        (format.bytes_per_ms() * ms)
+                            .max(format.bytes_per_ms())
+                            .min(rest.len()),
+                    );
+                    chunks.push(piece);
+                    rest = after;
+                }
+                sent_deltas += chunks.len();
                 let words = split_words(transcript, chunks.len().max(1));
                 for (i, piece) in chunks.iter().enumerate() {
                     let ms = format.ms_of(piece.len());
@@ -146,9 +158,7 @@ pub(crate) fn plan(input: PlanInput<'_>, ids: &mut Ids) -> Plan {
                                 "content_index": 0, "delta": text}),
                         );
                     }
-                    if pacing == Pacing::RealTime {
-                        at += Duration::from_secs_f64(ms / 1000.0);
-                    }
+                    at += pacing.gap(Duration::from_secs_f64(ms / 1000.0));
                     plan.audio_ms += ms;
                 }
                 if chunks.is_empty() && !transcript.is_empty() {
@@ -311,7 +321,7 @@ mod tests {
                 response_id: "resp_1",
                 format: Format::Pcmu,
                 pacing: Pacing::RealTime,
-                delta: Duration::from_millis(100),
+                deltas: &DeltaSchedule::default(),
                 previous_item_id: None,
             },
             &mut ids,
@@ -348,5 +358,78 @@ mod tests {
             .nth(2)
             .unwrap();
         assert_eq!(third.at, Duration::from_millis(200));
+    }
+
+    /// The audio deltas of a plan: (due, milliseconds).
+    fn audio_steps(plan: &Plan) -> Vec<(Duration, f64)> {
+        plan.steps
+            .iter()
+            .filter_map(|s| match s.effect {
+                Effect::Audio(_, ms) => Some((s.at, ms)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_service_like_schedule_at_three_times_real_time() {
+        // 40 + 100 + 200 + 100 + 60 (the rest) = 500 ms.
+        let turn = Turn::new().say("One two three four five", Audio::tone(500));
+        let plan = plan(
+            PlanInput {
+                turn: &turn,
+                response_id: "resp_1",
+                format: Format::Pcmu,
+                pacing: Pacing::Faster(3),
+                deltas: &DeltaSchedule::service_like(),
+                previous_item_id: None,
+            },
+            &mut Ids::default(),
+        );
+        let steps = audio_steps(&plan);
+        let sizes: Vec<f64> = steps.iter().map(|s| s.1).collect();
+        assert_eq!(sizes, [40.0, 100.0, 200.0, 100.0, 60.0]);
+        let due: Vec<Duration> = steps.iter().map(|s| s.0).collect();
+        let third = |ms: u64| Duration::from_millis(ms) / 3;
+        assert_eq!(due[0], Duration::ZERO);
+        assert_eq!(due[1], third(40));
+        // Each gap is rounded down to the nanosecond on its own.
+        assert!(third(440) - due[4] < Duration::from_micros(1), "{due:?}");
+        assert!((plan.audio_ms - 500.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_schedule_runs_over_the_whole_response() {
+        let turn = Turn::new()
+            .say("First", Audio::tone(140))
+            .say("Second", Audio::tone(200));
+        let plan = plan(
+            PlanInput {
+                turn: &turn,
+                response_id: "resp_1",
+                format: Format::Pcmu,
+                pacing: Pacing::AsFastAsPossible,
+                deltas: &DeltaSchedule::service_like(),
+                previous_item_id: None,
+            },
+            &mut Ids::default(),
+        );
+        let steps = audio_steps(&plan);
+        let sizes: Vec<f64> = steps.iter().map(|s| s.1).collect();
+        // The second item goes on with the schedule (200 ms) instead of starting at 40.
+        assert_eq!(sizes, [40.0, 100.0, 200.0]);
+        assert!(steps.iter().all(|s| s.0 == Duration::ZERO));
+    }
+
+    #[test]
+    fn schedules_floor_at_ten_ms_and_never_run_empty() {
+        let ms = Duration::from_millis;
+        assert_eq!(DeltaSchedule::new([], []), DeltaSchedule::default());
+        let lead_only = DeltaSchedule::new([ms(40), ms(80)], []);
+        assert_eq!(lead_only.nth(0), ms(40));
+        assert_eq!(lead_only.nth(5), ms(80));
+        assert_eq!(DeltaSchedule::fixed(ms(1)).nth(3), ms(10));
+        assert_eq!(Pacing::Faster(0).gap(ms(90)), ms(90));
+        assert_eq!(Pacing::Faster(3).gap(ms(90)), ms(30));
     }
 }

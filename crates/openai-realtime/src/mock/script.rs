@@ -130,6 +130,98 @@ pub enum Pacing {
     /// Each audio delta when the previous one would have finished playing (1x speed), so
     /// barge-in and truncation can be tested against a timeline (use tokio's paused clock).
     RealTime,
+    /// Each audio delta after a fraction of the previous one's duration: this many times
+    /// faster than real time (the real service sends speech about 3 times faster than it
+    /// plays). `Faster(1)` is [`Pacing::RealTime`]; `Faster(0)` is taken as 1.
+    Faster(u32),
+}
+
+impl Pacing {
+    /// How long after a delta of `audio` the next one is due.
+    pub(crate) fn gap(self, audio: Duration) -> Duration {
+        match self {
+            Pacing::AsFastAsPossible => Duration::ZERO,
+            Pacing::RealTime => audio,
+            Pacing::Faster(times) => audio / times.max(1),
+        }
+    }
+}
+
+/// How much audio each `response.output_audio.delta` of a response carries: the `lead`
+/// durations in order, then the `cycle` durations round and round until the audio ends.
+///
+/// The real service sends a short first delta and longer ones after it; the preset
+/// [`DeltaSchedule::service_like`] follows that (40 ms, then 100 and 200 ms alternating).
+/// Each duration is at least 10 ms. The schedule starts again with every response.
+///
+/// ```
+/// use std::time::Duration;
+/// use openai_realtime::mock::{DeltaSchedule, Pacing, Script};
+///
+/// let ms = Duration::from_millis;
+/// let schedule = DeltaSchedule::new([ms(40)], [ms(100), ms(200)]);
+/// assert_eq!(schedule, DeltaSchedule::service_like());
+/// let script = Script::new().delta_schedule(schedule).pacing(Pacing::Faster(3));
+/// # let _ = script;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeltaSchedule {
+    lead: Vec<Duration>,
+    cycle: Vec<Duration>,
+}
+
+impl Default for DeltaSchedule {
+    /// Every delta 100 ms (the mock's default).
+    fn default() -> Self {
+        Self::fixed(Duration::from_millis(100))
+    }
+}
+
+impl DeltaSchedule {
+    /// The `lead` durations first, then the `cycle` ones repeated. An empty `cycle` repeats
+    /// the last lead duration; both empty is the default (100 ms each).
+    pub fn new(
+        lead: impl IntoIterator<Item = Duration>,
+        cycle: impl IntoIterator<Item = Duration>,
+    ) -> Self {
+        let floor = |d: Duration| d.max(Duration::from_millis(10));
+        let lead: Vec<Duration> = lead.into_iter().map(floor).collect();
+        let mut cycle: Vec<Duration> = cycle.into_iter().map(floor).collect();
+        if cycle.is_empty() {
+            match lead.last() {
+                Some(last) => cycle.push(*last),
+                None => return Self::default(),
+            }
+        }
+        Self { lead, cycle }
+    }
+
+    /// Every delta the same duration (at least 10 ms).
+    pub fn fixed(delta: Duration) -> Self {
+        Self {
+            lead: Vec::new(),
+            cycle: vec![delta.max(Duration::from_millis(10))],
+        }
+    }
+
+    /// 40 ms first, then 100 and 200 ms alternating: the shape of the real service's deltas.
+    pub fn service_like() -> Self {
+        let ms = Duration::from_millis;
+        Self::new([ms(40)], [ms(100), ms(200)])
+    }
+
+    /// The duration of the `n`th delta of a response (from 0).
+    pub fn nth(&self, n: usize) -> Duration {
+        match self.lead.get(n) {
+            Some(d) => *d,
+            // `new` and `fixed` never leave the cycle empty.
+            None => self
+                .cycle
+                .get((n - self.lead.len()) % self.cycle.len().max(1))
+                .copied()
+                .unwrap_or(Duration::from_millis(100)),
+        }
+    }
 }
 
 /// The responses of a session: the scripted turns in order, then `fallback` for every further
@@ -139,7 +231,7 @@ pub struct Script {
     pub(crate) turns: Vec<Turn>,
     pub(crate) fallback: Turn,
     pub(crate) pacing: Pacing,
-    pub(crate) delta: Duration,
+    pub(crate) deltas: DeltaSchedule,
 }
 
 impl Default for Script {
@@ -148,7 +240,7 @@ impl Default for Script {
             turns: Vec::new(),
             fallback: Turn::speech("Hello from the mock."),
             pacing: Pacing::default(),
-            delta: Duration::from_millis(100),
+            deltas: DeltaSchedule::default(),
         }
     }
 }
@@ -180,10 +272,19 @@ impl Script {
         self
     }
 
-    /// Audio per `response.output_audio.delta` (default 100 ms; at least 10 ms).
+    /// Audio per `response.output_audio.delta` (default 100 ms; at least 10 ms): the same
+    /// as `delta_schedule(DeltaSchedule::fixed(delta))`.
     #[must_use]
     pub fn delta_duration(mut self, delta: Duration) -> Self {
-        self.delta = delta.max(Duration::from_millis(10));
+        self.deltas = DeltaSchedule::fixed(delta);
+        self
+    }
+
+    /// Audio per `response.output_audio.delta` by a schedule, e.g.
+    /// [`DeltaSchedule::service_like`] (default: 100 ms each). Replaces `delta_duration`.
+    #[must_use]
+    pub fn delta_schedule(mut self, schedule: DeltaSchedule) -> Self {
+        self.deltas = schedule;
         self
     }
 }
