@@ -3,7 +3,8 @@
 //!
 //! Every 20 ms the caller sends one media frame (speech or silence, tagged) and plays 20 ms
 //! of the agent audio it has queued, echoing each mark once the audio before it has played,
-//! as Twilio does. A `clear` drops the queue and echoes the pending marks. Outgoing frames
+//! as Twilio does, whatever the length of the bridge's media messages (20 ms frames or
+//! 300 ms pieces with one mark each). A `clear` drops the queue and echoes the pending marks. Outgoing frames
 //! are written into one reused buffer; incoming ones are read in place.
 //!
 //! The script: speak, listen to the answer, pause, speak again; every second turn the
@@ -59,13 +60,39 @@ pub struct CallResult {
     /// Turns where no answer came within the timeout.
     pub unanswered: u32,
     pub agent_bytes: u64,
-    pub marks_echoed: u32,
-    pub clears: u32,
+    /// The call leg's messages, both ways.
+    pub messages: Messages,
     /// Agent turns the caller interrupted (bit per turn), so their unsent rest is not lost.
     pub barged_turns: u64,
     /// When the caller sent `stop` (µs on the probes' clock).
     pub stop_us: u64,
     pub error: Option<String>,
+}
+
+/// Messages on the call leg of one call (or summed over calls), as the caller saw them.
+#[derive(Debug, Default, Clone)]
+pub struct Messages {
+    /// `media` from the bridge.
+    pub media_in: u64,
+    /// `mark` from the bridge.
+    pub marks_in: u64,
+    /// `clear` from the bridge.
+    pub clears_in: u64,
+    /// `media` to the bridge.
+    pub media_out: u64,
+    /// `mark` echoes to the bridge.
+    pub marks_out: u64,
+}
+
+impl Messages {
+    /// Adds another call's counts.
+    pub fn add(&mut self, other: &Messages) {
+        self.media_in += other.media_in;
+        self.marks_in += other.marks_in;
+        self.clears_in += other.clears_in;
+        self.media_out += other.media_out;
+        self.marks_out += other.marks_out;
+    }
 }
 
 enum Queued {
@@ -192,36 +219,43 @@ pub async fn run(url: String, index: u32, plan: Plan, probes: Arc<Probes>) -> Ca
             Event::Tick(at) => {
                 let late = Instant::now().saturating_duration_since(at);
                 probes.tick_lateness.record(late.as_micros() as u64);
-                // Play 20 ms of queued agent audio, then echo the marks it reached.
+                // Play 20 ms of queued agent audio, echoing each mark it reaches on the way
+                // (media messages of any length: a mark inside this 20 ms is echoed and the
+                // audio after it plays on in the same tick, as a real-time player does).
                 let mut left = FRAME as u32;
                 let mut played = false;
-                while left > 0 {
-                    let Some(Queued::Audio { turn, bytes }) = queue.front_mut() else {
-                        break;
-                    };
-                    let take = left.min(*bytes);
-                    *bytes -= take;
-                    left -= take;
-                    played = true;
-                    let turn = *turn;
-                    playing_turn = Some(turn);
-                    if let Some(h) = heard.get_mut(turn as usize) {
-                        *h += take;
-                    }
-                    if *bytes == 0 {
-                        queue.pop_front();
+                let mut closed = false;
+                loop {
+                    match queue.front_mut() {
+                        Some(Queued::Audio { turn, bytes }) if left > 0 => {
+                            let take = left.min(*bytes);
+                            *bytes -= take;
+                            left -= take;
+                            played |= take > 0;
+                            let turn = *turn;
+                            playing_turn = Some(turn);
+                            if let Some(h) = heard.get_mut(turn as usize) {
+                                *h += take;
+                            }
+                            if *bytes == 0 {
+                                queue.pop_front();
+                            }
+                        }
+                        Some(Queued::Mark { name, len }) => {
+                            let echo = mark_echo(&mut writer, &name[..usize::from(*len)]);
+                            queue.pop_front();
+                            result.messages.marks_out += 1;
+                            if ws.send(echo).await.is_err() {
+                                closed = true;
+                                break;
+                            }
+                        }
+                        _ => break,
                     }
                 }
-                while let Some(Queued::Mark { .. }) = queue.front() {
-                    let Some(Queued::Mark { name, len }) = queue.pop_front() else {
-                        break;
-                    };
-                    let echo = mark_echo(&mut writer, &name[..usize::from(len)]);
-                    result.marks_echoed += 1;
-                    if ws.send(echo).await.is_err() {
-                        result.error = Some("socket closed (mark)".to_owned());
-                        break;
-                    }
+                if closed {
+                    result.error = Some("socket closed (mark)".to_owned());
+                    break;
                 }
                 // The caller's side of the script.
                 let speaking = match &mut phase {
@@ -300,12 +334,14 @@ pub async fn run(url: String, index: u32, plan: Plan, probes: Arc<Probes>) -> Ca
                     result.error = Some("socket closed by the bridge".to_owned());
                     break;
                 }
+                result.messages.media_out += 1;
                 n += 1;
             }
             Event::Frame(Some(Ok(Message::Text(text)))) => {
                 let text = text.as_bytes();
                 match string_after(text, br#""event":""#) {
                     Some(b"media") => {
+                        result.messages.media_in += 1;
                         let Some(payload) = string_after(text, br#""payload":""#) else {
                             continue;
                         };
@@ -322,6 +358,7 @@ pub async fn run(url: String, index: u32, plan: Plan, probes: Arc<Probes>) -> Ca
                         }
                     }
                     Some(b"mark") => {
+                        result.messages.marks_in += 1;
                         let Some(name) = string_after(text, br#""name":""#) else {
                             continue;
                         };
@@ -330,7 +367,7 @@ pub async fn run(url: String, index: u32, plan: Plan, probes: Arc<Probes>) -> Ca
                         stored[..len].copy_from_slice(&name[..len]);
                         if queue.is_empty() {
                             let echo = mark_echo(&mut writer, &stored[..len]);
-                            result.marks_echoed += 1;
+                            result.messages.marks_out += 1;
                             if ws.send(echo).await.is_err() {
                                 break;
                             }
@@ -342,11 +379,11 @@ pub async fn run(url: String, index: u32, plan: Plan, probes: Arc<Probes>) -> Ca
                         }
                     }
                     Some(b"clear") => {
-                        result.clears += 1;
+                        result.messages.clears_in += 1;
                         while let Some(entry) = queue.pop_front() {
                             if let Queued::Mark { name, len } = entry {
                                 let echo = mark_echo(&mut writer, &name[..usize::from(len)]);
-                                result.marks_echoed += 1;
+                                result.messages.marks_out += 1;
                                 if ws.send(echo).await.is_err() {
                                     break;
                                 }

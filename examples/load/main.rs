@@ -42,7 +42,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use openai_realtime::mock::{Audio, MockServer, Pacing, Script, Turn};
+use openai_realtime::mock::{Audio, DeltaSchedule, MockServer, Pacing, Script, Turn};
 use serde_json::json;
 
 use caller::{CallResult, Plan, TICK};
@@ -76,6 +76,15 @@ enum Command_ {
     },
 }
 
+/// How the mock sends the agent's audio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Workload {
+    /// Equal deltas of `--delta-ms`, in real time.
+    Even,
+    /// 40 ms, then 100 and 200 ms alternating, 3x faster than real time.
+    Realistic,
+}
+
 #[derive(Parser, Clone)]
 struct RunArgs {
     /// Concurrent calls.
@@ -101,9 +110,15 @@ struct RunArgs {
     /// Worker threads of the tool's runtime (mock and callers).
     #[arg(long, default_value_t = 2)]
     tool_threads: usize,
-    /// Audio per agent delta, in milliseconds (the mock's default is 100).
+    /// Audio per agent delta, in milliseconds (the mock's default is 100). Ignored with
+    /// `--workload realistic`.
     #[arg(long, default_value_t = 100)]
     delta_ms: u64,
+    /// The agent's audio: `even` (every delta `--delta-ms`, sent in real time: the issue 6
+    /// figures) or `realistic` (deltas of 40 ms, then 100 and 200 ms alternating, sent 3
+    /// times faster than real time, as the real service does).
+    #[arg(long, value_enum, default_value_t = Workload::Even)]
+    workload: Workload,
     /// Instead of the built-in bridge, run this shell command (it gets OPENAI_REALTIME_URL,
     /// PORT and OPENAI_API_KEY) and measure its process.
     #[arg(long)]
@@ -171,13 +186,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 const ANSWER_FRAMES: u32 = 120;
 
 /// The mock's script: `turns` answers of tagged audio (a 500 Hz tone at about -18 dBFS),
-/// serials running on across turns, paced in real time.
-fn script(turns: u32, delta: Duration) -> Script {
+/// serials running on across turns, in deltas and at the pace of `workload`.
+fn script(turns: u32, delta: Duration, workload: Workload) -> Script {
     let tone: [u8; FRAME] = std::array::from_fn(|n| {
         let phase = (n % 16) as f64 / 16.0 * std::f64::consts::TAU;
         voice_bridge::audio::g711::linear_to_mulaw((phase.sin() * 6_000.0) as i16)
     });
-    let mut script = Script::new().pacing(Pacing::RealTime).delta_duration(delta);
+    let mut script = match workload {
+        Workload::Even => Script::new().pacing(Pacing::RealTime).delta_duration(delta),
+        Workload::Realistic => Script::new()
+            .pacing(Pacing::Faster(3))
+            .delta_schedule(DeltaSchedule::service_like()),
+    };
     for turn in 0..turns {
         let mut audio = Vec::with_capacity(ANSWER_FRAMES as usize * FRAME);
         for f in 0..ANSWER_FRAMES {
@@ -436,7 +456,11 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
     let mut builder = MockServer::builder()
         .record(false)
         .tap(move |_| SessionTap::new(Arc::clone(&tap_probes)))
-        .script(script(turns, Duration::from_millis(args.delta_ms)));
+        .script(script(
+            turns,
+            Duration::from_millis(args.delta_ms),
+            args.workload,
+        ));
     if args.tls {
         builder = builder.tls_self_signed();
     }
@@ -551,7 +575,12 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
     let behind = late.quantile(0.99) > 5_000 || late.max() > 50_000;
     let out = json!({
         "calls": args.calls, "secs": args.secs, "ramp_s": args.ramp, "tls": args.tls,
-        "delta_ms": args.delta_ms,
+        "delta_ms": (args.workload == Workload::Even).then_some(args.delta_ms),
+        "workload": match args.workload {
+            Workload::Even => "even",
+            Workload::Realistic => "realistic: 40 ms, then 100/200 ms deltas, 3x real time",
+        },
+        "call_leg_messages": report.messages_json(),
         "bridge": if args.bridge_url.is_some() { "running, at --bridge-url" } else if args.bridge_cmd.is_some() { "external" } else if args.in_process { "built-in, in-process" } else { "built-in" },
         "bridge_url": bridge_url, "bridge_measured": measured,
         "bridge_threads": args.bridge_threads, "tool_threads": args.tool_threads,
@@ -605,6 +634,10 @@ struct Report {
     barge_pairs: Vec<(u32, u32)>,
     barge_ins: u64,
     truncations: u64,
+    /// Messages on the call leg, counted at the callers, summed over the calls.
+    messages: caller::Messages,
+    /// Agent audio the callers received, in milliseconds.
+    agent_audio_ms: f64,
 }
 
 impl Report {
@@ -622,6 +655,8 @@ impl Report {
             barge_pairs: Vec::new(),
             barge_ins: 0,
             truncations: 0,
+            messages: caller::Messages::default(),
+            agent_audio_ms: 0.0,
         };
         for (index, result) in results.iter().enumerate() {
             let Some(result) = result else {
@@ -636,6 +671,8 @@ impl Report {
                 }
             }
             report.call_seconds += result.seconds;
+            report.messages.add(&result.messages);
+            report.agent_audio_ms += result.agent_bytes as f64 / 8.0;
             report.turns += u64::from(result.turns);
             if std::env::var_os("LOAD_DEBUG").is_some() {
                 eprintln!("call {index}: {result:?}");
@@ -689,6 +726,28 @@ impl Report {
         report
     }
 
+    /// The call leg's messages, in total, per call-second and (to the caller) per second of
+    /// agent audio received.
+    fn messages_json(&self) -> serde_json::Value {
+        let m = &self.messages;
+        let per_s = |n: u64| n as f64 / self.call_seconds.max(1e-9);
+        let per_audio_s = |n: u64| n as f64 / (self.agent_audio_ms / 1000.0).max(1e-9);
+        json!({
+            "to_caller": {"media": m.media_in, "mark": m.marks_in, "clear": m.clears_in},
+            "from_caller": {"media": m.media_out, "mark": m.marks_out},
+            "per_call_second": {
+                "to_caller": {"media": per_s(m.media_in), "mark": per_s(m.marks_in),
+                    "clear": per_s(m.clears_in)},
+                "from_caller": {"media": per_s(m.media_out), "mark": per_s(m.marks_out)},
+            },
+            "agent_audio_s": self.agent_audio_ms / 1000.0,
+            "to_caller_per_agent_audio_s": {
+                "media": per_audio_s(m.media_in), "mark": per_audio_s(m.marks_in),
+                "media_plus_mark": per_audio_s(m.media_in + m.marks_in),
+            },
+        })
+    }
+
     fn barge_json(&self) -> serde_json::Value {
         let mut errors: Vec<i64> = self
             .barge_pairs
@@ -717,7 +776,7 @@ fn print_report(out: &serde_json::Value) {
     use std::fmt::Write as _;
     let _ = writeln!(
         s,
-        "\n== {} calls x {} s ({}, agent leg {}) ==",
+        "\n== {} calls x {} s ({}, agent leg {}, workload {}) ==",
         out["calls"],
         out["secs"],
         out["bridge"].as_str().unwrap_or("?"),
@@ -725,7 +784,8 @@ fn print_report(out: &serde_json::Value) {
             "TLS"
         } else {
             "plain"
-        }
+        },
+        out["workload"].as_str().unwrap_or("?")
     );
     if out["bridge_measured"].as_bool() == Some(false) {
         let _ = writeln!(
@@ -774,6 +834,21 @@ fn print_report(out: &serde_json::Value) {
         b["error_ms_max"],
         b["within_20ms"],
         b["compared"]
+    );
+    let m = &out["call_leg_messages"];
+    let (to, from) = (
+        &m["per_call_second"]["to_caller"],
+        &m["per_call_second"]["from_caller"],
+    );
+    let _ = writeln!(
+        s,
+        "call leg        per call-second: to the caller {:.2} media, {:.2} mark, {:.3} clear; from it {:.2} media, {:.2} mark (echoes); {:.2} media + mark per second of agent audio",
+        f(&to["media"]),
+        f(&to["mark"]),
+        f(&to["clear"]),
+        f(&from["media"]),
+        f(&from["mark"]),
+        f(&m["to_caller_per_agent_audio_s"]["media_plus_mark"])
     );
     let _ = writeln!(
         s,
@@ -869,6 +944,33 @@ mod tests {
             "{out:#}"
         );
         assert_eq!(out["bridge_summary"]["calls"], 2, "{out:#}");
+    }
+
+    /// The realistic workload (40/100/200 ms deltas, 3x real time) goes through too, and
+    /// the call leg's messages are counted both ways.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_realistic_workload_goes_through_and_counts_messages() {
+        let args = RunArgs::parse_from([
+            "run",
+            "--calls",
+            "2",
+            "--secs",
+            "2",
+            "--ramp",
+            "0.2",
+            "--in-process",
+            "--workload",
+            "realistic",
+        ]);
+        let out = run(args).await.expect("the run completes");
+        assert_eq!(out["calls_failed"], 0, "{out:#}");
+        assert_eq!(out["agent_frames_lost"], 0, "{out:#}");
+        let m = &out["call_leg_messages"];
+        assert_eq!(m["from_caller"]["media"], 200, "{out:#}");
+        assert!(m["to_caller"]["media"].as_u64() > Some(0), "{out:#}");
+        assert!(m["to_caller"]["mark"].as_u64() > Some(0), "{out:#}");
+        // Every mark the bridge sent was echoed (played through, or released by a clear).
+        assert!(m["from_caller"]["mark"].as_u64() >= Some(1), "{out:#}");
     }
 
     /// `--bridge-url`: the tool starts no bridge and calls one already listening (here the
