@@ -608,6 +608,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
         "caller_frames_sent": report.caller_sent, "caller_frames_lost": report.caller_lost,
         "untagged_frames": probes.untagged.load(Ordering::Relaxed),
         "duplicate_frames": probes.duplicates.load(Ordering::Relaxed),
+        "agent_error_events": probes.agent_errors.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         "unanswered_turns": report.unanswered, "turns": report.turns,
         "bridge_summary": summary,
     });
@@ -708,6 +709,12 @@ impl Report {
                 if !probe.caller_received[serial].load(Ordering::Relaxed)
                     && (sent < last || serial < caller::WARMUP_FRAMES as usize)
                 {
+                    if std::env::var_os("LOAD_DEBUG").is_some() {
+                        eprintln!(
+                            "call {index}: caller frame {serial} lost (sent at {sent} us, stop at {} us)",
+                            result.stop_us
+                        );
+                    }
                     report.caller_lost += 1;
                 }
             }
@@ -859,6 +866,11 @@ fn print_report(out: &serde_json::Value) {
         out["caller_frames_sent"],
         out["untagged_frames"],
         out["duplicate_frames"]
+    );
+    let _ = writeln!(
+        s,
+        "agent errors    error events the mock sent, by code: {}",
+        out["agent_error_events"]
     );
     let _ = writeln!(
         s,

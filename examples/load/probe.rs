@@ -273,6 +273,8 @@ pub struct Probes {
     pub untagged: AtomicU64,
     /// Agent frames a caller received twice.
     pub duplicates: AtomicU64,
+    /// The `error` events the mock sent, by code (rare: a lock is cheap enough).
+    pub agent_errors: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Probes {
@@ -287,6 +289,7 @@ impl Probes {
             tick_lateness: Histogram::new(),
             untagged: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
+            agent_errors: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         })
     }
 
@@ -400,6 +403,19 @@ impl Tap for SessionTap {
     fn sent(&mut self, text: &str) {
         let now = self.probes.clock.now_us();
         let text = text.as_bytes();
+        // An `error` event: short, unlike the audio deltas, so the search is cheap.
+        if text.len() < 2048 && find(text, br#""type":"error""#).is_some() {
+            let code = string_after(text, br#""code":""#).unwrap_or(b"(none)");
+            let code = String::from_utf8_lossy(code).into_owned();
+            *self
+                .probes
+                .agent_errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(code)
+                .or_default() += 1;
+            return;
+        }
         let (Some(&call), Some(delta)) = (self.call.get(), string_after(text, br#""delta":""#))
         else {
             return;
