@@ -29,6 +29,8 @@
 //!
 //! Everything is bounded: calls end after `--secs`, the run after `--secs + --ramp` plus
 //! a fixed grace, and the bridge process is stopped at the end.
+// The report is one `json!` literal of many members, deeper than the default limit.
+#![recursion_limit = "256"]
 
 mod bridge;
 mod caller;
