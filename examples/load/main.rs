@@ -575,14 +575,16 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
     let late = &probes.tick_lateness;
     let late_ticks = late.at_least(10_000);
     let behind = late.quantile(0.99) > 5_000 || late.max() > 50_000;
-    let out = json!({
+    let workload = match args.workload {
+        Workload::Even => "even",
+        Workload::Realistic => "realistic: 40 ms, then 100/200 ms deltas, 3x real time",
+    };
+    // The call leg's counts are added after: one more nested object inside `json!` passes
+    // the macro's recursion limit.
+    let mut out = json!({
         "calls": args.calls, "secs": args.secs, "ramp_s": args.ramp, "tls": args.tls,
         "delta_ms": (args.workload == Workload::Even).then_some(args.delta_ms),
-        "workload": match args.workload {
-            Workload::Even => "even",
-            Workload::Realistic => "realistic: 40 ms, then 100/200 ms deltas, 3x real time",
-        },
-        "call_leg_messages": report.messages_json(),
+        "workload": workload,
         "bridge": if args.bridge_url.is_some() { "running, at --bridge-url" } else if args.bridge_cmd.is_some() { "external" } else if args.in_process { "built-in, in-process" } else { "built-in" },
         "bridge_url": bridge_url, "bridge_measured": measured,
         "bridge_threads": args.bridge_threads, "tool_threads": args.tool_threads,
@@ -614,6 +616,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
         "unanswered_turns": report.unanswered, "turns": report.turns,
         "bridge_summary": summary,
     });
+    out["call_leg_messages"] = report.messages_json();
     print_report(&out);
     if let Some(path) = &args.json {
         let mut file = std::fs::File::create(path)?;
