@@ -5,8 +5,9 @@
 //! | rule | file | function |
 //! |---|---|---|
 //! | caller audio to the agent, agent audio to the caller | `engine/audio_path.rs` | `forward_caller_audio`, `forward_agent_audio` |
-//! | playback accounting (marks, heard position) | `engine/playback.rs` | `Playback::mark_after_chunk`, `Playback::on_echo` |
+//! | playback accounting (marks, heard position) | `engine/playback.rs` | `Playback::mark_after`, `Playback::on_echo`, `Playback::heard_bytes_now` |
 //! | barge-in | `engine/barge_in.rs` | `barge_in` |
+//! | joining agent deltas into fewer messages | `engine/coalesce.rs` | `Engine::hold_or_send`, `Engine::settle_held` |
 //! | early caller audio, agent audio before the call started | `engine/early_audio.rs` | `EarlyAudio::hold`, `EarlyAudio::release` |
 //! | tool calls | `engine/tools.rs` | `run_tool_call`, `apply_tool_result`, `continue_after_tools` |
 //! | lifecycle, fallback, limits | `engine/lifecycle.rs` | `agent_failed`, `start_fallback`, `check_ending`, `end_call` |
@@ -127,9 +128,9 @@ pub struct Engine {
     audio_connected: bool,
     to_agent: Option<Transcoder>,
     to_call: Option<Transcoder>,
-    /// The most bytes of one media message in the call's format (twice
-    /// `playback_chunk`; set with the formats).
-    playback_max_bytes: usize,
+    /// `playback_chunk` in bytes of the call's format (set with the formats): the size
+    /// held audio is joined up to; a message over twice this is cut.
+    playback_chunk_bytes: usize,
     refusal_logged: bool,
 
     response_active: bool,
@@ -241,7 +242,7 @@ impl Engine {
             audio_connected: false,
             to_agent: None,
             to_call: None,
-            playback_max_bytes: usize::MAX,
+            playback_chunk_bytes: usize::MAX / 2,
             refusal_logged: false,
             response_active: false,
             discard_response: false,
@@ -299,8 +300,7 @@ impl Engine {
             CallEvent::Dtmf(digit) => self.dtmf_pressed(digit),
             CallEvent::Ended(end) => self.call_ended(end),
         }
-        self.settle_held();
-        self.check_ending();
+        self.after_input();
     }
 
     /// Feeds an event from the agent leg.
@@ -324,9 +324,7 @@ impl Engine {
             AgentEvent::Error(error) => self.agent_error(error),
             AgentEvent::Ended(end) => self.agent_ended(end),
         }
-        // Before the ending rule: a response that just ended may leave audio held.
-        self.settle_held();
-        self.check_ending();
+        self.after_input();
     }
 
     /// Feeds the outcome of a tool call the engine asked for with [`Action::RunTool`].
@@ -336,8 +334,7 @@ impl Engine {
             return;
         }
         self.apply_tool_result(result);
-        self.settle_held();
-        self.check_ending();
+        self.after_input();
     }
 
     /// Tells the engine that the instant from [`poll_timeout`](Self::poll_timeout) has
@@ -347,9 +344,8 @@ impl Engine {
         if self.is_ended() {
             return;
         }
-        self.settle_held();
         self.check_deadlines();
-        self.check_ending();
+        self.after_input();
     }
 
     /// The next action, in the order the engine decided them.
@@ -396,6 +392,13 @@ impl Engine {
             counters: self.counters,
             errors: self.errors,
         }
+    }
+
+    /// The rules every input ends with: held audio that is due goes out (or is dropped),
+    /// then the end-after-goodbye rule, which must see that audio as playing.
+    fn after_input(&mut self) {
+        self.settle_held();
+        self.check_ending();
     }
 
     fn advance(&mut self, now: Instant) {

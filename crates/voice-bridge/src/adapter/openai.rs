@@ -485,8 +485,11 @@ impl OpenAiLeg {
                 self.told_error = None;
                 self.requested = false;
                 let greeting = self.greeting
-                    && api.event_id.as_ref().map(|id| id.as_str())
-                        == Some(&format!("{CREATE_ID_PREFIX}1"));
+                    && api
+                        .event_id
+                        .as_ref()
+                        .and_then(|id| id.as_str().strip_prefix(CREATE_ID_PREFIX))
+                        == Some("1");
                 // A greeting needs no second answer when the service already answers the
                 // caller; any other create (a key press, a tool's result) goes out once
                 // the active response is done.
@@ -542,25 +545,13 @@ impl OpenAiLeg {
     /// `response_cancel_not_active` answering one of this leg's own cancels: the service
     /// had ended the response first (its VAD's `interrupt_response`), so nothing is wrong.
     fn is_raced_cancel(&self, api: &ApiError) -> bool {
-        api.code.as_deref() == Some(CANCEL_NOT_ACTIVE)
-            && api
-                .event_id
-                .as_ref()
-                .and_then(|id| id.as_str().strip_prefix(CANCEL_ID_PREFIX))
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|n| (1..=self.cancels_sent).contains(&n))
+        answers_own(api, CANCEL_NOT_ACTIVE, CANCEL_ID_PREFIX, self.cancels_sent)
     }
 
     /// `conversation_already_has_active_response` answering one of this leg's creates: the
     /// service's VAD started a response just before our create arrived.
     fn is_raced_create(&self, api: &ApiError) -> bool {
-        api.code.as_deref() == Some(ALREADY_ACTIVE)
-            && api
-                .event_id
-                .as_ref()
-                .and_then(|id| id.as_str().strip_prefix(CREATE_ID_PREFIX))
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|n| (1..=self.creates_sent).contains(&n))
+        answers_own(api, ALREADY_ACTIVE, CREATE_ID_PREFIX, self.creates_sent)
     }
 
     /// Starts sending the deferred `response.create` (finished by `next_event`).
@@ -696,6 +687,18 @@ async fn connect(setup: OpenAiLegBuilder) -> Result<Open, ClientError> {
         session_id,
         vad_interrupts,
     })
+}
+
+/// Whether `api` is the error `code` answering one of the `sent` events this leg numbered
+/// `{prefix}1`, `{prefix}2`, ...
+fn answers_own(api: &ApiError, code: &str, prefix: &str, sent: u64) -> bool {
+    api.code.as_deref() == Some(code)
+        && api
+            .event_id
+            .as_ref()
+            .and_then(|id| id.as_str().strip_prefix(prefix))
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| (1..=sent).contains(&n))
 }
 
 /// Whether the session's turn detection cancels the running response when the caller

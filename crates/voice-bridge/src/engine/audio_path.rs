@@ -99,7 +99,7 @@ impl Engine {
             Ok((to_agent, to_call)) => {
                 self.to_agent = to_agent;
                 self.to_call = to_call;
-                self.playback_max_bytes = call.format.frame_bytes(2 * self.config.playback_chunk);
+                self.playback_chunk_bytes = call.format.frame_bytes(self.config.playback_chunk);
                 self.audio_connected = true;
             }
             Err(error) => {
@@ -280,7 +280,7 @@ impl Engine {
         source: AudioSource,
         agent_bytes: u64,
     ) {
-        if chunk.byte_len() <= self.playback_max_bytes {
+        if chunk.byte_len() <= 2 * self.playback_chunk_bytes {
             self.play_agent_frame(slot, chunk, source, agent_bytes);
             return;
         }

@@ -101,7 +101,6 @@ impl Engine {
         if self.held.as_ref().is_some_and(|held| held.slot != slot) {
             self.flush_held();
         }
-        let call_format = chunk.format();
         let queue_full = self.playback.queued_ahead() >= self.low_water();
         match self.held.as_mut() {
             Some(held) => held.push(&chunk, agent_bytes),
@@ -113,7 +112,7 @@ impl Engine {
                 return;
             }
         }
-        let target = call_format.frame_bytes(self.config.playback_chunk);
+        let target = self.playback_chunk_bytes;
         if self
             .held
             .as_ref()

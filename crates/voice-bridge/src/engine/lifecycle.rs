@@ -117,7 +117,7 @@ impl Engine {
                     chunk,
                     source: AudioSource::Fallback,
                 }));
-                let mark = self.playback.mark_after_chunk(None, 0);
+                let mark = self.playback.mark_after(None, 0, length);
                 self.push(Action::Call(CallCommand::Mark(mark)));
                 self.counters.marks_sent += 1;
                 self.fallback_used = Some(FallbackUsed::Audio { heard: false });

@@ -168,14 +168,9 @@ impl Playback {
         &mut self.items[slot]
     }
 
-    /// Records a message that is not an agent item's audio (`duration` of it) and
-    /// returns the mark to send after it.
-    pub(crate) fn mark_after_chunk(&mut self, item: Option<usize>, bytes: u64) -> Mark {
-        self.mark_after(item, bytes, Duration::ZERO)
-    }
-
-    /// Records a message sent now: `bytes` more of `item` (in the agent's format) that
-    /// play for `duration`. Returns the mark to send after it.
+    /// Records a message sent now that plays for `duration`: `bytes` more of `item` (in the
+    /// agent's format), or, with `item` `None`, audio that is no item's (the fallback).
+    /// Returns the mark to send after it.
     pub(crate) fn mark_after(
         &mut self,
         item: Option<usize>,
@@ -452,6 +447,21 @@ mod tests {
         // The cleared echoes moved nothing, and nothing is queued any more.
         assert_eq!(p.item(a).heard_ms(), 170);
         assert_eq!(p.queued_ahead(), Duration::ZERO);
+    }
+
+    #[test]
+    fn audio_of_no_item_counts_in_the_queue_but_moves_no_item() {
+        let t0 = Instant::now();
+        let mut p = Playback::new(t0);
+        let a = item(&mut p, "a");
+        send(&mut p, a, 100);
+        // The fallback prompt: 2 s of no item's audio behind item a's 100 ms.
+        let fallback = p.mark_after(None, 0, Duration::from_secs(2));
+        assert_eq!(p.queued_ahead(), Duration::from_millis(2100));
+        p.advance(t0 + Duration::from_millis(2100));
+        assert_eq!(p.on_echo(fallback), Echo::Played { implied: 1 });
+        assert_eq!(p.item(a).heard_ms(), 100);
+        assert!(!p.is_playing());
     }
 
     #[test]
