@@ -32,6 +32,12 @@ const WAIT: Duration = Duration::from_secs(10);
 const CALL_LIMIT: Duration = Duration::from_secs(30);
 /// One caller frame.
 const FRAME_MS: i64 = 20;
+/// How far a truncation may be from what the simulator played, in these real-time tests:
+/// the simulator plays in 20 ms packets while the bridge's clock runs smoothly (up to one
+/// frame), and on a busy 2-core machine an echo or the clear can wait a few ms for a
+/// thread (seen: 22 ms in 1 run of 3 under load). The exact bound, one frame, is held by
+/// the paused-clock tests in `driver.rs` and `driver_barge_in.rs`.
+const REAL_TIME_SLACK_MS: i64 = FRAME_MS + 10;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -171,7 +177,8 @@ async fn two_turns_and_a_barge_in_truncate_at_what_the_caller_heard() {
     assert!(truncate.refused.is_none(), "{:?}", truncate.refused);
     let audio_end_ms = truncate.json()["audio_end_ms"].as_i64().unwrap();
 
-    // Within one frame of what the simulator says the caller heard of that item.
+    // Within one frame of what the simulator says the caller heard of that item (plus
+    // scheduling slack: see `REAL_TIME_SLACK_MS`).
     let heard_ms = (heard(&record, SECOND) / 8) as i64;
     tracing::info!(
         audio_end_ms,
@@ -179,7 +186,7 @@ async fn two_turns_and_a_barge_in_truncate_at_what_the_caller_heard() {
         "barge-in: truncation against what was heard"
     );
     assert!(
-        (audio_end_ms - heard_ms).abs() <= FRAME_MS,
+        (audio_end_ms - heard_ms).abs() <= REAL_TIME_SLACK_MS,
         "truncated at {audio_end_ms} ms, the caller heard {heard_ms} ms"
     );
     assert!(
@@ -276,8 +283,11 @@ async fn long_agent_deltas_go_out_whole_and_still_truncate_within_a_frame_of_wha
     // short of the echo (`audio_end_ms` is rounded down: 1 ms)...
     assert!(audio_end_ms + 1 >= at_last_echo_ms, "{story}");
     // ...and within one 20 ms packet of what the simulator had played at the clear (it
-    // plays in 20 ms packets; the bridge's clock runs smoothly), plus the same 1 ms.
-    assert!((audio_end_ms - heard_ms).abs() <= FRAME_MS + 1, "{story}");
+    // plays in 20 ms packets; the bridge's clock runs smoothly), plus scheduling slack.
+    assert!(
+        (audio_end_ms - heard_ms).abs() <= REAL_TIME_SLACK_MS,
+        "{story}"
+    );
     assert!(
         heard_ms > 100 && heard_ms < 1900,
         "the barge-in came mid-answer: {heard_ms} ms"
