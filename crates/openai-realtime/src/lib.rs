@@ -110,3 +110,8 @@ pub use unknown::UnknownEvent;
 pub mod client;
 #[cfg(feature = "mock-server")]
 pub mod mock;
+
+// The README's examples compile and run as doctests.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

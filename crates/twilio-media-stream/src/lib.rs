@@ -104,3 +104,8 @@ pub mod rest;
 pub mod server;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+
+// The README's examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -3,38 +3,71 @@
 //! A [`Bridge`] runs one call between a telephony leg ([`CallLeg`]) and an agent leg
 //! ([`AgentLeg`]). The [`adapter`]s provide both for Twilio Media Streams ([`TwilioLeg`],
 //! feature `twilio`) and the OpenAI Realtime API ([`OpenAiLeg`], feature `openai`), both on
-//! by default. A complete phone agent server:
+//! by default. A complete phone agent server, with the check every public one needs: each
+//! media stream must carry Twilio's `X-Twilio-Signature` for your public URL, so nobody but
+//! Twilio (holding your auth token) can open an AI session on your key.
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "twilio", feature = "openai"))]
 //! # mod server {
-//! use openai_realtime::client::{ApiKey, Config};
-//! use tokio::net::TcpListener;
+//! use std::sync::Arc;
+//!
+//! use axum::extract::{Request, State};
+//! use axum::{Router, body::Body, response::Response, routing::get};
+//! use voice_bridge::openai_realtime::client::{ApiKey, Config};
+//! use voice_bridge::twilio_media_stream::AuthToken;
+//! use voice_bridge::twilio_media_stream::server::{self, PublicBase, Verifier};
 //! use voice_bridge::{Bridge, OpenAiLeg, TwilioLeg};
 //!
-//! // Twilio streams each call here: TwiML `<Connect><Stream url="wss://…/media-stream"/>`
-//! // (put TLS in front, or accept with a TLS acceptor).
-//! pub async fn serve(key: ApiKey) -> std::io::Result<()> {
-//!     let listener = TcpListener::bind("0.0.0.0:8080").await?;
-//!     loop {
-//!         let (tcp, _) = listener.accept().await?;
-//!         let key = key.clone();
-//!         tokio::spawn(async move {
-//!             let ws = match tokio_tungstenite::accept_async(tcp).await {
-//!                 Ok(ws) => ws,
-//!                 Err(error) => return tracing::warn!(%error, "media stream handshake failed"),
-//!             };
-//!             let call = TwilioLeg::from_websocket(ws);
-//!             let agent = OpenAiLeg::builder(Config::openai(key))
-//!                 .instructions("You are the clinic's receptionist. Keep answers short.")
-//!                 .build(); // G.711 both ways: Twilio's audio passes through untouched
-//!             let report = Bridge::new(call, agent).run().await;
-//!             tracing::info!(outcome = ?report.outcome, "call ended");
-//!         });
-//!     }
+//! struct App {
+//!     verifier: Verifier,
+//!     openai_key: ApiKey,
+//! }
+//!
+//! // Twilio streams each call here, from TwiML such as
+//! // `<Connect><Stream url="wss://abc123.ngrok.app/media-stream"/></Connect>`.
+//! async fn media_stream(State(app): State<Arc<App>>, mut request: Request) -> Response {
+//!     // 403 with the reason (never a secret) unless Twilio signed this upgrade.
+//!     let (response, pending) = match server::accept::<_, Body>(&mut request, &app.verifier) {
+//!         Ok(accepted) => accepted,
+//!         Err(refusal) => {
+//!             tracing::warn!(%refusal, "media stream refused");
+//!             return refusal.into_response();
+//!         }
+//!     };
+//!     let openai_key = app.openai_key.clone();
+//!     tokio::spawn(async move {
+//!         let socket = match pending.socket().await {
+//!             Ok(socket) => socket,
+//!             Err(error) => return tracing::warn!(%error, "media stream upgrade failed"),
+//!         };
+//!         let call = TwilioLeg::from_websocket(socket);
+//!         let agent = OpenAiLeg::builder(Config::openai(openai_key))
+//!             .instructions("You are the clinic's receptionist. Keep answers short.")
+//!             .build(); // G.711 both ways: Twilio's audio passes through untouched
+//!         let report = Bridge::new(call, agent).run().await;
+//!         tracing::info!(outcome = %report.outcome, "call ended");
+//!     });
+//!     response // 101 Switching Protocols
+//! }
+//!
+//! pub async fn serve(auth_token: AuthToken, openai_key: ApiKey) -> Result<(), Box<dyn std::error::Error>> {
+//!     // The host Twilio reaches (a tunnel or TLS proxy in front of this server): Twilio
+//!     // signs that URL, not the loopback address the request arrives on.
+//!     let public = PublicBase::parse("abc123.ngrok.app")?;
+//!     let app = Arc::new(App { verifier: Verifier::new(auth_token, public), openai_key });
+//!     let router = Router::new().route("/media-stream", get(media_stream)).with_state(app);
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:5050").await?;
+//!     axum::serve(listener, router).await?;
+//!     Ok(())
 //! }
 //! # }
 //! ```
+//!
+//! [`TwilioLeg::new`] takes any socket of text and close frames, and
+//! `twilio_media_stream::server::accept_unsigned` skips the check: use either only where
+//! the network itself keeps strangers out (a test on loopback, a private link), never on a
+//! public address.
 //!
 //! Here both legs are in-memory stand-ins ([`memory`]), to show what goes through a bridge:
 //!
@@ -119,6 +152,7 @@
 //!   [`CallReport`] with the service's own words.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // The crate docs link the adapters, which a build without their features does not have.
 #![cfg_attr(
     not(all(feature = "twilio", feature = "openai")),
@@ -158,7 +192,24 @@ pub use tool::{
     ToolResult, tool_fn,
 };
 
+// The crates a user of the adapters needs, at the version this crate was built with, so
+// one dependency on `voice-bridge` is enough (and their versions never disagree).
+/// Implement [`ToolHandler`] (or your own [`CallLeg`]/[`AgentLeg`]) without adding
+/// `async-trait` yourself: `#[voice_bridge::async_trait]`.
+pub use async_trait::async_trait;
+#[cfg(feature = "openai")]
+#[doc(no_inline)]
+pub use openai_realtime;
+#[cfg(feature = "twilio")]
+#[doc(no_inline)]
+pub use twilio_media_stream;
+
 #[cfg(feature = "openai")]
 pub use adapter::openai::OpenAiLeg;
 #[cfg(feature = "twilio")]
 pub use adapter::twilio::TwilioLeg;
+
+// The README's examples compile and run as doctests.
+#[cfg(all(doctest, feature = "twilio", feature = "openai"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
