@@ -1,5 +1,6 @@
-//! Typed webhooks Twilio posts about a call: call status callbacks, asynchronous answering
-//! machine detection (AMD) verdicts and `<Stream>` status callbacks.
+//! Typed webhooks Twilio posts about a call: the voice webhook asking for a call's TwiML
+//! ([`VoiceWebhook`]), call status callbacks, asynchronous answering machine detection
+//! (AMD) verdicts and `<Stream>` status callbacks.
 //!
 //! Each parses from the decoded form pairs of the request body (e.g. from
 //! [`form_urlencoded::parse`], or your web framework's form extractor). Validate the request's
@@ -30,6 +31,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ids::{AccountSid, CallSid, StreamSid};
 use crate::signature::FormParam;
+
+mod voice;
+
+pub use voice::VoiceWebhook;
 
 /// Declares an open string enum: known values as variants, anything else kept in `Other`.
 macro_rules! open_enum {
@@ -124,6 +129,18 @@ open_enum! {
         NoAnswer => "no-answer",
         /// Hung up while queued or ringing.
         Canceled => "canceled",
+    }
+}
+
+open_enum! {
+    /// A call's `Direction`.
+    pub enum CallDirection {
+        /// A call into one of your numbers.
+        Inbound => "inbound",
+        /// A call placed over the REST API.
+        OutboundApi => "outbound-api",
+        /// A call placed by `<Dial>`.
+        OutboundDial => "outbound-dial",
     }
 }
 
