@@ -22,6 +22,10 @@
 //! Frames are paced by tokio's clock and never run faster than real time: after a stall,
 //! the next frame comes one period later rather than in a burst.
 //!
+//! An incoming call starts one step earlier: [`IncomingCall`] posts the signed voice
+//! webhook to your server, reads the TwiML it answers, and turns its `<Connect><Stream>`
+//! into the [`CallScript`] of the stream Twilio would open.
+//!
 //! # Testing with it
 //!
 //! Run it against your server on `127.0.0.1` port 0 and keep scripted calls short (a few
@@ -55,6 +59,7 @@
 
 mod audio;
 mod call;
+mod incoming;
 mod playout;
 mod record;
 
@@ -64,6 +69,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use audio::{CallerAudio, WavError};
+pub use incoming::{
+    Answer, DEFAULT_WEBHOOK_TIMEOUT, IncomingCall, IncomingCallError, StreamTarget,
+};
 pub use record::{CallEnd, CallIssue, CallRecord, ClearRecord, CloseInfo, MarkRecord};
 
 use crate::ids::{AccountSid, CallSid, StreamSid};
