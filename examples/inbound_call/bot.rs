@@ -9,17 +9,16 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
-use voice_bridge::openai_realtime::FunctionTool;
 use voice_bridge::openai_realtime::client::Config;
 use voice_bridge::twilio_media_stream::callback::VoiceWebhook;
 use voice_bridge::twilio_media_stream::rest;
 use voice_bridge::twilio_media_stream::server::{self, MediaSocket, PublicBase, Verifier};
 use voice_bridge::twilio_media_stream::twiml::{Connect, Stream, VoiceResponse};
-use voice_bridge::{
-    Bridge, CallReport, OpenAiLeg, ToolCall, ToolError, ToolReply, TwilioLeg, tool_fn,
-};
+use voice_bridge::{Bridge, CallReport, OpenAiLeg, ToolReply, ToolSpec, Tools, TwilioLeg};
 
 /// The receptionist's two tools.
 pub const TAKE_MESSAGE: &str = "take_message";
@@ -106,42 +105,21 @@ async fn run_call(bot: &Bot, socket: MediaSocket) {
         Ok(start) => start.parameters.get("caller").cloned().unwrap_or_default(),
         Err(end) => return tracing::info!(%end, "media stream ended before its start"),
     };
-    let agent = OpenAiLeg::builder(bot.agent.clone())
+    let tools = tools();
+    let mut agent = OpenAiLeg::builder(bot.agent.clone())
         .instructions(format!(
             "You are the receptionist of Bright Smile Dental. The office is closed. Offer to \
              take a message; when you have the caller's name and message, call {TAKE_MESSAGE}. \
              Then say goodbye and call {END_CALL}. The caller's number is {caller}."
         ))
-        .tool(FunctionTool::new(
-            TAKE_MESSAGE,
-            "Records a message for the office to call the caller back",
-            json!({
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string", "description": "the caller's name"},
-                    "message": {"type": "string", "description": "what the caller wants"}
-                },
-                "required": ["name", "message"]
-            }),
-        ))
-        .tool(FunctionTool::new(
-            END_CALL,
-            "Hangs up once the goodbye has been heard",
-            json!({"type": "object", "properties": {}}),
-        ))
-        .speak_first(true) // the receptionist answers the phone
-        .build();
-    let tools = tool_fn(|call: ToolCall| async move {
-        match call.name.as_str() {
-            TAKE_MESSAGE => {
-                tracing::info!(message = %call.arguments, "message taken");
-                Ok(ToolReply::new(json!({"recorded": true})))
-            }
-            END_CALL => Ok(ToolReply::new(json!({"ok": true})).end_call()),
-            other => Err(ToolError::new(format!("there is no tool {other}"))),
-        }
-    });
-    let report = Bridge::new(call, agent).with_tools(tools).run().await;
+        .speak_first(true); // the receptionist answers the phone
+    for spec in tools.specs() {
+        agent = agent.tool(spec);
+    }
+    let report = Bridge::new(call, agent.build())
+        .with_tools(tools)
+        .run()
+        .await;
     tracing::info!(
         call_sid = ?report.call_id,
         outcome = %report.outcome,
@@ -150,4 +128,35 @@ async fn run_call(bot: &Bot, socket: MediaSocket) {
     );
     // The receiver is gone only when the bot is shutting down.
     let _ = bot.reports.send(report);
+}
+
+/// A message for the office, as the agent fills it in.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Message {
+    /// The caller's name.
+    name: String,
+    /// What the caller wants, in a sentence.
+    message: String,
+}
+
+/// The receptionist's tools, each declared with its handler; the argument schema of
+/// `take_message` comes from [`Message`].
+fn tools() -> Tools {
+    Tools::new()
+        .typed(
+            TAKE_MESSAGE,
+            "Records a message for the office to call the caller back",
+            |message: Message, _call| async move {
+                tracing::info!(name = %message.name, message = %message.message, "message taken");
+                Ok(ToolReply::new(json!({"recorded": true})))
+            },
+        )
+        .tool(
+            ToolSpec::new(
+                END_CALL,
+                "Hangs up once the goodbye has been heard",
+                json!({"type": "object", "properties": {}}),
+            ),
+            |_call| async { Ok(ToolReply::new(json!({"ok": true})).end_call()) },
+        )
 }

@@ -122,7 +122,7 @@ pub async fn run() -> Result<Run, String> {
 
 #[cfg(test)]
 mod tests {
-    use voice_bridge::report::EndReason;
+    use voice_bridge::report::{EndReason, ToolCallResult};
 
     use super::*;
 
@@ -140,6 +140,13 @@ mod tests {
             .collect();
         assert_eq!(tools, [TAKE_MESSAGE, END_CALL], "{:#?}", run.report);
         assert_eq!(run.report.tool_calls[0].arguments["name"], "Sam Lee");
+        // The typed handler parsed the arguments (a mismatch would be an error result).
+        assert_eq!(
+            run.report.tool_calls[0].result,
+            Some(ToolCallResult::Ok {
+                output: serde_json::json!({"recorded": true})
+            })
+        );
         assert!(
             matches!(run.report.outcome.reason, EndReason::ToolEndedCall { .. }),
             "{:?}",

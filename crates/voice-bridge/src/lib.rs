@@ -189,7 +189,7 @@ pub use leg::{AgentLeg, CallLeg, LegEnd, LegError, Side};
 pub use report::CallReport;
 pub use tool::{
     AfterTool, NoTools, ToolCall, ToolError, ToolFn, ToolHandler, ToolOutcome, ToolReply,
-    ToolResult, tool_fn,
+    ToolResult, ToolSpec, Tools, tool_fn,
 };
 
 // The crates a user of the adapters needs, at the version this crate was built with, so

@@ -11,6 +11,10 @@ use serde_json::Value;
 use crate::call::HandOver;
 use crate::ids::ToolCallId;
 
+mod registry;
+
+pub use registry::{ToolSpec, Tools};
+
 /// The agent calls a tool.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolCall {
