@@ -671,7 +671,7 @@ pub fn parse_dialect(raw: &str) -> Result<Dialect, String> {
 
 /// The call-context key derived from the auth token (see the module docs).
 pub fn derive_context_secret(auth_token: &str) -> SigningSecret {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(auth_token.as_bytes())
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(auth_token.as_bytes())
         .expect("HMAC takes a key of any length");
     mac.update(CONTEXT_SECRET_LABEL);
     let key = mac.finalize().into_bytes().to_vec();

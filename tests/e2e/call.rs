@@ -201,7 +201,7 @@ fn secrets() -> Vec<(&'static str, String)> {
     use hmac::{Hmac, Mac};
 
     // As `config::derive_context_secret` derives it.
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(support::AUTH_TOKEN.as_bytes())
+    let mut mac = <Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(support::AUTH_TOKEN.as_bytes())
         .expect("HMAC takes a key of any length");
     mac.update(b"voice-agent outbound_call call-context v1");
     let context_key = mac.finalize().into_bytes().to_vec();

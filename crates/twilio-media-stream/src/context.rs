@@ -195,7 +195,7 @@ impl SigningSecret {
 
     /// The HMAC over the canonical encoding of `params` (which must be sorted by name).
     fn mac<'a>(&self, params: impl Iterator<Item = (&'a str, &'a str)>) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.0)
             .expect("HMAC accepts a key of any length");
         mac.update(DOMAIN_LABEL);
         for (name, value) in params {
