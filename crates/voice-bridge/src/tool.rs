@@ -17,6 +17,7 @@ pub use registry::{ToolSpec, Tools};
 
 /// The agent calls a tool.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ToolCall {
     /// The call's id, echoed in the result.
     pub call_id: ToolCallId,
@@ -57,6 +58,7 @@ pub enum AfterTool {
 
 /// A tool handler's successful answer.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ToolReply {
     /// The output given to the agent (JSON-encoded on the wire).
     pub output: Value,
@@ -141,11 +143,23 @@ pub enum ToolOutcome {
 
 /// A tool call's outcome, given back to the engine.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ToolResult {
     /// The call it answers.
     pub call_id: ToolCallId,
     /// The outcome.
     pub outcome: ToolOutcome,
+}
+
+impl ToolResult {
+    /// The outcome of the tool call `call_id` (for a driver of your own around
+    /// [`Engine`](crate::Engine); the [`Bridge`](crate::Bridge) makes these itself).
+    pub fn new(call_id: impl Into<ToolCallId>, outcome: ToolOutcome) -> Self {
+        Self {
+            call_id: call_id.into(),
+            outcome,
+        }
+    }
 }
 
 /// Runs the agent's tool calls. Implemented for closures by [`tool_fn`].
