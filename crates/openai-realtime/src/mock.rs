@@ -24,6 +24,9 @@
 //! - **Recording** of every frame each client sent ([`MockSession::received`]), with waits
 //!   that time out ([`MockSession::wait_for`]), and commands into a live session (close with a
 //!   code, send an error mid-call).
+//! - **Stalls** ([`MockSession::stall`], [`MockSession::resume`]): the session stops reading
+//!   and writing its socket (pings go unanswered, as on a half-open TCP path) and holds what
+//!   it would send; resuming sends the backlog at once.
 //!
 //! - **TLS** on demand ([`MockServerBuilder::tls_self_signed`]): `wss://` with a certificate
 //!   made at start, for clients that trust [`MockServer::root_certificates`].

@@ -177,6 +177,11 @@ impl Engine {
         self.emit(event);
     }
 
+    /// Queues a text frame exactly as given, behind what is already queued.
+    pub(crate) fn send_raw(&mut self, text: String) {
+        self.queue.push_back(Outgoing::Text(text));
+    }
+
     /// Queues a close with this code and reason.
     pub(crate) fn close(&mut self, code: u16, reason: impl Into<String>) {
         if !self.closed {

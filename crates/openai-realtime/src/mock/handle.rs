@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::{ApiError, ClientEvent, Dialect};
 
@@ -74,6 +74,10 @@ pub(crate) enum Command {
     Event(Value),
     Raw(String),
     StartResponse,
+    /// Stop touching the socket; answered once the session loop has stopped.
+    Stall(oneshot::Sender<()>),
+    /// Send what was held and go on; answered once the session loop has taken it.
+    Resume(oneshot::Sender<()>),
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +88,7 @@ pub(crate) struct Log {
     pub(crate) closed_by_server: Option<Close>,
     pub(crate) closed_by_client: Option<Close>,
     pub(crate) ended: bool,
+    pub(crate) stalled: bool,
 }
 
 #[derive(Debug)]
@@ -323,5 +328,67 @@ impl MockSession {
     /// Starts the next scripted response, as if server VAD had ended a turn.
     pub async fn start_response(&self) {
         self.command(Command::StartResponse).await;
+    }
+
+    /// Stalls the session, as a stuck service or a half-open TCP path would: from the moment
+    /// this returns the mock neither reads from nor writes to the socket. The client's frames
+    /// (pings included) stay unread and unanswered in the socket's buffers; every event the
+    /// mock would send meanwhile (scripted response steps as they fall due, and the output of
+    /// [`close`](Self::close), [`send_error`](Self::send_error),
+    /// [`send_event`](Self::send_event), [`send_raw`](Self::send_raw) and
+    /// [`start_response`](Self::start_response)) is held, in order, until
+    /// [`resume`](Self::resume). Stalling a stalled or ended session does nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use openai_realtime::mock::MockServer;
+    /// use futures_util::{SinkExt, StreamExt};
+    /// use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = MockServer::start().await?;
+    /// let mut request = format!("{}?model=gpt-realtime-2.1", server.url()).into_client_request()?;
+    /// request.headers_mut().insert("authorization", "Bearer sk-test".parse()?);
+    /// let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    /// let created = ws.next().await.unwrap()?; // session.created
+    /// assert!(created.to_text()?.contains("session.created"));
+    ///
+    /// let session = server.session(0, Duration::from_secs(5)).await?;
+    /// session.stall().await;
+    /// // Nothing comes back: no pong, no event (the held `error` below included).
+    /// ws.send(Message::Ping("are you there".into())).await?;
+    /// session.send_event(serde_json::json!({"type": "error", "error": {
+    ///     "type": "server_error", "message": "late"}})).await;
+    /// let quiet = tokio::time::timeout(Duration::from_millis(200), ws.next()).await;
+    /// assert!(quiet.is_err(), "a stalled mock sent {quiet:?}");
+    ///
+    /// // The held event comes first, then the pong the mock now reads the ping for.
+    /// session.resume().await;
+    /// let held = ws.next().await.unwrap()?;
+    /// assert!(held.to_text()?.contains("late"));
+    /// assert!(matches!(ws.next().await.unwrap()?, Message::Pong(_)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn stall(&self) {
+        let (done, acked) = oneshot::channel();
+        self.command(Command::Stall(done)).await;
+        // An ended session drops the sender: nothing to stall.
+        let _ = acked.await;
+    }
+
+    /// Ends a [`stall`](Self::stall): the mock sends everything it held, in order, then
+    /// reads the socket again (answering the pings that waited) and goes on. Resuming a
+    /// session that is not stalled does nothing.
+    pub async fn resume(&self) {
+        let (done, acked) = oneshot::channel();
+        self.command(Command::Resume(done)).await;
+        let _ = acked.await;
+    }
+
+    /// Whether the session is stalled (see [`stall`](Self::stall)).
+    pub fn is_stalled(&self) -> bool {
+        self.shared.log().stalled
     }
 }

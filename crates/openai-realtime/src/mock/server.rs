@@ -469,7 +469,17 @@ where
     let mut session_version = engine.session_version();
 
     let mut closing = false;
+    // While stalled the loop touches neither the socket nor the engine's output: the engine
+    // holds what it would send, and only commands are read (see `MockSession::stall`).
+    let mut stalled = false;
     'session: loop {
+        if stalled {
+            match commands.recv().await {
+                Some(command) => apply(&mut engine, command, &shared, &mut stalled),
+                None => break,
+            }
+            continue;
+        }
         while let Some(out) = engine.poll_output(now()) {
             match out {
                 Outgoing::Text(text) => {
@@ -565,24 +575,32 @@ where
                 }
                 None => break,
             },
-            Some(command) = commands.recv() => match command {
-                Command::Close(code, reason) => engine.close(code, reason),
-                Command::Error(error) => engine.send_error(error),
-                Command::Event(event) => engine.send_event(event),
-                Command::Raw(text) => {
-                    if record {
-                        shared.update(|log| log.sent.push(text.clone()));
-                    }
-                    if ws.send(Message::text(text)).await.is_err() {
-                        break;
-                    }
-                }
-                Command::StartResponse => engine.start_response(now(), None),
-            },
+            Some(command) = commands.recv() => apply(&mut engine, command, &shared, &mut stalled),
             () = sleep_until(deadline) => {}
         }
     }
     shared.update(|log| log.ended = true);
+}
+
+/// Carries out a command from the session's handle.
+fn apply(engine: &mut Engine, command: Command, shared: &Shared, stalled: &mut bool) {
+    match command {
+        Command::Close(code, reason) => engine.close(code, reason),
+        Command::Error(error) => engine.send_error(error),
+        Command::Event(event) => engine.send_event(event),
+        Command::Raw(text) => engine.send_raw(text),
+        Command::StartResponse => engine.start_response(now(), None),
+        Command::Stall(done) => {
+            *stalled = true;
+            shared.update(|log| log.stalled = true);
+            let _ = done.send(());
+        }
+        Command::Resume(done) => {
+            *stalled = false;
+            shared.update(|log| log.stalled = false);
+            let _ = done.send(());
+        }
+    }
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
