@@ -51,7 +51,8 @@ mod error;
 mod session;
 
 pub use config::{
-    ApiKey, CURRENT_MODELS, Config, DEFAULT_MODEL, DEFAULT_READ_BUFFER_SIZE, Provider,
+    ApiKey, CURRENT_MODELS, Config, DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_MODEL, DEFAULT_READ_BUFFER_SIZE, Provider,
 };
 pub use error::{CloseFrame, Error, ErrorKind, KnownIssue};
 pub use session::{Connection, Receiver, Sender};

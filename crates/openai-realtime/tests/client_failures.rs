@@ -448,7 +448,8 @@ async fn a_peer_that_stops_answering_pings_times_out() {
     })
     .await;
     let config = Config::url(format!("ws://{addr}/v1/realtime"))
-        .with_keepalive(Some(Duration::from_millis(50)));
+        .with_keepalive(Some(Duration::from_millis(50)))
+        .with_keepalive_timeout(Duration::from_millis(150));
     let mut conn = Connection::connect(config).await.unwrap();
     let err = next_error(&mut conn).await;
     assert!(err.is_timeout(), "{err}");

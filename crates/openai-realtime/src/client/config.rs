@@ -22,6 +22,13 @@ pub const CURRENT_MODELS: &[&str] = &[
 
 const OPENAI_URL: &str = "wss://api.openai.com/v1/realtime";
 
+/// How often the client pings the service (see [`Config::with_keepalive`]): 2 s.
+pub const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How long the client waits for any frame from the service (an event or a pong) before it
+/// takes the path as dead (see [`Config::with_keepalive_timeout`]): 5 s.
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How many bytes the client reads from its socket at a time (see
 /// [`Config::with_read_buffer_size`]).
 pub const DEFAULT_READ_BUFFER_SIZE: usize = 16 * 1024;
@@ -119,6 +126,7 @@ pub struct Config {
     pub(crate) dialect: Dialect,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) keepalive: Option<Duration>,
+    pub(crate) keepalive_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) first_event_timeout: Duration,
     pub(crate) session_update_timeout: Duration,
@@ -194,6 +202,7 @@ impl fmt::Debug for Config {
             .field("dialect", &self.dialect)
             .field("headers", &headers)
             .field("keepalive", &self.keepalive)
+            .field("keepalive_timeout", &self.keepalive_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("first_event_timeout", &self.first_event_timeout)
             .field("session_update_timeout", &self.session_update_timeout)
@@ -214,7 +223,8 @@ impl Config {
             model: DEFAULT_MODEL.to_owned(),
             dialect: Dialect::Ga,
             headers: Vec::new(),
-            keepalive: Some(Duration::from_secs(30)),
+            keepalive: Some(DEFAULT_KEEPALIVE_INTERVAL),
+            keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
             connect_timeout: Duration::from_secs(10),
             first_event_timeout: Duration::from_secs(10),
             session_update_timeout: Duration::from_secs(10),
@@ -326,11 +336,41 @@ impl Config {
         self
     }
 
-    /// Ping interval; `None` turns keepalive off. Default 30 s. When nothing at all arrives
-    /// for two intervals the receiver ends with a timeout error.
+    /// Ping interval; `None` turns keepalive off (no pings, no liveness check). Default
+    /// [`DEFAULT_KEEPALIVE_INTERVAL`] (2 s).
+    ///
+    /// The receiver pings the service this often; a live service answers each ping with a
+    /// pong within a round trip, so on a working path something arrives at least every
+    /// interval even while the conversation is quiet. When nothing at all (no event, no pong)
+    /// has arrived for the [keepalive timeout](Config::with_keepalive_timeout), the path is
+    /// taken as dead: the receiver yields one [`ErrorKind::Timeout`](super::ErrorKind::Timeout)
+    /// error, logs `Realtime keepalive timed out`, and ends. A phone call cannot wait longer
+    /// than a few seconds for an agent that may never answer.
     #[must_use]
     pub fn with_keepalive(mut self, interval: Option<Duration>) -> Self {
         self.keepalive = interval.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// How long the receiver waits for any frame from the service (an event or a pong to its
+    /// pings) before it ends the session as dead. Default [`DEFAULT_KEEPALIVE_TIMEOUT`]
+    /// (5 s, two unanswered pings at the default interval). Keep it above the
+    /// [ping interval](Config::with_keepalive) plus a round trip. Applies only while
+    /// keepalive is on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use openai_realtime::client::{ApiKey, Config};
+    ///
+    /// // A slow satellite link: ping every 5 s, give up after 15 s of silence.
+    /// let config = Config::openai(ApiKey::new("sk-test"))
+    ///     .with_keepalive(Some(Duration::from_secs(5)))
+    ///     .with_keepalive_timeout(Duration::from_secs(15));
+    /// assert!(format!("{config:?}").contains("keepalive_timeout: 15s"));
+    /// ```
+    #[must_use]
+    pub fn with_keepalive_timeout(mut self, timeout: Duration) -> Self {
+        self.keepalive_timeout = timeout;
         self
     }
 

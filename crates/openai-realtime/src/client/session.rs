@@ -125,16 +125,26 @@ impl Sender {
     }
 
     async fn send_text(&self, text: String, event_type: &str) -> Result<(), Error> {
+        let ended = self.shared.ended.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
         if self.shared.closing.load(Ordering::SeqCst) {
             return Err(self.closed_error(event_type));
         }
-        let result = self
-            .shared
-            .sink
-            .lock()
-            .await
-            .send(Message::text(text))
-            .await;
+        let send = async {
+            self.shared
+                .sink
+                .lock()
+                .await
+                .send(Message::text(text))
+                .await
+        };
+        // On a path that carries nothing the write waits once the socket's buffer is full;
+        // when the receiver ends the session meanwhile (keepalive timeout), stop waiting.
+        let result = tokio::select! {
+            result = send => result,
+            () = ended => return Err(self.closed_error(event_type)),
+        };
         match result {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -253,6 +263,7 @@ pub struct Receiver {
     deferred: VecDeque<Result<ServerEvent, Error>>,
     last_error: Option<ApiError>,
     keepalive: Option<Duration>,
+    keepalive_timeout: Duration,
     last_rx: Instant,
     last_ping: Instant,
     done: bool,
@@ -294,10 +305,13 @@ impl Receiver {
             return None;
         }
         loop {
-            let ping_at = self.keepalive.map(|every| self.last_ping + every);
+            // The next ping, or the end of the wait for any frame, whichever comes first.
+            let tick_at = self
+                .keepalive
+                .map(|every| (self.last_ping + every).min(self.last_rx + self.keepalive_timeout));
             let frame = tokio::select! {
                 frame = self.stream.next() => frame,
-                () = sleep_until(ping_at) => {
+                () = sleep_until(tick_at) => {
                     if let Some(err) = self.keepalive_tick().await {
                         return Some(Err(err));
                     }
@@ -329,27 +343,43 @@ impl Receiver {
         let _ = tokio::time::timeout(self.shared.close_grace, close).await;
     }
 
+    /// Ends the session when nothing has arrived for the keepalive timeout; otherwise sends
+    /// the ping that is due.
     async fn keepalive_tick(&mut self) -> Option<Error> {
         let every = self.keepalive?;
         let now = Instant::now();
-        self.last_ping = now;
-        if now.duration_since(self.last_rx) >= every * 2 {
-            let err = self.shared.target.timeout(
-                format!("no data from the service (keepalive every {every:?})"),
-                now.duration_since(self.last_rx),
+        let dead_at = self.last_rx + self.keepalive_timeout;
+        if now >= dead_at {
+            let silent = now.duration_since(self.last_rx);
+            let waited_for = format!(
+                "waiting for any frame or a pong from the service (keepalive pings every {every:?})"
             );
+            let err = self.shared.target.timeout(waited_for.clone(), silent);
             if !self.quiet {
-                tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime keepalive timed out");
+                tracing::error!(
+                    session_id = %self.shared.session_id(),
+                    waited_for = %waited_for,
+                    silent_ms = silent.as_millis() as u64,
+                    error = %err,
+                    "Realtime keepalive timed out"
+                );
             }
             self.shared.finish(End::default());
             self.done = true;
             return Some(err);
         }
-        // Skip this ping when the sender holds the socket: its traffic keeps the line alive.
-        if let Ok(mut sink) = self.shared.sink.try_lock() {
-            // A broken socket fails the next read too, and that read reports it with its cause.
-            let _ = sink.send(Message::Ping(Vec::new().into())).await;
+        if now < self.last_ping + every {
+            return None;
         }
+        self.last_ping = now;
+        // Bounded by the liveness deadline: on a path that carries nothing the socket's send
+        // buffer fills and a write would wait for ever (the sender may be stuck in one, holding
+        // the socket). A broken socket fails the next read too, and that read reports it.
+        let ping = async {
+            let mut sink = self.shared.sink.lock().await;
+            let _ = sink.send(Message::Ping(Vec::new().into())).await;
+        };
+        let _ = tokio::time::timeout_at(dead_at, ping).await;
         None
     }
 
@@ -612,6 +642,7 @@ impl Connection {
             deferred: VecDeque::new(),
             last_error: None,
             keepalive: config.keepalive,
+            keepalive_timeout: config.keepalive_timeout,
             last_rx: now,
             last_ping: now,
             done: false,
