@@ -21,6 +21,11 @@
 //! The handshake (URL without any key, model, dialect) is logged at debug; every failure at
 //! warn or error with its cause. `wss://` uses rustls with the ring provider.
 //!
+//! The key appears in no log line at any level, `RUST_LOG=trace` included: tungstenite logs
+//! each handshake request it writes (at trace, through the `log` crate), so the client opens
+//! TCP and TLS itself and writes the credential headers into the request below tungstenite,
+//! which never holds them.
+//!
 //! # Example
 //!
 //! ```no_run
@@ -48,6 +53,7 @@
 mod config;
 mod connect;
 mod error;
+mod secret_headers;
 mod session;
 
 pub use config::{

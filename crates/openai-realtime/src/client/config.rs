@@ -602,18 +602,24 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("proj_1"), "{shown}");
-        let (request, _) = super::super::connect::build_request(&config).unwrap();
-        assert!(request.headers()["authorization"].is_sensitive());
-        assert!(request.headers()["api-key"].is_sensitive());
+        let (request, secrets, _) = super::super::connect::build_request(&config).unwrap();
+        // Kept apart from the request tungstenite sees (and logs at trace).
+        assert!(request.headers().get("authorization").is_none());
+        assert!(request.headers().get("api-key").is_none());
+        assert!(secrets.iter().all(|(_, value)| value.is_sensitive()));
+        let names: Vec<&str> = secrets.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["api-key", "authorization"]);
+        assert_eq!(request.headers()["openai-project"], "proj_1");
     }
 
     #[test]
     fn beta_dialect_sends_the_beta_header_and_ga_does_not() {
         let ga = Config::openai(ApiKey::new("k"));
-        let (request, _) = super::super::connect::build_request(&ga).unwrap();
+        let (request, secrets, _) = super::super::connect::build_request(&ga).unwrap();
         assert!(request.headers().get("openai-beta").is_none());
-        assert_eq!(request.headers()["authorization"], "Bearer k");
-        let (request, _) =
+        assert_eq!(secrets[0].0, "authorization");
+        assert_eq!(secrets[0].1, "Bearer k");
+        let (request, _, _) =
             super::super::connect::build_request(&ga.with_dialect(Dialect::Beta)).unwrap();
         assert_eq!(request.headers()["openai-beta"], "realtime=v1");
     }

@@ -1,18 +1,28 @@
 //! The handshake: build the upgrade request, open TCP/TLS, read a refusal's status and body.
+//!
+//! The client opens TCP and TLS itself and hands tungstenite the request without its
+//! credential headers: tungstenite logs every request it writes at trace (through the `log`
+//! crate), so those headers are written below it, by [`SecretHeaders`].
+
+use std::sync::{Arc, OnceLock};
 
 use http::{HeaderName, HeaderValue};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, http as ws_http};
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::config::{Config, Provider, redact_url};
+use super::secret_headers::SecretHeaders;
 use super::{Error, ErrorKind};
 use crate::Dialect;
 
 /// The socket type of a client session.
-pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<SecretHeaders<MaybeTlsStream<TcpStream>>>;
+
+/// The credential headers of the upgrade, kept apart from the request tungstenite sees.
+pub(crate) type Secrets = Vec<(HeaderName, HeaderValue)>;
 
 /// What the handshake learned, for logs and errors.
 #[derive(Debug, Clone)]
@@ -40,8 +50,11 @@ impl Target {
     }
 }
 
-/// Builds the upgrade request: URL with model, credential header, beta header, extras.
-pub(crate) fn build_request(config: &Config) -> Result<(ws_http::Request<()>, Target), Error> {
+/// Builds the upgrade request (URL with model, beta header, extras) and, apart, its
+/// credential headers (the key's, and any hand-set `Authorization` or `api-key`).
+pub(crate) fn build_request(
+    config: &Config,
+) -> Result<(ws_http::Request<()>, Secrets, Target), Error> {
     let url = config.request_url()?;
     let target = Target {
         url: redact_url(&url),
@@ -56,6 +69,7 @@ pub(crate) fn build_request(config: &Config) -> Result<(ws_http::Request<()>, Ta
         Error::config(format!("cannot build a request for {}", target.url)).with_source(e)
     })?;
     let headers = request.headers_mut();
+    let mut secrets = Secrets::new();
     if let Some(key) = &config.api_key {
         let (name, value) = match config.provider {
             Provider::OpenAi => ("authorization", format!("Bearer {}", key.expose_secret())),
@@ -67,7 +81,7 @@ pub(crate) fn build_request(config: &Config) -> Result<(ws_http::Request<()>, Ta
             Error::config("the API key contains characters not allowed in a header")
         })?;
         value.set_sensitive(true);
-        headers.insert(HeaderName::from_static(name), value);
+        secrets.push((HeaderName::from_static(name), value));
     }
     if config.dialect == Dialect::Beta {
         headers.insert(
@@ -80,15 +94,19 @@ pub(crate) fn build_request(config: &Config) -> Result<(ws_http::Request<()>, Ta
             .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))?;
         let mut value = HeaderValue::from_str(value)
             .map_err(|_| Error::config(format!("the value of header `{name}` is not valid")))?;
-        value.set_sensitive(is_secret_header(header.as_str()));
-        headers.append(header, value);
+        if is_secret_header(header.as_str()) {
+            value.set_sensitive(true);
+            secrets.push((header, value));
+        } else {
+            headers.append(header, value);
+        }
     }
-    Ok((request, target))
+    Ok((request, secrets, target))
 }
 
 /// Opens the socket and performs the upgrade.
 pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
-    let (request, target) = build_request(config)?;
+    let (request, secrets, target) = build_request(config)?;
     tracing::debug!(
         url = %target.url,
         model = %config.model,
@@ -97,19 +115,19 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
         "opening Realtime session"
     );
     let tls = config.tls.client_config()?;
-    if request.uri().scheme_str() == Some("wss") && tls.is_none() {
-        install_ring_provider();
-    }
     let mut ws_config = WebSocketConfig::default();
     ws_config.max_message_size = Some(config.max_message_size);
     ws_config.max_frame_size = Some(config.max_message_size);
     ws_config.read_buffer_size = config.read_buffer_size;
-    let handshake = tokio_tungstenite::connect_async_tls_with_config(
-        request,
-        Some(ws_config),
-        true,
-        tls.map(Connector::Rustls),
-    );
+    let handshake = async {
+        let stream = open_stream(request.uri(), tls).await?;
+        let lines: Vec<(&str, &[u8])> = secrets
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+            .collect();
+        let stream = SecretHeaders::new(stream, &lines);
+        tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config)).await
+    };
     let Ok(result) = tokio::time::timeout(config.connect_timeout, handshake).await else {
         let err = target.timeout(
             format!("connecting to {}", target.url),
@@ -157,13 +175,58 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
     }
 }
 
-/// Makes rustls use the ring provider for `wss://` (the workspace builds rustls with ring
-/// only). Installing is process-wide and idempotent; an already installed provider stays.
-fn install_ring_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Fails only if another thread installed one first, which serves as well.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+/// TCP (no Nagle: small frames go out at once), then TLS for `wss://` with rustls.
+async fn open_stream(
+    uri: &ws_http::Uri,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<MaybeTlsStream<TcpStream>, tungstenite::Error> {
+    use tungstenite::error::{TlsError, UrlError};
+    let host = uri
+        .host()
+        .ok_or(tungstenite::Error::Url(UrlError::NoHostName))?;
+    let secure = match uri.scheme_str() {
+        Some("wss") => true,
+        Some("ws") => false,
+        _ => return Err(tungstenite::Error::Url(UrlError::UnsupportedUrlScheme)),
+    };
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let tcp = TcpStream::connect(format!("{host}:{port}")).await?;
+    tcp.set_nodelay(true)?;
+    if !secure {
+        return Ok(MaybeTlsStream::Plain(tcp));
     }
+    // rustls wants an IPv6 address without its brackets.
+    let name = host.trim_start_matches('[').trim_end_matches(']');
+    let name = rustls::pki_types::ServerName::try_from(name.to_owned())
+        .map_err(|_| tungstenite::Error::Tls(TlsError::InvalidDnsName))?;
+    let config = match tls {
+        Some(config) => config,
+        None => {
+            built_in_tls().map_err(|e| tungstenite::Error::Tls(TlsError::Rustls(Box::new(e))))?
+        }
+    };
+    let stream = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await?;
+    Ok(MaybeTlsStream::Rustls(stream))
+}
+
+/// rustls with the ring provider (the workspace builds no other) and the Mozilla roots of
+/// webpki-roots, made once.
+fn built_in_tls() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    if let Some(config) = CONFIG.get() {
+        return Ok(Arc::clone(config));
+    }
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::clone(CONFIG.get_or_init(|| Arc::new(config))))
 }
 
 /// The request id the service or Azure put on the upgrade answer.
