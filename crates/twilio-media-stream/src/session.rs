@@ -288,10 +288,15 @@ impl StreamSession {
         }
     }
 
-    /// Counts a sequence number, reporting a gap when it is not the expected one.
+    /// Counts a sequence number, reporting a gap when it is not the expected one. A late
+    /// number (a repeat or a reorder) does not move the count back: the message after it is
+    /// still expected where the stream had got to, so one swapped pair is two gaps, not
+    /// three.
     fn count(&mut self, found: u64) -> Option<SequenceGap> {
         let expected = self.next_sequence;
-        self.next_sequence = found.saturating_add(1);
+        if found >= expected {
+            self.next_sequence = found.saturating_add(1);
+        }
         (found != expected).then_some(SequenceGap { expected, found })
     }
 
@@ -538,6 +543,13 @@ mod tests {
         assert_eq!(s.handle(&media(6)).unwrap().gap, None);
         let repeat = s.handle(&media(6)).unwrap().gap.unwrap();
         assert_eq!(repeat.missing(), 0);
+        // A swapped pair (9 before 8) is a gap and a late message; 10 is on time again.
+        assert_eq!(s.handle(&media(7)).unwrap().gap, None);
+        let early = s.handle(&media(9)).unwrap().gap.unwrap();
+        assert_eq!((early.expected, early.missing()), (8, 1));
+        let late = s.handle(&media(8)).unwrap().gap.unwrap();
+        assert_eq!((late.expected, late.missing()), (10, 0));
+        assert_eq!(s.handle(&media(10)).unwrap().gap, None);
     }
 
     #[test]

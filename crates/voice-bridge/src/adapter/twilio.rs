@@ -10,7 +10,11 @@
 //! - Every text frame is decoded ([`StreamEvent`]) and checked against the stream's rules
 //!   ([`StreamSession`]: order, one `streamSid` per socket, `sequenceNumber`, mark
 //!   bookkeeping with cleared marks). A frame that cannot be decoded or breaks a rule is
-//!   logged and skipped, and counted in [`TwilioStats`]; a healthy call goes on.
+//!   skipped and counted in [`TwilioStats`]; a healthy call goes on. Each kind of skip
+//!   (and each `sequenceNumber` gap, and marks not sent because too many are pending) logs
+//!   one warning when it first happens and then at most one per [`LOG_REPEAT_INTERVAL`]
+//!   with the number since (`since_last_line`); when the leg is dropped, one line sums up
+//!   what happened (`twilio: leg closed after irregular input`), and only if anything did.
 //! - `start` becomes [`CallEvent::Started`], inbound `media` [`CallEvent::Audio`] (the base64
 //!   text kept as received), mark echoes [`CallEvent::MarkPlayed`], `dtmf`
 //!   [`CallEvent::Dtmf`], `stop` [`CallEvent::Ended`] with [`LegEnd::Finished`]; a socket
@@ -117,6 +121,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime};
 
+use tokio::time::Instant;
+
 use async_trait::async_trait;
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -134,6 +140,15 @@ use crate::audio::{AudioChunk, AudioFormat};
 use crate::call::{CallCapabilities, CallCommand, CallEvent, CallStart, HandOver};
 use crate::ids::{CallId, DtmfDigit, StreamId};
 use crate::leg::{CallLeg, LegEnd, LegError};
+
+mod throttle;
+
+use throttle::Throttles;
+
+/// How often one kind of skipped or irregular input may log again on one call: its first
+/// occurrence logs at once, repeats at most once per this interval with the number since
+/// the last line (`since_last_line`); the counters ([`TwilioStats`]) keep every one.
+pub const LOG_REPEAT_INTERVAL: Duration = throttle::REPEAT_INTERVAL;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -336,6 +351,7 @@ struct StatsInner {
     skipped: AtomicU64,
     commands_sent: AtomicU64,
     commands_skipped: AtomicU64,
+    marks_not_sent: AtomicU64,
 }
 
 /// A snapshot of [`TwilioStats`].
@@ -366,6 +382,9 @@ pub struct TwilioCounters {
     /// Commands not written because the stream was not streaming (before `start`, after
     /// `stop`) or too many marks were pending.
     pub commands_skipped: u64,
+    /// Marks not written because too many were pending (sent and not echoed: the caller's
+    /// side stopped reading or echoing); also counted in `commands_skipped`.
+    pub marks_not_sent: u64,
 }
 
 impl TwilioStats {
@@ -384,6 +403,7 @@ impl TwilioStats {
             skipped: get(&i.skipped),
             commands_sent: get(&i.commands_sent),
             commands_skipped: get(&i.commands_skipped),
+            marks_not_sent: get(&i.marks_not_sent),
         }
     }
 
@@ -428,6 +448,8 @@ pub struct TwilioLeg<S> {
     rest: Option<twilio_media_stream::rest::Client>,
     stats: TwilioStats,
     max_frame_len: usize,
+    /// When each kind of skipped or irregular input may log again.
+    throttles: Throttles,
 }
 
 impl<S> TwilioLeg<S> {
@@ -470,6 +492,7 @@ where
             rest: None,
             stats: TwilioStats::default(),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            throttles: Throttles::default(),
         }
     }
 
@@ -648,7 +671,14 @@ where
                 }
                 Frame::Binary { len } => {
                     StatsInner::bump(&self.stats.inner.skipped);
-                    tracing::warn!(len, stream_sid = self.sid(), "twilio: binary frame skipped");
+                    if let Some(since_last_line) = self.throttles.binary.hit(Instant::now()) {
+                        tracing::warn!(
+                            len,
+                            since_last_line,
+                            stream_sid = self.sid(),
+                            "twilio: binary frame skipped"
+                        );
+                    }
                 }
                 Frame::Close { code, reason } => {
                     self.ended = true;
@@ -682,8 +712,10 @@ where
             Ok(event) => event,
             Err(error) => {
                 StatsInner::bump(&stats.decode_errors);
-                tracing::warn!(%error, len = text.len(), stream_sid = self.sid(),
-                    "twilio: undecodable frame skipped");
+                if let Some(since_last_line) = self.throttles.undecodable.hit(Instant::now()) {
+                    tracing::warn!(%error, len = text.len(), since_last_line,
+                        stream_sid = self.sid(), "twilio: undecodable frame skipped");
+                }
                 return None;
             }
         };
@@ -698,20 +730,25 @@ where
             }
             Err(error) => {
                 StatsInner::bump(&stats.rule_violations);
-                tracing::warn!(%error, event = event.event_type(), stream_sid = self.sid(),
-                    "twilio: message breaks the stream's rules; skipped");
+                if let Some(since_last_line) = self.throttles.rules.hit(Instant::now()) {
+                    tracing::warn!(%error, event = event.event_type(), since_last_line,
+                        stream_sid = self.sid(), "twilio: message breaks the stream's rules; skipped");
+                }
                 return None;
             }
         };
         if let Some(gap) = accepted.gap {
             StatsInner::bump(&stats.sequence_gaps);
             StatsInner::add_to(&stats.messages_missing, gap.missing());
-            tracing::warn!(
-                expected = gap.expected,
-                found = gap.found,
-                stream_sid = self.sid(),
-                "twilio: sequenceNumber gap (messages lost or repeated)"
-            );
+            if let Some(since_last_line) = self.throttles.gaps.hit(Instant::now()) {
+                tracing::warn!(
+                    expected = gap.expected,
+                    found = gap.found,
+                    since_last_line,
+                    stream_sid = self.sid(),
+                    "twilio: sequenceNumber gap (messages lost, repeated or out of order)"
+                );
+            }
         }
         match event {
             StreamEvent::Connected(connected) => {
@@ -740,8 +777,10 @@ where
                     }
                     Err(error) => {
                         StatsInner::bump(&stats.bad_payloads);
-                        tracing::warn!(%error, chunk = media.media.chunk, stream_sid = self.sid(),
-                            "twilio: media payload skipped");
+                        if let Some(since_last_line) = self.throttles.payloads.hit(Instant::now()) {
+                            tracing::warn!(%error, chunk = media.media.chunk, since_last_line,
+                                stream_sid = self.sid(), "twilio: media payload skipped");
+                        }
                         None
                     }
                 }
@@ -752,8 +791,10 @@ where
                     (Some(key), None) => Some(CallEvent::Dtmf(DtmfDigit::new(key))),
                     _ => {
                         StatsInner::bump(&stats.skipped);
-                        tracing::warn!(digit = %dtmf.dtmf.digit, stream_sid = self.sid(),
-                            "twilio: dtmf digit skipped");
+                        if let Some(since_last_line) = self.throttles.dtmf.hit(Instant::now()) {
+                            tracing::warn!(digit = %dtmf.dtmf.digit, since_last_line,
+                                stream_sid = self.sid(), "twilio: dtmf digit skipped");
+                        }
                         None
                     }
                 }
@@ -1033,7 +1074,11 @@ where
                 let name = mark.to_string();
                 if let Err(error) = self.session.mark_sent(name.as_str()) {
                     StatsInner::bump(&self.stats.inner.commands_skipped);
-                    tracing::warn!(%error, stream_sid = self.sid(), "twilio: mark not sent");
+                    StatsInner::bump(&self.stats.inner.marks_not_sent);
+                    if let Some(since_last_line) = self.throttles.marks.hit(Instant::now()) {
+                        tracing::warn!(%error, since_last_line, stream_sid = self.sid(),
+                            "twilio: mark not sent (the caller's side is not echoing marks)");
+                    }
                     return Ok(());
                 }
                 self.write("mark", StreamCommand::mark(sid, name)).await
@@ -1042,8 +1087,11 @@ where
                 let Some(sid) = self.streaming_sid("clear") else {
                     return Ok(());
                 };
-                if let Err(error) = self.session.clear_sent() {
-                    tracing::warn!(%error, stream_sid = self.sid(), "twilio: clear not recorded");
+                if let Err(error) = self.session.clear_sent()
+                    && let Some(since_last_line) = self.throttles.clears.hit(Instant::now())
+                {
+                    tracing::warn!(%error, since_last_line, stream_sid = self.sid(),
+                        "twilio: clear not recorded");
                 }
                 self.write("clear", StreamCommand::clear(sid)).await
             }
@@ -1056,14 +1104,40 @@ where
 impl<S> Drop for TwilioLeg<S> {
     fn drop(&mut self) {
         let c = self.stats.counters();
-        let troubled = c.decode_errors + c.rule_violations + c.bad_payloads + c.sequence_gaps > 0;
-        let sid = self.session.stream_sid().map_or("-", |sid| sid.as_str());
-        if troubled {
-            tracing::warn!(stream_sid = sid, counters = ?c, "twilio: leg closed after skipping bad input");
-        } else {
-            tracing::debug!(stream_sid = sid, counters = ?c, "twilio: leg closed");
+        let call_sid = self.session.call_sid().map_or("-", |sid| sid.as_str());
+        let stream_sid = self.session.stream_sid().map_or("-", |sid| sid.as_str());
+        match irregular_input(&c) {
+            Some(summary) => tracing::warn!(call_sid, stream_sid, %summary,
+                "twilio: leg closed after irregular input"),
+            None => tracing::debug!(call_sid, stream_sid, counters = ?c, "twilio: leg closed"),
         }
     }
+}
+
+/// What the leg skipped or found out of order, for its last line: only the causes that
+/// happened, `None` for a clean call.
+fn irregular_input(c: &TwilioCounters) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut count = |n: u64, what: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    };
+    count(c.decode_errors, "undecodable frame(s) skipped");
+    count(
+        c.rule_violations,
+        "message(s) breaking the stream's rules skipped",
+    );
+    count(c.bad_payloads, "media payload(s) skipped");
+    count(c.skipped, "other frame(s) skipped");
+    count(c.marks_not_sent, "mark(s) not sent");
+    if c.sequence_gaps > 0 {
+        parts.push(format!(
+            "{} sequenceNumber gap(s) ({} message(s) missing)",
+            c.sequence_gaps, c.messages_missing
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 #[cfg(test)]
