@@ -239,15 +239,51 @@ impl fmt::Display for LegEnd {
 }
 
 impl From<&LegError> for LegEnd {
+    /// [`LegEnd::Failed`] with the error and its causes ([`ErrorChain`]).
     fn from(error: &LegError) -> Self {
-        let mut message = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
+        Self::Failed {
+            message: ErrorChain(error).to_string(),
         }
-        Self::Failed { message }
+    }
+}
+
+/// An error and its causes (`source()`, to the root), joined by `": "`, each text once.
+///
+/// Our errors say only their own message in `Display` and give the cause by `source()`.
+/// Some dependencies' errors also print their cause in their own text (tungstenite's
+/// `IO error: {0}`, `Space limit exceeded: {0}`): a cause whose text the line already
+/// ends with is left out, so no text is said twice.
+///
+/// ```
+/// use voice_bridge::LegError;
+/// use voice_bridge::leg::ErrorChain;
+///
+/// let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+/// let error = LegError::with_source("socket read failed", reset);
+/// assert_eq!(ErrorChain(&error).to_string(), "socket read failed: reset by peer");
+/// ```
+#[derive(Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = self.0.to_string();
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !text.is_empty() && !line.ends_with(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+            cause = error.source();
+        }
+        f.write_str(&line)
+    }
+}
+
+impl fmt::Debug for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

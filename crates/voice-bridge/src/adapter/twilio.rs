@@ -31,8 +31,14 @@
 //!   violation) and that reason, so the peer sees a refusal, not a normal end.
 //! - Closes the leg decides on carry a code: 1008 for a refused context or
 //!   [`TwilioLeg::refuse`], 1002 for a protocol violation, 1003 for an unsupported audio
-//!   format; the reason is cut to the 123 bytes a close frame can hold, on a character
-//!   boundary. Hang-ups and hand-overs close normally (1000).
+//!   format, 1009 for a message over the socket's size limit (`message of N bytes exceeds
+//!   the limit of M bytes`), 1000 `stream stopped` after Twilio's `stop`; the reason is cut
+//!   to the 123 bytes a close frame can hold, on a character boundary. Hang-ups and
+//!   hand-overs close normally (1000). A close frame from the peer is answered (its code
+//!   echoed, RFC 6455 section 5.5.1) before the leg reports [`LegEnd::Closed`]. The leg
+//!   then reads briefly for the peer's reply to its own close, so the connection ends with
+//!   a closing handshake, not a reset; all of it within a little over a second, and
+//!   resumed where it was if the bridge drops a `recv` halfway.
 //!
 //! # Example: a tokio-tungstenite server
 //!
@@ -141,8 +147,10 @@ use crate::call::{CallCapabilities, CallCommand, CallEvent, CallStart, HandOver}
 use crate::ids::{CallId, DtmfDigit, StreamId};
 use crate::leg::{CallLeg, LegEnd, LegError};
 
+mod closing;
 mod throttle;
 
+use closing::CloseProgress;
 use throttle::Throttles;
 
 /// How often one kind of skipped or irregular input may log again on one call: its first
@@ -152,21 +160,15 @@ pub const LOG_REPEAT_INTERVAL: Duration = throttle::REPEAT_INTERVAL;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// How long closing the socket may take when the leg ends by itself (a refused context,
-/// a protocol violation); the bridge bounds its own last commands.
-const CLOSE_WAIT: Duration = Duration::from_secs(1);
-
-/// How long the leg reads after its close frame for the peer's close reply (RFC 6455
-/// section 7.1.1, the closing handshake). Dropping the socket with the caller's unread
-/// media in its receive buffer would make the kernel reset the connection, and the peer
-/// could then see a lost connection instead of the close. Short, so a hang-up after a
-/// REST wait stays within the bridge's one-second bound.
-const CLOSE_REPLY_WAIT: Duration = Duration::from_millis(200);
-
 /// Close codes (RFC 6455 section 7.4.1) of the closes the leg decides on.
+const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_PROTOCOL: u16 = 1002;
 const CLOSE_UNSUPPORTED: u16 = 1003;
+const CLOSE_TOO_BIG: u16 = 1009;
+
+/// The close reason after Twilio's `stop`.
+const STOPPED_REASON: &str = "stream stopped";
 
 /// How long a REST hang-up or redirect may take before the stream is closed anyway: within
 /// the bridge's one-second bound for a last command, so the close frame still goes out.
@@ -206,9 +208,11 @@ pub enum Outgoing {
     /// A text frame: one Twilio JSON message (`media`, `mark`, `clear`).
     Text(String),
     /// A close frame with this code and reason, written when the leg refuses the stream
-    /// (1008), meets a protocol violation (1002) or an unsupported format (1003). The leg
-    /// closes the sink (`SinkExt::close`) right after; a normal end (1000) is that close
-    /// alone, without this frame.
+    /// (1008), meets a protocol violation (1002), an unsupported format (1003) or a
+    /// message too big for the socket (1009), and after Twilio's `stop` (1000). The leg
+    /// closes the sink (`SinkExt::close`) right after; a hang-up (1000) is that close
+    /// alone, without this frame, and so is the answer to the peer's close frame (the
+    /// sink's close must send it: tungstenite and axum do).
     Close {
         /// The close code (RFC 6455 section 7.4).
         code: u16,
@@ -246,11 +250,15 @@ pub fn close_reason(reason: &str) -> &str {
 /// A tokio-tungstenite `WebSocketStream` as a socket of [`Frame`]s and [`Outgoing`] frames.
 ///
 /// Made by [`TwilioLeg::from_websocket`]. Closing it sends a close frame with code 1000,
-/// unless an [`Outgoing::Close`] was written first.
+/// unless an [`Outgoing::Close`] was written first; after the peer's close frame, closing
+/// sends the answer tungstenite queued (the peer's code echoed, RFC 6455 section 5.5.1).
 #[derive(Debug)]
 pub struct TungsteniteSocket<T> {
     ws: WebSocketStream<T>,
     close_sent: bool,
+    /// The peer's close frame was read: tungstenite has queued its answer (the same
+    /// code), which closing sends; no frame of ours may follow.
+    peer_closed: bool,
 }
 
 impl<T> TungsteniteSocket<T> {
@@ -259,6 +267,7 @@ impl<T> TungsteniteSocket<T> {
         Self {
             ws,
             close_sent: false,
+            peer_closed: false,
         }
     }
 
@@ -280,12 +289,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Stream for TungsteniteSocket<T> {
         Poll::Ready(Some(Ok(match message {
             Message::Text(text) => Frame::Text(text.as_str().to_owned()),
             Message::Binary(bytes) => Frame::Binary { len: bytes.len() },
-            Message::Close(close) => Frame::Close {
-                code: close.as_ref().map(|c| u16::from(c.code)),
-                reason: close
-                    .map(|c| c.reason.as_str().to_owned())
-                    .unwrap_or_default(),
-            },
+            Message::Close(close) => {
+                self.peer_closed = true;
+                Frame::Close {
+                    code: close.as_ref().map(|c| u16::from(c.code)),
+                    reason: close
+                        .map(|c| c.reason.as_str().to_owned())
+                        .unwrap_or_default(),
+                }
+            }
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Frame::Control,
         })))
     }
@@ -301,6 +313,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Outgoing> for TungsteniteSocket<T> 
     fn start_send(mut self: Pin<&mut Self>, frame: Outgoing) -> Result<(), Self::Error> {
         match frame {
             Outgoing::Text(text) => self.ws.start_send_unpin(Message::text(text)),
+            // The answer to the peer's close is queued already: it is the close frame.
+            Outgoing::Close { .. } if self.peer_closed => {
+                self.close_sent = true;
+                Ok(())
+            }
             Outgoing::Close { code, reason } => {
                 let frame = CloseFrame {
                     code: CloseCode::from(code),
@@ -317,7 +334,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Outgoing> for TungsteniteSocket<T> 
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        if !self.close_sent {
+        if !self.close_sent && !self.peer_closed {
             ready!(self.ws.poll_ready_unpin(cx))?;
             let frame = CloseFrame {
                 code: CloseCode::Normal,
@@ -438,9 +455,11 @@ pub struct TwilioLeg<S> {
     pending: VecDeque<CallEvent>,
     /// The call's start, once seen.
     start: Option<CallStart>,
-    /// The leg decided to end (refused context, protocol violation): close with this
-    /// code, then report.
-    ending: Option<(LegEnd, u16)>,
+    /// The leg decided to end (`stop`, the peer's close, a refused context, a protocol
+    /// violation, a too-big frame): what to report once [`close`](Self::close) is done.
+    ending: Option<Ending>,
+    /// The socket's close, once begun (resumable, see [`CloseProgress`]).
+    close: Option<CloseProgress>,
     /// The leg returned its `Ended` (or an error).
     ended: bool,
     context: Option<ContextCheck>,
@@ -486,6 +505,7 @@ where
             pending: VecDeque::new(),
             start: None,
             ending: None,
+            close: None,
             ended: false,
             context: None,
             #[cfg(feature = "twilio-rest")]
@@ -596,7 +616,7 @@ where
     /// Use it when your own check of the [`CallStart`] fails (an unknown customer, a
     /// context your application cannot use), or when `start` does not come in time (wrap
     /// [`wait_start`](Self::wait_start) in `tokio::time::timeout`: it is cancel safe).
-    /// Takes at most a little over two seconds (the close frame, the close, then up to
+    /// Takes at most a little over a second (the close frame and the close, then up to
     /// 200 ms for the peer's close reply).
     ///
     /// ```no_run
@@ -624,11 +644,26 @@ where
         self.pending.clear();
         self.ending = None;
         self.ended = true;
-        self.close_socket_with(CLOSE_POLICY, reason).await;
+        self.close_with(CloseProgress::with_frame(CLOSE_POLICY, reason))
+            .await;
     }
 
-    /// The next event. Cancel safe: the only await that can be interrupted with state at
-    /// stake is the socket read (`StreamExt::next`) or a close that is retried.
+    /// Begins the socket's close (unless one has begun) and carries it on. Cancel safe.
+    async fn close_with(&mut self, close: CloseProgress) {
+        let close = self.close.get_or_insert(close);
+        let stream_sid = self.session.stream_sid().map_or("-", |sid| sid.as_str());
+        close.drive(&mut self.socket, stream_sid).await;
+    }
+
+    /// Ends the leg after closing the socket this way: the next turn of
+    /// [`next_event`](Self::next_event) closes, then reports `ending`.
+    fn end_after(&mut self, ending: Ending, close: CloseProgress) {
+        self.ending = Some(ending);
+        self.close.get_or_insert(close);
+    }
+
+    /// The next event. Cancel safe: the awaits are the socket read (`StreamExt::next`) and
+    /// the close before the leg's end, which resumes where it was ([`CloseProgress`]).
     async fn next_event(&mut self) -> Result<CallEvent, LegError> {
         loop {
             if let Some(event) = self.pending.pop_front() {
@@ -637,38 +672,65 @@ where
             if self.ended {
                 return Err(LegError::new("the twilio leg has already ended"));
             }
-            if let Some((end, code)) = self.ending.take() {
-                let reason = match &end {
-                    LegEnd::Failed { message } => message.as_str(),
-                    _ => "",
-                };
-                self.close_socket_with(code, reason).await;
+            if self.ending.is_some() {
+                if let Some(close) = &mut self.close {
+                    let stream_sid = self.session.stream_sid().map_or("-", |sid| sid.as_str());
+                    close.drive(&mut self.socket, stream_sid).await;
+                }
                 self.ended = true;
-                return Ok(CallEvent::Ended(end));
+                return match self.ending.take() {
+                    Some(Ending::Event(end)) => Ok(CallEvent::Ended(end)),
+                    Some(Ending::Error(error)) => Err(error),
+                    None => Err(LegError::new("the twilio leg has already ended")),
+                };
             }
             let frame = match self.socket.next().await {
                 Some(Ok(frame)) => frame,
                 Some(Err(error)) => {
+                    let error: BoxError = error.into();
+                    if let Some((size, limit)) = too_big(&*error) {
+                        // A frame over the socket's limit: the peer hears why (1009).
+                        let reason =
+                            format!("message of {size} bytes exceeds the limit of {limit} bytes");
+                        tracing::warn!(
+                            stream_sid = self.sid(),
+                            size,
+                            limit,
+                            "twilio: media-stream message too big; closing with 1009"
+                        );
+                        let error = LegError::with_source(
+                            "twilio media-stream message too big; closed with 1009",
+                            error,
+                        );
+                        self.end_after(
+                            Ending::Error(error),
+                            CloseProgress::after_failure(CLOSE_TOO_BIG, &reason),
+                        );
+                        continue;
+                    }
                     self.ended = true;
                     let error = LegError::with_source("twilio media-stream socket failed", error);
-                    tracing::warn!(%error, stream_sid = self.sid(), "twilio: socket read failed");
+                    tracing::warn!(error = %crate::leg::ErrorChain(&error), stream_sid = self.sid(),
+                        "twilio: socket read failed");
                     return Err(error);
                 }
                 None => {
                     self.ended = true;
-                    return Ok(self.closed(None, "socket ended without a close frame".into()));
+                    let end = self.closed(None, "socket ended without a close frame".into());
+                    return Ok(CallEvent::Ended(end));
                 }
             };
             StatsInner::bump(&self.stats.inner.frames_received);
             match frame {
-                Frame::Text(text) => {
-                    if let Some(event) = self.on_text(&text) {
-                        if matches!(event, CallEvent::Ended(_)) {
-                            self.ended = true;
-                        }
-                        return Ok(event);
-                    }
-                }
+                Frame::Text(text) => match self.on_text(&text) {
+                    // `stop`: the stream is over; close it normally, as the protocol's end.
+                    Some(CallEvent::Ended(end)) => self.end_after(
+                        Ending::Event(end),
+                        CloseProgress::with_frame(CLOSE_NORMAL, STOPPED_REASON),
+                    ),
+                    Some(event) => return Ok(event),
+                    None => {}
+                },
                 Frame::Binary { len } => {
                     StatsInner::bump(&self.stats.inner.skipped);
                     if let Some(since_last_line) = self.throttles.binary.hit(Instant::now()) {
@@ -681,15 +743,17 @@ where
                     }
                 }
                 Frame::Close { code, reason } => {
-                    self.ended = true;
-                    return Ok(self.closed(code, reason));
+                    // Answer the peer's close (the socket queued the answer; closing the
+                    // sink sends it), then report.
+                    let end = self.closed(code, reason);
+                    self.end_after(Ending::Event(end), CloseProgress::answer());
                 }
                 Frame::Control => {}
             }
         }
     }
 
-    fn closed(&self, code: Option<u16>, reason: String) -> CallEvent {
+    fn closed(&self, code: Option<u16>, reason: String) -> LegEnd {
         tracing::info!(
             ?code,
             %reason,
@@ -697,7 +761,7 @@ where
             phase = ?self.session.phase(),
             "twilio: socket closed without `stop`"
         );
-        CallEvent::Ended(LegEnd::Closed { code, reason })
+        LegEnd::Closed { code, reason }
     }
 
     fn sid(&self) -> &str {
@@ -725,7 +789,8 @@ where
                 tracing::error!(%error, stream_sid = self.sid(),
                     "twilio: the peer does not follow the media-stream protocol");
                 let message = format!("twilio protocol violation: {error}");
-                self.ending = Some((LegEnd::Failed { message }, CLOSE_PROTOCOL));
+                let close = CloseProgress::with_frame(CLOSE_PROTOCOL, &message);
+                self.end_after(Ending::Event(LegEnd::Failed { message }), close);
                 return None;
             }
             Err(error) => {
@@ -826,7 +891,8 @@ where
                     media.encoding, media.sample_rate, media.channels
                 );
                 tracing::error!(call_sid = %meta.call_sid, stream_sid = %meta.stream_sid, %message);
-                self.ending = Some((LegEnd::Failed { message }, CLOSE_UNSUPPORTED));
+                let close = CloseProgress::with_frame(CLOSE_UNSUPPORTED, &message);
+                self.end_after(Ending::Event(LegEnd::Failed { message }), close);
                 return None;
             }
         };
@@ -839,7 +905,8 @@ where
                     tracing::warn!(call_sid = %meta.call_sid, stream_sid = %meta.stream_sid,
                         %error, "twilio: call context refused; closing the stream");
                     let message = format!("call context refused: {error}");
-                    self.ending = Some((LegEnd::Failed { message }, CLOSE_POLICY));
+                    let close = CloseProgress::with_frame(CLOSE_POLICY, &message);
+                    self.end_after(Ending::Event(LegEnd::Failed { message }), close);
                     return None;
                 }
             }
@@ -881,57 +948,6 @@ where
         }
     }
 
-    /// Closes the socket with a close frame of this code and reason (bounded, like
-    /// [`close_socket`](Self::close_socket)).
-    async fn close_socket_with(&mut self, code: u16, reason: &str) {
-        let frame = Outgoing::Close {
-            code,
-            reason: close_reason(reason).to_owned(),
-        };
-        match tokio::time::timeout(CLOSE_WAIT, self.socket.send(frame)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => {
-                let error: BoxError = error.into();
-                tracing::debug!(%error, code, "twilio: writing the close frame failed");
-            }
-            Err(_) => tracing::debug!(code, "twilio: writing the close frame timed out"),
-        }
-        self.close_socket().await;
-    }
-
-    /// Closes the socket (close frame, bounded); errors are logged, not returned: the
-    /// socket is gone either way.
-    async fn close_socket(&mut self) {
-        match tokio::time::timeout(CLOSE_WAIT, self.socket.close()).await {
-            Ok(Ok(())) => tracing::debug!(stream_sid = self.sid(), "twilio: socket closed"),
-            Ok(Err(error)) => {
-                let error: BoxError = error.into();
-                tracing::debug!(%error, "twilio: closing the socket failed");
-                return;
-            }
-            Err(_) => {
-                tracing::debug!("twilio: closing the socket timed out");
-                return;
-            }
-        }
-        // The closing handshake: read what the peer sent before its close reply (media
-        // the leg no longer needs), so the connection ends with a close, not a reset.
-        let reply = async {
-            let mut skipped = 0u64;
-            while let Some(Ok(frame)) = self.socket.next().await {
-                if matches!(frame, Frame::Close { .. }) {
-                    break;
-                }
-                skipped += 1;
-            }
-            skipped
-        };
-        match tokio::time::timeout(CLOSE_REPLY_WAIT, reply).await {
-            Ok(skipped) => tracing::debug!(skipped, "twilio: closing handshake done"),
-            Err(_) => tracing::debug!(?CLOSE_REPLY_WAIT, "twilio: no close reply in time"),
-        }
-    }
-
     async fn hang_up(&mut self) -> Result<(), LegError> {
         #[cfg(feature = "twilio-rest")]
         let failed = self.hang_up_through_rest().await;
@@ -941,7 +957,7 @@ where
             stream_sid = self.sid(),
             "twilio: hanging up (closing the stream)"
         );
-        self.close_socket().await;
+        self.close_with(CloseProgress::normal()).await;
         failed.map_or(Ok(()), Err)
     }
 
@@ -997,7 +1013,7 @@ where
         };
         // Either way the stream ends; after a failed redirect Twilio at least goes on with
         // the TwiML after `</Connect>`.
-        self.close_socket().await;
+        self.close_with(CloseProgress::normal()).await;
         result
     }
 
@@ -1022,6 +1038,33 @@ where
             ))),
         }
     }
+}
+
+/// What a leg that ends by itself reports once its socket is closed.
+#[derive(Debug)]
+enum Ending {
+    /// The leg's last event.
+    Event(LegEnd),
+    /// The error `recv` returns.
+    Error(LegError),
+}
+
+/// The size and limit of a message the socket refused as too big, if that is the error (a
+/// tungstenite capacity error anywhere in the chain, so axum's wrapper counts too).
+fn too_big(error: &(dyn StdError + 'static)) -> Option<(usize, usize)> {
+    use tungstenite::error::CapacityError;
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        let capacity = match error.downcast_ref::<tungstenite::Error>() {
+            Some(tungstenite::Error::Capacity(capacity)) => Some(capacity),
+            _ => error.downcast_ref::<CapacityError>(),
+        };
+        if let Some(CapacityError::MessageTooLong { size, max_size }) = capacity {
+            return Some((*size, *max_size));
+        }
+        cause = error.source();
+    }
+    None
 }
 
 impl StatsInner {
