@@ -399,6 +399,9 @@ async fn connection_refused_is_a_transport_error() {
         other => panic!("expected Error::Transport, got {other:?}"),
     }
     assert_eq!(err.status(), None);
+    // The message names the root cause, once.
+    let text = err.to_string();
+    assert_eq!(text.matches("Connection refused").count(), 1, "{text}");
 }
 
 #[tokio::test]

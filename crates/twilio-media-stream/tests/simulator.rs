@@ -393,6 +393,14 @@ async fn connection_refused_is_a_typed_error() {
     let error = CallScript::new(url).run().await.unwrap_err();
     assert!(matches!(error, SimulatorError::Connect { .. }), "{error:?}");
     assert!(std::error::Error::source(&error).is_some());
+    // The chain, walked by `source()`, names the refusal once.
+    let mut chain = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(error) = cause {
+        chain = format!("{chain}: {error}");
+        cause = error.source();
+    }
+    assert_eq!(chain.matches("Connection refused").count(), 1, "{chain}");
     let invalid = CallScript::new("not a url").run().await.unwrap_err();
     assert!(
         matches!(invalid, SimulatorError::InvalidUrl { .. }),

@@ -189,14 +189,20 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "twilio request failed: {}", self.inner)?;
-        // Name the root cause too: "error sending request" alone says nothing.
+        // Name the root cause too: "error sending request" alone says nothing. A cause
+        // whose text the line already ends with (an error that prints its own source) is
+        // not said twice.
+        let mut line = format!("twilio request failed: {}", self.inner);
         let mut source = self.inner.source();
         while let Some(cause) = source {
-            write!(f, ": {cause}")?;
+            let text = cause.to_string();
+            if !text.is_empty() && !line.ends_with(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
             source = cause.source();
         }
-        Ok(())
+        f.write_str(&line)
     }
 }
 

@@ -76,9 +76,25 @@ async fn connect(script: &CallScript) -> Result<Socket, SimulatorError> {
             tracing::warn!(%url, error = %e, "simulator: cannot connect");
             Err(SimulatorError::Connect {
                 url: url.clone(),
-                source: e.into(),
+                source: cause(e),
             })
         }
+    }
+}
+
+/// A tungstenite error as a cause that says its text once. Tungstenite's `IO error: {0}`
+/// (and TLS, capacity, protocol, HTTP format) prints its inner error and returns it from
+/// `source()` too, so a chain walked by `source()` would repeat it: the inner error is
+/// the cause instead.
+fn cause(error: tungstenite::Error) -> super::BoxError {
+    match error {
+        tungstenite::Error::Io(e) => e.into(),
+        tungstenite::Error::Tls(e) => e.into(),
+        tungstenite::Error::Capacity(e) => e.into(),
+        tungstenite::Error::Protocol(e) => e.into(),
+        tungstenite::Error::Url(e) => e.into(),
+        tungstenite::Error::HttpFormat(e) => e.into(),
+        other => other.into(),
     }
 }
 

@@ -929,7 +929,8 @@ where
             .map_err(|error| {
                 let error =
                     LegError::with_source(format!("twilio: writing `{what}` failed"), error);
-                tracing::warn!(%error, stream_sid = self.sid(), "twilio: socket write failed");
+                tracing::warn!(error = %crate::leg::ErrorChain(&error), stream_sid = self.sid(),
+                    "twilio: socket write failed");
                 error
             })?;
         StatsInner::bump(&self.stats.inner.commands_sent);
