@@ -26,6 +26,18 @@
 //! webhook to your server, reads the TwiML it answers, and turns its `<Connect><Stream>`
 //! into the [`CallScript`] of the stream Twilio would open.
 //!
+//! # Misbehaving on purpose
+//!
+//! Twilio keeps its messages in order and reads the socket; a server should still cope
+//! when a peer (a proxy, an overloaded link, a bug) does not. Two options make the
+//! simulated caller misbehave, to test that the server goes on and keeps its logs short:
+//!
+//! - [`CallScript::out_of_order_media`]: caller `media` goes out in swapped pairs
+//!   (`sequenceNumber` 3 before 2, 5 before 4, ...).
+//! - [`CallScript::stop_reading_after`]: from then on the simulator reads nothing (no
+//!   echoes, no `clear`), as a stuck peer; what the server writes piles up in the
+//!   connection's buffers. It still sends its media and hangs up on time.
+//!
 //! # Testing with it
 //!
 //! Run it against your server on `127.0.0.1` port 0 and keep scripted calls short (a few
@@ -103,6 +115,8 @@ pub struct CallScript {
     hang_up_after: Option<Duration>,
     max_duration: Duration,
     playout_limit: Duration,
+    out_of_order_media: bool,
+    stop_reading_after: Option<Duration>,
 }
 
 /// Gives every script its own ids, so parallel calls never share a `streamSid`.
@@ -125,6 +139,8 @@ impl CallScript {
             hang_up_after: None,
             max_duration: DEFAULT_MAX_DURATION,
             playout_limit: DEFAULT_PLAYOUT_LIMIT,
+            out_of_order_media: false,
+            stop_reading_after: None,
         }
     }
 
@@ -210,6 +226,25 @@ impl CallScript {
     /// recorded as [`CallIssue::PlayoutOverflow`] (default [`DEFAULT_PLAYOUT_LIMIT`]).
     pub fn playout_limit(mut self, limit: Duration) -> Self {
         self.playout_limit = limit;
+        self
+    }
+
+    /// Sends the caller's `media` in swapped pairs: each frame's message (with its
+    /// `sequenceNumber`, `chunk` and `timestamp`) goes out one frame late, after the next
+    /// one, so the server sees 3 before 2, 5 before 4, and so on. Twilio keeps order over
+    /// its TCP connection; this tests a server's `sequenceNumber` checks (and that they
+    /// do not flood its log). A frame still held at the hang-up goes out before `stop`.
+    pub fn out_of_order_media(mut self) -> Self {
+        self.out_of_order_media = true;
+        self
+    }
+
+    /// Stops reading the socket `after` the stream starts, as a stuck or overloaded peer
+    /// would: no more marks are echoed and nothing the server sends is played or
+    /// recorded; it piles up in the connection's buffers. The caller's media and DTMF go
+    /// on, and the hang-up (if any) still reads the server's close frame.
+    pub fn stop_reading_after(mut self, after: Duration) -> Self {
+        self.stop_reading_after = Some(after);
         self
     }
 

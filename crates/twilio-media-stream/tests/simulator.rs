@@ -407,3 +407,83 @@ async fn connection_refused_is_a_typed_error() {
         "{invalid:?}"
     );
 }
+
+/// Reads the simulator's messages up to `stop`: the `sequenceNumber`s of its media in
+/// arrival order, and the names of the marks it echoed.
+async fn read_to_stop(ws: &mut Ws) -> (Vec<u64>, Vec<String>) {
+    let (mut media, mut echoes) = (Vec::new(), Vec::new());
+    loop {
+        let message = ws.next().await.expect("simulator hung up").unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        match StreamEvent::decode(text.as_str()).unwrap() {
+            StreamEvent::Media(m) => media.push(m.sequence_number.get()),
+            StreamEvent::Mark(m) => echoes.push(m.mark.name.as_str().to_owned()),
+            StreamEvent::Stop(_) => return (media, echoes),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn out_of_order_media_comes_in_swapped_pairs() {
+    let (listener, url) = listen().await;
+    let server = tokio::spawn(async move {
+        let (mut ws, _) = accept(&listener).await;
+        let mut session = StreamSession::new();
+        handshake(&mut ws, &mut session).await;
+        let (media, _) = read_to_stop(&mut ws).await;
+        close(&mut ws, "done").await;
+        media
+    });
+    let record = CallScript::new(url)
+        .out_of_order_media()
+        .hang_up_after(Duration::from_millis(200))
+        .run()
+        .await
+        .unwrap();
+    let media = server.await.unwrap();
+    assert_eq!(media.len() as u64, record.media_frames_sent, "{media:?}");
+    assert!(media.len() >= 4, "{media:?}");
+    // 3, 2, 5, 4, ...: each pair swapped (an odd frame held at the hang-up comes last).
+    for pair in media.chunks(2).filter(|p| p.len() == 2) {
+        assert_eq!(pair[0], pair[1] + 1, "{media:?}");
+    }
+    let mut sorted = media.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (2..2 + media.len() as u64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_caller_that_stops_reading_echoes_no_more_marks() {
+    let (listener, url) = listen().await;
+    let server = tokio::spawn(async move {
+        let (mut ws, _) = accept(&listener).await;
+        let mut session = StreamSession::new();
+        let sid = handshake(&mut ws, &mut session).await;
+        // Before the caller stops reading: echoed at once (nothing queued).
+        session.mark_sent("early").unwrap();
+        send(&mut ws, StreamCommand::mark(sid.clone(), "early")).await;
+        assert_eq!(next_mark(&mut ws, &mut session).await.0, "early");
+        // After it stopped: never echoed.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        send(&mut ws, StreamCommand::mark(sid, "late")).await;
+        let (media, echoes) = read_to_stop(&mut ws).await;
+        close(&mut ws, "done").await;
+        (media.len(), echoes)
+    });
+    let record = CallScript::new(url)
+        .stop_reading_after(Duration::from_millis(150))
+        .hang_up_after(Duration::from_millis(500))
+        .run()
+        .await
+        .unwrap();
+    let (media, echoes) = server.await.unwrap();
+    assert!(echoes.is_empty(), "{echoes:?}");
+    assert_eq!(record.mark_names(), ["early"], "{:?}", record.marks);
+    assert!(media > 0, "the caller's media goes on");
+    // The hang-up still reads the server's close.
+    assert_eq!(record.end, CallEnd::HungUp);
+    assert_eq!(record.close.map(|c| c.code), Some(1000));
+}

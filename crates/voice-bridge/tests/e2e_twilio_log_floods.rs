@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tracing::instrument::WithSubscriber as _;
 use twilio_media_stream::event::{Connected, Media, Start, Stop, StreamEvent};
+use twilio_media_stream::simulator::{CallEnd, CallScript};
 use twilio_media_stream::{Payload, StreamSid};
 use voice_bridge::adapter::twilio::{TungsteniteSocket, TwilioCounters};
 use voice_bridge::{CallCommand, CallEvent, CallLeg, Mark, TwilioLeg};
@@ -219,5 +220,73 @@ async fn a_clean_call_ends_without_a_summary_warning() {
         captured.lines_with("WARN").is_empty(),
         "a clean call warns about nothing:\n{}",
         captured.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_caller_out_of_order_and_not_reading_gets_one_line_per_cause() {
+    let captured = Captured::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/media-stream", listener.local_addr().unwrap());
+    let served = tokio::spawn(
+        async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            let mut leg: Leg = TwilioLeg::from_websocket(ws);
+            let stats = leg.stats();
+            let mut next_mark = 0;
+            // 100 marks per caller frame: past the pending limit within a few hundred ms,
+            // since the caller stops echoing.
+            loop {
+                match leg.recv().await.expect("the leg reads") {
+                    CallEvent::Audio(_) => {
+                        for _ in 0..100 {
+                            next_mark += 1;
+                            leg.send(CallCommand::Mark(Mark::new(next_mark)))
+                                .await
+                                .unwrap();
+                        }
+                    }
+                    CallEvent::Ended(_) => break,
+                    _ => {}
+                }
+            }
+            drop(leg);
+            stats.counters()
+        }
+        .with_subscriber(captured.subscriber()),
+    );
+    let record = tokio::time::timeout(
+        WAIT,
+        CallScript::new(url)
+            .out_of_order_media()
+            .stop_reading_after(Duration::from_millis(100))
+            .hang_up_after(Duration::from_millis(600))
+            .run(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let counters = tokio::time::timeout(WAIT, served).await.unwrap().unwrap();
+
+    assert_eq!(record.end, CallEnd::HungUp);
+    assert_eq!(
+        record.close.map(|c| c.code),
+        Some(1000),
+        "stop is closed normally"
+    );
+    assert!(counters.sequence_gaps >= 4, "{counters:?}");
+    assert!(counters.marks_not_sent > 0, "{counters:?}");
+    for cause in ["twilio: sequenceNumber gap", "twilio: mark not sent"] {
+        let lines = captured.lines_with(cause);
+        assert_eq!(lines.len(), 1, "{cause}:\n{}", captured.text());
+    }
+    let summary = captured.lines_with("leg closed after irregular input");
+    assert_eq!(summary.len(), 1, "{}", captured.text());
+    assert!(
+        summary[0].contains(&format!("{} mark(s) not sent", counters.marks_not_sent))
+            && summary[0].contains(&format!("{} sequenceNumber gap(s)", counters.sequence_gaps)),
+        "{}",
+        summary[0]
     );
 }

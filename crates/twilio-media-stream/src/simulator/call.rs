@@ -118,6 +118,8 @@ struct Call {
     frames_sent: u64,
     next_dtmf: usize,
     t0: Instant,
+    /// A caller frame held back to go out after the next one (`out_of_order_media`).
+    held_media: Option<StreamEvent>,
 }
 
 impl Call {
@@ -151,6 +153,7 @@ impl Call {
             frames_sent: 0,
             next_dtmf: 0,
             t0: Instant::now(),
+            held_media: None,
         }
     }
 
@@ -190,6 +193,10 @@ impl Call {
             }
             CallEnd::ConnectionLost => {}
         }
+        if self.held_media.take().is_some() {
+            // Held back for `out_of_order_media`, and never sent: the server ended first.
+            self.frames_sent -= 1;
+        }
         self.record.end = end;
         self.record.duration = self.now();
         self.record.media_frames_sent = self.frames_sent;
@@ -223,9 +230,13 @@ impl Call {
         // echoed before its audio could have played.
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
+            let reading = self
+                .script
+                .stop_reading_after
+                .is_none_or(|after| self.now() < after);
             let step = tokio::select! {
                 biased;
-                message = socket.next() => match message {
+                message = socket.next(), if reading => match message {
                     Some(Ok(message)) => self.on_message(socket, message).await?,
                     Some(Err(error)) => return Err(error),
                     None => {
@@ -282,7 +293,19 @@ impl Call {
             index * FRAME.as_millis() as u64,
             Payload::from_mulaw(&frame),
         );
-        send(socket, &media.into()).await?;
+        let media = StreamEvent::from(media);
+        if self.script.out_of_order_media {
+            // Every other frame waits for the next one, and goes out after it.
+            match self.held_media.take() {
+                Some(held) => {
+                    send(socket, &media).await?;
+                    send(socket, &held).await?;
+                }
+                None => self.held_media = Some(media),
+            }
+        } else {
+            send(socket, &media).await?;
+        }
         self.frames_sent += 1;
 
         let played = self.playout.play(FRAME_BYTES, &mut self.record.heard);
@@ -410,6 +433,15 @@ impl Call {
 
     /// `stop`, our close frame, then the server's close frame (for a short while).
     async fn hang_up(&mut self, socket: &mut Socket) {
+        if let Some(held) = self.held_media.take()
+            && let Err(error) = send(socket, &held).await
+        {
+            self.issue(CallIssue::Socket {
+                at: self.now(),
+                error: error.to_string(),
+            });
+            return;
+        }
         let stop = Stop::new(
             self.next_sequence(),
             self.script.stream_sid.clone(),
