@@ -60,7 +60,7 @@ pub use config::{
     ApiKey, CURRENT_MODELS, Config, DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MODEL, DEFAULT_READ_BUFFER_SIZE, Provider,
 };
-pub use error::{CloseFrame, Error, ErrorKind, KnownIssue};
+pub use error::{CloseFrame, Error, ErrorKind, KnownIssue, Report};
 pub use session::{Connection, Receiver, Sender};
 
 /// Connects with this configuration; the same as [`Connection::connect`].

@@ -138,14 +138,9 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner
-            .source
-            .as_ref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
+/// The parser's message is part of the `Display` text (with the event and the path), so
+/// there is no separate `source()`: a chain of causes shows it once.
+impl std::error::Error for DecodeError {}
 
 /// The payload of the service's `error` event: what went wrong, and which client event caused it.
 ///

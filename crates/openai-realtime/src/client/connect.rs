@@ -66,7 +66,7 @@ pub(crate) fn build_request(
         request_id: None,
     };
     let mut request = url.as_str().into_client_request().map_err(|e| {
-        Error::config(format!("cannot build a request for {}", target.url)).with_source(e)
+        Error::config(format!("cannot build a request for {}", target.url)).with_ws_source(e)
     })?;
     let headers = request.headers_mut();
     let mut secrets = Secrets::new();
@@ -133,7 +133,7 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
             format!("connecting to {}", target.url),
             config.connect_timeout,
         );
-        tracing::warn!(url = %target.url, error = %err, "Realtime connect timed out");
+        tracing::warn!(url = %target.url, error = %err.report(), "Realtime connect timed out");
         return Err(err);
     };
     match result {
@@ -162,14 +162,14 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
                 model = %target.model,
                 status,
                 request_id = target.request_id.as_deref().unwrap_or("-"),
-                error = %err,
+                error = %err.report(),
                 "Realtime upgrade refused"
             );
             Err(err)
         }
         Err(e) => {
-            let err = target.error(ErrorKind::Connect).with_source(e);
-            tracing::error!(url = %target.url, error = %err, "Realtime connect failed");
+            let err = target.error(ErrorKind::Connect).with_ws_source(e);
+            tracing::error!(url = %target.url, error = %err.report(), "Realtime connect failed");
             Err(err)
         }
     }

@@ -4,6 +4,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
+use tokio_tungstenite::tungstenite;
+
 use crate::ApiError;
 
 use super::config::CURRENT_MODELS;
@@ -186,6 +188,24 @@ impl Error {
         self
     }
 
+    /// A tungstenite error as the cause, without the wrapper whose `Display` repeats its own
+    /// source's text (`IO error: {0}`, `Space limit exceeded: {0}`, …): the cause is then
+    /// the inner error itself, so a chain shows each text once.
+    pub(crate) fn with_ws_source(self, error: tungstenite::Error) -> Self {
+        use tungstenite::error::{ProtocolError, TlsError};
+        match error {
+            tungstenite::Error::Io(e) => self.with_source(e),
+            tungstenite::Error::Capacity(e) => self.with_source(e),
+            tungstenite::Error::Protocol(ProtocolError::HttparseError(e)) => self.with_source(e),
+            tungstenite::Error::Protocol(e) => self.with_source(e),
+            tungstenite::Error::Tls(TlsError::Rustls(e)) => self.with_source(*e),
+            tungstenite::Error::Tls(e) => self.with_source(e),
+            tungstenite::Error::Url(e) => self.with_source(e),
+            tungstenite::Error::HttpFormat(e) => self.with_source(e),
+            other => self.with_source(other),
+        }
+    }
+
     pub(crate) fn with_context(mut self, url: &str, model: &str, azure: bool) -> Self {
         self.inner.url = Some(url.to_owned());
         self.inner.model = Some(model.to_owned());
@@ -222,6 +242,30 @@ impl Error {
     pub(crate) fn set_kind(mut self, kind: ErrorKind) -> Self {
         self.inner.kind = kind;
         self
+    }
+
+    /// This error with its causes, for a log line or a message to a person: `Display` of an
+    /// [`Error`] is its own text only (the cause is [`source`](StdError::source)), and this
+    /// walks the chain, each text once.
+    ///
+    /// ```
+    /// use openai_realtime::client::{Config, Connection};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // A port nobody listens on: the connect fails with the OS's reason.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// let url = format!("ws://127.0.0.1:{port}/v1/realtime");
+    /// let err = Connection::connect(Config::url(&url)).await.unwrap_err();
+    /// assert!(err.is_connect());
+    /// assert_eq!(err.to_string(), format!("could not connect to {url}?model=gpt-realtime-2.1"));
+    /// // The same, then the cause: `…: Connection refused (os error 111)`.
+    /// assert!(err.report().to_string().starts_with(&err.to_string()));
+    /// assert!(err.report().to_string().len() > err.to_string().len());
+    /// # }
+    /// ```
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
     }
 
     /// What went wrong, for matching.
@@ -500,9 +544,6 @@ impl fmt::Display for Error {
             let sep = if i.api.is_some() { ", then" } else { ":" };
             write!(f, "{sep} {close}")?;
         }
-        if let Some(source) = &i.source {
-            write!(f, ": {source}")?;
-        }
         if let Some(advice) = self.advice() {
             write!(f, "; {advice}")?;
         }
@@ -555,6 +596,28 @@ impl StdError for Error {
             .source
             .as_deref()
             .map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+/// An error with its causes (see [`Error::report`]): its own text, then each
+/// [`source`](StdError::source) after `: `. A cause whose text the line already ends with
+/// (a dependency's error that repeats its own source) is not written twice.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(&'a (dyn StdError + 'static));
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.0.to_string();
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !text.is_empty() && !shown.ends_with(&text) {
+                shown.push_str(": ");
+                shown.push_str(&text);
+            }
+            cause = error.source();
+        }
+        f.write_str(&shown)
     }
 }
 

@@ -162,10 +162,10 @@ impl Sender {
                         self.shared
                             .target
                             .error(ErrorKind::Transport)
-                            .with_source(other),
+                            .with_ws_source(other),
                     ),
                 };
-                tracing::warn!(session_id = %self.shared.session_id(), event_type, error = %err, "Realtime send failed");
+                tracing::warn!(session_id = %self.shared.session_id(), event_type, error = %err.report(), "Realtime send failed");
                 Err(err)
             }
         }
@@ -210,7 +210,7 @@ impl Sender {
                 .shared
                 .target
                 .error(ErrorKind::Transport)
-                .with_source(e)),
+                .with_ws_source(e)),
         }
     }
 
@@ -360,7 +360,7 @@ impl Receiver {
                     session_id = %self.shared.session_id(),
                     waited_for = %waited_for,
                     silent_ms = silent.as_millis() as u64,
-                    error = %err,
+                    error = %err.report(),
                     "Realtime keepalive timed out"
                 );
             }
@@ -434,9 +434,9 @@ impl Receiver {
                         ErrorKind::Transport
                     })
                     .with_api(self.last_error.take())
-                    .with_source(e);
+                    .with_ws_source(e);
                 if !self.quiet {
-                    tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime socket failed");
+                    tracing::error!(session_id = %self.shared.session_id(), error = %err.report(), "Realtime socket failed");
                 }
                 self.shared.finish(End::default());
                 self.done = true;
@@ -515,9 +515,9 @@ impl Receiver {
                     if benign {
                         // The usual end of a race with the service's own cancel on barge-in:
                         // still returned to the caller, but no warning in the log.
-                        tracing::debug!(session_id = %self.shared.session_id(), error = %err, "Realtime error event (benign)");
+                        tracing::debug!(session_id = %self.shared.session_id(), error = %err.report(), "Realtime error event (benign)");
                     } else {
-                        tracing::warn!(session_id = %self.shared.session_id(), error = %err, "Realtime error event");
+                        tracing::warn!(session_id = %self.shared.session_id(), error = %err.report(), "Realtime error event");
                     }
                 }
                 Step::Yield(Err(err))
@@ -585,7 +585,7 @@ impl Receiver {
             .with_api(api)
             .with_close(Some(close));
         if !self.quiet {
-            tracing::error!(session_id = %self.shared.session_id(), error = %err, "Realtime session ended");
+            tracing::error!(session_id = %self.shared.session_id(), error = %err.report(), "Realtime session ended");
         }
         Step::Yield(Err(err))
     }
@@ -676,7 +676,7 @@ impl Connection {
                     url = %target.url,
                     model = %target.model,
                     request_id = err.request_id().unwrap_or("-"),
-                    error = %err,
+                    error = %err.report(),
                     "Realtime session refused"
                 );
                 return Err(err);
@@ -684,7 +684,7 @@ impl Connection {
             Err(_) => {
                 let err =
                     target.timeout("waiting for `session.created`", config.first_event_timeout);
-                tracing::error!(url = %target.url, error = %err, "Realtime session did not start");
+                tracing::error!(url = %target.url, error = %err.report(), "Realtime session did not start");
                 return Err(err);
             }
         };
@@ -769,7 +769,7 @@ impl Connection {
                                 .with_message("the service refused it"));
                         }
                         // Not about this update: logged here, delivered later by `recv`.
-                        tracing::warn!(session_id = %receiver.shared.session_id(), error = %err, "Realtime error event");
+                        tracing::warn!(session_id = %receiver.shared.session_id(), error = %err.report(), "Realtime error event");
                         kept.push_back(Err(err));
                     }
                     Some(other) => kept.push_back(other),
@@ -787,12 +787,12 @@ impl Connection {
         let reported = match result {
             Ok(Ok(session)) => session,
             Ok(Err(err)) => {
-                tracing::error!(session_id = %self.session_id(), error = %err, "session.update failed");
+                tracing::error!(session_id = %self.session_id(), error = %err.report(), "session.update failed");
                 return Err(err);
             }
             Err(_) => {
                 let err = target.timeout("waiting for `session.updated`", self.update_timeout);
-                tracing::error!(session_id = %self.session_id(), error = %err, "session.update not confirmed");
+                tracing::error!(session_id = %self.session_id(), error = %err.report(), "session.update not confirmed");
                 return Err(err);
             }
         };
@@ -815,7 +815,7 @@ impl Connection {
                         shown(Some(&asked)),
                         shown(got.as_ref())
                     ));
-                    tracing::error!(session_id = %self.session_id(), error = %err, "session.update mismatch");
+                    tracing::error!(session_id = %self.session_id(), error = %err.report(), "session.update mismatch");
                     self.session = reported;
                     return Err(err);
                 }
