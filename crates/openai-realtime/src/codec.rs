@@ -14,6 +14,8 @@ use crate::error::{DecodeError, DecodeErrorKind};
 /// object is accepted (a derived struct would also take an array).
 struct Peek<'a> {
     event_type: Option<PeekType<'a>>,
+    /// The object has more than one `type` key.
+    duplicate: bool,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Peek<'a> {
@@ -31,14 +33,19 @@ impl<'de: 'a, 'a> Deserialize<'de> for Peek<'a> {
                 mut map: A,
             ) -> Result<Self::Value, A::Error> {
                 let mut event_type = None;
+                let mut duplicate = false;
                 while let Some(IsType(is_type)) = map.next_key::<IsType>()? {
                     if is_type && event_type.is_none() {
                         event_type = Some(map.next_value::<PeekType<'a>>()?);
                     } else {
+                        duplicate |= is_type;
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
-                Ok(Peek { event_type })
+                Ok(Peek {
+                    event_type,
+                    duplicate,
+                })
             }
         }
         deserializer.deserialize_map(Visitor(std::marker::PhantomData))
@@ -138,10 +145,34 @@ impl<'de: 'a, 'a> Deserialize<'de> for PeekType<'a> {
 }
 
 /// Reads the `type` of a frame without building the event.
+///
+/// A frame with more than one top-level `type` is malformed: an
+/// [`InvalidEvent`](DecodeErrorKind::InvalidEvent) error at `type` ("duplicate field
+/// `type`"), whatever the values. Parsers disagree on which one counts (a streaming reader
+/// sees the first, `serde_json::Value` keeps the last), so taking either would let one frame
+/// mean two events, and re-encoding it would not be stable.
 pub(crate) fn peek_type(json: &str) -> Result<Cow<'_, str>, DecodeError> {
     match serde_json::from_str::<Peek<'_>>(json) {
         Ok(Peek {
+            event_type,
+            duplicate: true,
+        }) => {
+            let first = match event_type {
+                Some(PeekType::Text(first)) => Some(first.into_owned()),
+                _ => None,
+            };
+            Err(DecodeError::new(
+                DecodeErrorKind::InvalidEvent,
+                first,
+                Some("type".to_owned()),
+                Some(<serde_json::Error as serde::de::Error>::duplicate_field(
+                    "type",
+                )),
+            ))
+        }
+        Ok(Peek {
             event_type: Some(PeekType::Text(event_type)),
+            ..
         }) => Ok(event_type),
         Ok(_) => Err(DecodeError::new(
             DecodeErrorKind::MissingType,
@@ -602,5 +633,13 @@ mod tests {
             DecodeErrorKind::MissingType
         );
         assert_eq!(peek_type(r#"{"type":"a\u002eb"}"#).unwrap(), "a.b");
+        let twice = peek_type(r#"{"type":"a","x":1,"type":"b"}"#).unwrap_err();
+        assert_eq!(twice.kind(), DecodeErrorKind::InvalidEvent);
+        assert_eq!(twice.event_type(), Some("a"));
+        assert_eq!(twice.path(), Some("type"));
+        assert!(
+            twice.to_string().contains("duplicate field `type`"),
+            "{twice}"
+        );
     }
 }

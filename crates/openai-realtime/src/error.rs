@@ -20,6 +20,11 @@ pub enum DecodeErrorKind {
     MissingType,
     /// The `type` is known, but the body does not match that event (a missing field, a wrong
     /// type). [`DecodeError::event_type`] and [`DecodeError::path`] name the event and field.
+    ///
+    /// Also a frame with more than one top-level `type` key, whatever the values (path
+    /// `type`, "duplicate field `type`"): which one counts would depend on the parser.
+    /// Duplicate keys elsewhere follow serde: an error for a field of a known struct
+    /// ("duplicate field"), the last one kept inside JSON held as it is (unknown content).
     InvalidEvent,
 }
 
