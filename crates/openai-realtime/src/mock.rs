@@ -150,17 +150,50 @@ pub enum KeyCheck {
     None,
 }
 
-/// An HTTP refusal of the upgrade: a status and a JSON body.
+/// An HTTP refusal of the upgrade: a status, a JSON body and any extra headers.
+///
+/// ```
+/// use std::time::Duration;
+/// use openai_realtime::mock::HttpRefusal;
+///
+/// let refusal = HttpRefusal::rate_limited().with_retry_after(Duration::from_secs(20));
+/// assert_eq!(refusal.status(), 429);
+/// assert_eq!(refusal.headers(), [("retry-after".to_owned(), "20".to_owned())]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpRefusal {
     status: u16,
     body: Value,
+    headers: Vec<(String, String)>,
 }
 
 impl HttpRefusal {
     /// Any status and body.
     pub fn new(status: u16, body: Value) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a header to the refusal (a name or value that HTTP does not allow is skipped
+    /// when the refusal is sent).
+    #[must_use]
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds `Retry-After` in whole seconds, as the service sends with a 429.
+    #[must_use]
+    pub fn with_retry_after(self, after: Duration) -> Self {
+        self.with_header("retry-after", after.as_secs().to_string())
+    }
+
+    /// The extra headers, in order.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
     }
 
     /// A body in the OpenAI error shape: `{"error":{"message","type","param","code"}}`.

@@ -518,3 +518,42 @@ async fn wss_uses_rustls_with_ring_and_reports_a_tls_failure() {
     assert!(!format!("{err:?}").contains("sk-secret-value"));
     peer.abort();
 }
+
+#[tokio::test]
+async fn a_429_shows_its_retry_after() {
+    let server = MockServer::start().await.unwrap();
+    server.refuse_upgrades(HttpRefusal::rate_limited().with_retry_after(Duration::from_secs(20)));
+    let err = connect_err(config(&server)).await;
+    assert_eq!(err.known_issue(), Some(KnownIssue::RateLimited), "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(20)));
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with(
+            "the service refused the WebSocket upgrade with HTTP 429 (retry after 20s)"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("retry after 20s (the service's Retry-After)"),
+        "{shown}"
+    );
+
+    // A date instead of seconds: no duration, but the header is shown as sent.
+    let date = "Wed, 21 Oct 2026 07:28:00 GMT";
+    server.refuse_upgrades(HttpRefusal::rate_limited().with_header("Retry-After", date));
+    let err = connect_err(config(&server)).await;
+    assert_eq!(err.retry_after(), None);
+    assert!(
+        err.to_string().contains(&format!("(Retry-After: {date})")),
+        "{err}"
+    );
+
+    // Without the header nothing is made up.
+    server.refuse_upgrades(HttpRefusal::rate_limited());
+    let err = connect_err(config(&server)).await;
+    assert_eq!(err.retry_after(), None);
+    assert!(
+        !err.to_string().to_lowercase().contains("retry-after"),
+        "{err}"
+    );
+}

@@ -156,7 +156,15 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
                 .body()
                 .as_deref()
                 .map(|b| String::from_utf8_lossy(b).into_owned());
-            let err = target.error(ErrorKind::Refused).with_http(status, body);
+            let retry_after = response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let err = target
+                .error(ErrorKind::Refused)
+                .with_http(status, body)
+                .with_retry_after(retry_after);
             tracing::error!(
                 url = %target.url,
                 model = %target.model,

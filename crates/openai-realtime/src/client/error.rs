@@ -142,6 +142,8 @@ struct Inner {
     api: Option<ApiError>,
     close: Option<CloseFrame>,
     timeout: Option<Duration>,
+    /// The `Retry-After` header of a refused upgrade, as sent.
+    retry_after: Option<String>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -160,6 +162,7 @@ impl Error {
                 api: None,
                 close: None,
                 timeout: None,
+                retry_after: None,
                 source: None,
             }),
         }
@@ -222,6 +225,11 @@ impl Error {
         self.inner.api = body.as_deref().and_then(api_error_from_body);
         self.inner.status = Some(status);
         self.inner.body = body;
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<String>) -> Self {
+        self.inner.retry_after = retry_after;
         self
     }
 
@@ -335,6 +343,14 @@ impl Error {
         self.inner
             .status
             .and_then(|s| http::StatusCode::from_u16(s).ok())
+    }
+
+    /// How long the service asks the client to wait before trying again: the `Retry-After`
+    /// header of a refused upgrade (usually a 429), when it gives a number of seconds. The
+    /// header as sent (an HTTP date, say) is in the `Display` text either way.
+    pub fn retry_after(&self) -> Option<Duration> {
+        let text = self.inner.retry_after.as_deref()?.trim();
+        text.parse::<u64>().ok().map(Duration::from_secs)
     }
 
     /// The body of a refused upgrade, as text.
@@ -456,9 +472,15 @@ impl Error {
                 "this key's organization or project has no access to `{model}`: check the \
                  project's model permissions, or use another model ({current})"
             ),
-            KnownIssue::RateLimited => "rate limit reached: retry later with backoff, or \
-                ask for higher limits"
-                .to_owned(),
+            KnownIssue::RateLimited => match self.retry_after() {
+                Some(after) => format!(
+                    "rate limit reached: retry after {after:?} (the service's Retry-After), \
+                     then with backoff, or ask for higher limits"
+                ),
+                None => "rate limit reached: retry later with backoff, or ask for higher \
+                    limits"
+                    .to_owned(),
+            },
             KnownIssue::QuotaExceeded => "the account's quota is used up: check billing and \
                 the project's usage limits"
                 .to_owned(),
@@ -512,11 +534,18 @@ impl fmt::Display for Error {
                 None => f.write_str("could not connect")?,
             },
             ErrorKind::Timeout => f.write_str("timed out")?,
-            ErrorKind::Refused => write!(
-                f,
-                "the service refused the WebSocket upgrade with HTTP {}",
-                i.status.unwrap_or_default()
-            )?,
+            ErrorKind::Refused => {
+                write!(
+                    f,
+                    "the service refused the WebSocket upgrade with HTTP {}",
+                    i.status.unwrap_or_default()
+                )?;
+                match (self.retry_after(), &i.retry_after) {
+                    (Some(after), _) => write!(f, " (retry after {after:?})")?,
+                    (None, Some(raw)) => write!(f, " (Retry-After: {raw})")?,
+                    (None, None) => {}
+                }
+            }
             ErrorKind::Rejected => {
                 f.write_str("the service refused the session after the upgrade")?
             }
@@ -582,6 +611,9 @@ impl fmt::Debug for Error {
         }
         if let Some(t) = &i.timeout {
             d.field("timeout", t);
+        }
+        if let Some(r) = &i.retry_after {
+            d.field("retry_after", r);
         }
         if let Some(s) = &i.source {
             d.field("source", s);

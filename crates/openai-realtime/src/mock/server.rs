@@ -237,8 +237,21 @@ mod query {
 
 const PATHS: &[&str] = &["/v1/realtime", "/openai/v1/realtime", "/openai/realtime"];
 
-fn error_response(status: u16, body: &Value, request_id: &HeaderValue) -> ErrorResponse {
+fn error_response(
+    status: u16,
+    body: &Value,
+    headers: &[(String, String)],
+    request_id: &HeaderValue,
+) -> ErrorResponse {
     let mut response = ErrorResponse::new(Some(body.to_string()));
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
     response
         .headers_mut()
         .insert("x-request-id", request_id.clone());
@@ -292,11 +305,16 @@ where
                 "message": format!("Invalid URL (GET {})", req.uri().path()),
                 "type": "invalid_request_error", "param": null, "code": null}});
             count_refusal();
-            return Err(error_response(404, &body, &request_id));
+            return Err(error_response(404, &body, &[], &request_id));
         }
         if let Some(refusal) = &refusal {
             count_refusal();
-            return Err(error_response(refusal.status, &refusal.body, &request_id));
+            return Err(error_response(
+                refusal.status,
+                &refusal.body,
+                &refusal.headers,
+                &request_id,
+            ));
         }
         let protocols = req
             .headers()
