@@ -58,7 +58,7 @@ mod session;
 
 pub use config::{
     ApiKey, CURRENT_MODELS, Config, DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_KEEPALIVE_TIMEOUT,
-    DEFAULT_MODEL, DEFAULT_READ_BUFFER_SIZE, Provider,
+    DEFAULT_MODEL, DEFAULT_READ_BUFFER_SIZE, Provider, is_retired_model,
 };
 pub use error::{CloseFrame, Error, ErrorKind, KnownIssue, Report};
 pub use session::{Connection, Receiver, Sender};

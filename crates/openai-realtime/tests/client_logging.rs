@@ -136,3 +136,58 @@ async fn the_beta_dialect_is_logged_once_as_retired_and_never_the_key() {
 
     assert_key_never_shown(&logs);
 }
+
+/// A refusal for both the retired beta interface and a retired model: one line that names
+/// both, with the fix for each, whichever of the two the service names.
+fn assert_names_interface_and_model(captured: &Captured, code: &str, close: &str) {
+    let logs = captured.text();
+    let problems = captured.problems();
+    assert_eq!(problems.len(), 1, "one warn/error line: {logs}");
+    let line = &problems[0];
+    assert!(line.contains(code), "{line}");
+    assert!(line.contains(close), "{line}");
+    // The interface, with its fix.
+    assert!(
+        line.contains("the Realtime beta interface is retired")
+            && line.contains("drop the `OpenAI-Beta: realtime=v1` header"),
+        "{line}"
+    );
+    // The model, with its fix.
+    assert!(
+        line.contains(
+            "the model `gpt-4o-realtime-preview` is retired: use a current model (gpt-realtime-2.1"
+        ),
+        "{line}"
+    );
+    assert_key_never_shown(&logs);
+}
+
+#[tokio::test]
+async fn a_retired_interface_and_a_retired_model_are_named_together_once() {
+    // The service checks the interface first: `beta_api_shape_disabled`, close 4000.
+    let server = MockServer::start().await.unwrap();
+    let config = Config::url(server.url())
+        .with_api_key(ApiKey::new(KEY))
+        .with_model("gpt-4o-realtime-preview")
+        .with_dialect(Dialect::Beta)
+        .with_keepalive(None);
+    let captured = refused_connect_logs(config).await;
+    assert_names_interface_and_model(&captured, "beta_api_shape_disabled", "close 4000");
+}
+
+#[tokio::test]
+async fn a_model_refusal_to_a_beta_request_names_the_interface_too_once() {
+    // A server that still speaks beta but not the model: `model_not_found`, close 4004.
+    let server = MockServer::builder()
+        .accept_beta(true)
+        .start()
+        .await
+        .unwrap();
+    let config = Config::url(server.url())
+        .with_api_key(ApiKey::new(KEY))
+        .with_model("gpt-4o-realtime-preview")
+        .with_dialect(Dialect::Beta)
+        .with_keepalive(None);
+    let captured = refused_connect_logs(config).await;
+    assert_names_interface_and_model(&captured, "model_not_found", "close 4004");
+}

@@ -20,6 +20,22 @@ pub const CURRENT_MODELS: &[&str] = &[
     "gpt-realtime-1.5",
 ];
 
+/// Whether the service has retired this model: the `gpt-4o-realtime-preview` and
+/// `gpt-4o-mini-realtime-preview` families (dated snapshots included). The service answers
+/// them with `model_not_found` and close 4004.
+///
+/// ```
+/// use openai_realtime::client::is_retired_model;
+///
+/// assert!(is_retired_model("gpt-4o-realtime-preview-2024-12-17"));
+/// assert!(!is_retired_model("gpt-realtime-2.1"));
+/// ```
+pub fn is_retired_model(model: &str) -> bool {
+    ["gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview"]
+        .iter()
+        .any(|family| model.starts_with(family))
+}
+
 const OPENAI_URL: &str = "wss://api.openai.com/v1/realtime";
 
 /// How often the client pings the service (see [`Config::with_keepalive`]): 2 s.

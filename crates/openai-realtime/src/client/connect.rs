@@ -31,6 +31,8 @@ pub(crate) struct Target {
     pub(crate) url: String,
     pub(crate) model: String,
     pub(crate) azure: bool,
+    /// The upgrade carries `OpenAI-Beta: realtime=v1`.
+    pub(crate) beta_header: bool,
     /// The service's id for the upgrade request (`x-request-id`), for support tickets.
     pub(crate) request_id: Option<String>,
 }
@@ -39,6 +41,7 @@ impl Target {
     pub(crate) fn error(&self, kind: ErrorKind) -> Error {
         Error::new(kind)
             .with_context(&self.url, &self.model, self.azure)
+            .with_beta_header(self.beta_header)
             .with_request_id(self.request_id.clone())
     }
 
@@ -46,6 +49,7 @@ impl Target {
     pub(crate) fn timeout(&self, what: impl Into<String>, after: std::time::Duration) -> Error {
         Error::timeout(what, after)
             .with_context(&self.url, &self.model, self.azure)
+            .with_beta_header(self.beta_header)
             .with_request_id(self.request_id.clone())
     }
 }
@@ -63,6 +67,7 @@ pub(crate) fn build_request(
             config.provider,
             Provider::Azure | Provider::AzurePreview { .. }
         ),
+        beta_header: config.dialect == Dialect::Beta,
         request_id: None,
     };
     let mut request = url.as_str().into_client_request().map_err(|e| {

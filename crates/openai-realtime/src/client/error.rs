@@ -137,6 +137,8 @@ struct Inner {
     model: Option<String>,
     request_id: Option<String>,
     azure: bool,
+    /// The upgrade carried `OpenAI-Beta: realtime=v1`.
+    beta_header: bool,
     status: Option<u16>,
     body: Option<String>,
     api: Option<ApiError>,
@@ -157,6 +159,7 @@ impl Error {
                 model: None,
                 request_id: None,
                 azure: false,
+                beta_header: false,
                 status: None,
                 body: None,
                 api: None,
@@ -213,6 +216,11 @@ impl Error {
         self.inner.url = Some(url.to_owned());
         self.inner.model = Some(model.to_owned());
         self.inner.azure = azure;
+        self
+    }
+
+    pub(crate) fn with_beta_header(mut self, beta_header: bool) -> Self {
+        self.inner.beta_header = beta_header;
         self
     }
 
@@ -452,15 +460,55 @@ impl Error {
         }
     }
 
-    /// What to do about it, for known causes.
+    /// Every known cause, the one [`Error::known_issue`] names first.
+    ///
+    /// The service refuses on the first problem it finds and names only that one, but the
+    /// client knows what it asked for: a session refused for the retired beta interface that
+    /// also asked for a retired model ([`is_retired_model`](super::is_retired_model)) has
+    /// both causes, and so has a `model_not_found` answer to a request that sent the beta
+    /// header. Fixing only the named one would just meet the other on the next try.
+    pub fn known_issues(&self) -> Vec<KnownIssue> {
+        let Some(first) = self.known_issue() else {
+            return Vec::new();
+        };
+        let mut issues = vec![first];
+        let retired_model = self
+            .inner
+            .model
+            .as_deref()
+            .is_some_and(super::config::is_retired_model);
+        match first {
+            KnownIssue::BetaRetired if retired_model => issues.push(KnownIssue::ModelNotFound),
+            KnownIssue::ModelNotFound if self.inner.beta_header => {
+                issues.push(KnownIssue::BetaRetired);
+            }
+            _ => {}
+        }
+        issues
+    }
+
+    /// What to do about it, for known causes (every one of [`Error::known_issues`], joined
+    /// with `; and `).
     pub fn advice(&self) -> Option<String> {
+        let issues = self.known_issues();
+        if issues.is_empty() {
+            return None;
+        }
+        let all: Vec<String> = issues.into_iter().map(|i| self.advice_for(i)).collect();
+        Some(all.join("; and "))
+    }
+
+    fn advice_for(&self, issue: KnownIssue) -> String {
         let model = self.inner.model.as_deref().unwrap_or("(unknown)");
         let current = CURRENT_MODELS.join(", ");
-        let advice = match self.known_issue()? {
+        match issue {
             KnownIssue::BetaRetired => "the Realtime beta interface is retired (since May 2026): \
                 drop the `OpenAI-Beta: realtime=v1` header and use the GA dialect \
                 (`Dialect::Ga`, the default)"
                 .to_owned(),
+            KnownIssue::ModelNotFound if super::config::is_retired_model(model) => {
+                format!("the model `{model}` is retired: use a current model ({current})")
+            }
             KnownIssue::ModelNotFound => format!(
                 "the model `{model}` is retired, unknown or not available to this key: \
                  use a current model ({current})"
@@ -505,8 +553,7 @@ impl Error {
                 "Azure found no such endpoint: check the resource name, the deployment \
                  `{model}` and the URL shape (GA: /openai/v1/realtime?model=<deployment>)"
             ),
-        };
-        Some(advice)
+        }
     }
 
     fn write_api(f: &mut fmt::Formatter<'_>, api: &ApiError) -> fmt::Result {
