@@ -12,6 +12,13 @@ use crate::tool::ToolCall;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentEvent {
+    /// The leg is not ready yet and says what it is waiting for, in words that name its
+    /// peer without secrets (`the WebSocket handshake and session.created from
+    /// wss://api.openai.com/v1/realtime?model=gpt-realtime-2.1`). Optional: if the agent
+    /// is not ready within
+    /// [`BridgeConfig::agent_ready_timeout`](crate::BridgeConfig::agent_ready_timeout),
+    /// the bridge's line and report name the last thing it said.
+    Waiting(String),
     /// The agent is connected and its session confirmed these audio formats (OpenAI:
     /// `session.updated`). Caller audio is held back until this arrives.
     Ready(AgentReady),

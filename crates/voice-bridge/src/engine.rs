@@ -124,6 +124,8 @@ pub struct Engine {
     call_open: bool,
     agent_open: bool,
     agent_ready: Option<AgentReady>,
+    /// What the agent leg last said it was waiting for, before it was ready.
+    agent_waiting: Option<String>,
     /// Both formats known and transcoders built (`None` = same format, pass through).
     audio_connected: bool,
     to_agent: Option<Transcoder>,
@@ -239,6 +241,7 @@ impl Engine {
             call_open: true,
             agent_open: true,
             agent_ready: None,
+            agent_waiting: None,
             audio_connected: false,
             to_agent: None,
             to_call: None,
@@ -310,6 +313,10 @@ impl Engine {
             return;
         }
         match event {
+            AgentEvent::Waiting(what) => {
+                tracing::debug!(waiting_for = %what, "agent leg not ready yet");
+                self.agent_waiting = Some(what);
+            }
             AgentEvent::Ready(ready) => self.agent_ready(ready),
             AgentEvent::Audio(audio) => self.forward_agent_audio(audio),
             AgentEvent::SpeechStarted => {
@@ -427,8 +434,20 @@ impl Engine {
         self.record_error(side, None, message, true);
     }
 
+    /// Records an error the engine found itself, and logs it (a WARN line).
     fn record_error(&mut self, side: Side, code: Option<String>, message: String, fatal: bool) {
         tracing::warn!(%side, code = code.as_deref(), fatal, "{message}");
+        self.push_error(side, code, message, fatal);
+    }
+
+    /// Records an error a leg reported, in the report only (logged at DEBUG): the leg
+    /// logged it already, and one cause is one line.
+    fn note_error(&mut self, side: Side, code: Option<String>, message: String, fatal: bool) {
+        tracing::debug!(%side, code = code.as_deref(), fatal, "{message}");
+        self.push_error(side, code, message, fatal);
+    }
+
+    fn push_error(&mut self, side: Side, code: Option<String>, message: String, fatal: bool) {
         self.errors.push(ErrorRecord {
             at_ms: self.at_ms(),
             side,

@@ -86,8 +86,26 @@ pub enum EndReason {
         /// How.
         end: LegEnd,
     },
+    /// The agent leg ended before its session started (refused, or failed while
+    /// connecting); the fallback was played.
+    AgentNotStarted {
+        /// How.
+        end: LegEnd,
+    },
     /// The agent did not confirm its audio formats in time.
     AgentNotReady {
+        /// The configured limit.
+        limit_ms: u64,
+        /// What the leg said it was waiting for (e.g. the WebSocket handshake with a
+        /// URL), if it said.
+        waiting_for: Option<String>,
+    },
+    /// The agent's connection stayed open but sent nothing for the configured time
+    /// ([`BridgeConfig::agent_stall_timeout`](crate::BridgeConfig::agent_stall_timeout))
+    /// while a response was due; the agent leg was ended and the fallback played.
+    AgentStalled {
+        /// What the bridge was waiting for.
+        awaited: Awaited,
         /// The configured limit.
         limit_ms: u64,
     },
@@ -120,6 +138,47 @@ pub enum EndReason {
     },
     /// The report was taken before the call ended (the bridge was stopped).
     Stopped,
+}
+
+impl EndReason {
+    /// Whether the agent leg failed (ended, never started, was not ready, stalled, or
+    /// spoke audio the call cannot carry): the caller got the fallback.
+    pub fn is_agent_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::AgentEnded { .. }
+                | Self::AgentNotStarted { .. }
+                | Self::AgentNotReady { .. }
+                | Self::AgentStalled { .. }
+                | Self::AudioUnsupported { .. }
+        )
+    }
+}
+
+/// What a stalled agent was expected to send (see [`EndReason::AgentStalled`]).
+///
+/// `Display` says it as the end of a sentence: `the caller's turn was waiting for an
+/// answer`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Awaited {
+    /// The caller had stopped speaking; the agent's answer had not started.
+    Answer,
+    /// The bridge had asked for a response (after a tool's result); it had not started.
+    RequestedResponse,
+    /// A response had started and had not finished (its audio stopped mid-answer).
+    RestOfResponse,
+}
+
+impl fmt::Display for Awaited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Answer => "the caller's turn was waiting for an answer",
+            Self::RequestedResponse => "a requested response had not started",
+            Self::RestOfResponse => "a response was under way (mid-answer)",
+        })
+    }
 }
 
 /// What the caller got instead of silence when the agent failed.
@@ -161,9 +220,21 @@ impl fmt::Display for EndReason {
         match self {
             Self::CallEnded { end } => write!(f, "the call ended: {end}"),
             Self::AgentEnded { end } => write!(f, "the agent ended mid-call: {end}"),
-            Self::AgentNotReady { limit_ms } => {
-                write!(f, "the agent was not ready within {limit_ms} ms")
+            Self::AgentNotStarted { end } => write!(f, "the agent session never started: {end}"),
+            Self::AgentNotReady {
+                limit_ms,
+                waiting_for,
+            } => {
+                write!(f, "the agent was not ready within {limit_ms} ms")?;
+                match waiting_for {
+                    Some(what) => write!(f, " (it was waiting for {what})"),
+                    None => Ok(()),
+                }
             }
+            Self::AgentStalled { awaited, limit_ms } => write!(
+                f,
+                "the agent sent nothing for {limit_ms} ms while {awaited}"
+            ),
             Self::AudioUnsupported { message } => {
                 write!(f, "the legs' audio formats cannot be converted: {message}")
             }
@@ -404,8 +475,36 @@ mod tests {
                 "the agent ended mid-call: closed (1011): server_error",
             ),
             (
-                EndReason::AgentNotReady { limit_ms: 5000 },
+                EndReason::AgentNotStarted {
+                    end: LegEnd::Refused {
+                        status: None,
+                        detail: "beta_api_shape_disabled".into(),
+                    },
+                },
+                "the agent session never started: refused: beta_api_shape_disabled",
+            ),
+            (
+                EndReason::AgentNotReady {
+                    limit_ms: 5000,
+                    waiting_for: None,
+                },
                 "the agent was not ready within 5000 ms",
+            ),
+            (
+                EndReason::AgentNotReady {
+                    limit_ms: 5000,
+                    waiting_for: Some("the WebSocket handshake with ws://127.0.0.1:9/".into()),
+                },
+                "the agent was not ready within 5000 ms (it was waiting for the WebSocket \
+                 handshake with ws://127.0.0.1:9/)",
+            ),
+            (
+                EndReason::AgentStalled {
+                    awaited: Awaited::Answer,
+                    limit_ms: 4000,
+                },
+                "the agent sent nothing for 4000 ms while the caller's turn was waiting for \
+                 an answer",
             ),
             (
                 EndReason::AudioUnsupported {

@@ -198,7 +198,7 @@ async fn agent_refused_gives_the_fallback_and_a_clean_end() {
     assert_eq!(report.outcome.ended_by, Side::Agent);
     assert_eq!(
         report.outcome.reason,
-        EndReason::AgentEnded { end: refused }
+        EndReason::AgentNotStarted { end: refused }
     );
     assert_eq!(
         report.outcome.fallback,
@@ -242,7 +242,7 @@ async fn agent_transport_error_hangs_up_with_the_cause() {
     let report = bridge.await.unwrap();
     assert_eq!(
         report.outcome.reason,
-        EndReason::AgentEnded {
+        EndReason::AgentNotStarted {
             end: LegEnd::Failed {
                 message: "websocket read failed: reset by peer".into()
             }

@@ -9,7 +9,12 @@
 //! - The first [`recv`](AgentLeg::recv) connects, sends `session.update` and waits for the
 //!   service to confirm it; only then does it report [`AgentEvent::Ready`] with the
 //!   confirmed audio formats. The connecting future lives inside the leg, so `recv` stays
-//!   cancel safe.
+//!   cancel safe. Before each stage it reports [`AgentEvent::Waiting`] with what it waits
+//!   for and the URL (credentials redacted), so a bridge whose readiness limit runs out
+//!   first names the URL: `the WebSocket handshake and session.created from
+//!   wss://api.openai.com/v1/realtime?model=…`, then `session.updated from …`.
+//! - Each failure is logged once, by the client, with all its words; the leg's own
+//!   lines about it are at DEBUG, and the bridge's line names only its kind.
 //! - A refused handshake ends the leg with [`LegEnd::Refused`]: the HTTP status and the
 //!   client error's full text (the service's code and message, and advice for known
 //!   causes such as a bad key). A refused `session.update` ends it with [`LegEnd::Error`].
@@ -253,8 +258,10 @@ pub struct OpenAiLeg {
 enum State {
     /// Not connected yet.
     Idle(Box<OpenAiLegBuilder>),
-    /// Connecting and confirming the session.
-    Connecting(BoxFuture<'static, Result<Open, ClientError>>),
+    /// The WebSocket handshake and `session.created`.
+    Connecting(BoxFuture<'static, Result<Connected, ClientError>>),
+    /// `session.update` sent, waiting for `session.updated`.
+    Confirming(BoxFuture<'static, Result<Open, ClientError>>),
     /// The session is confirmed.
     Open {
         sender: std::sync::Arc<Sender>,
@@ -262,6 +269,15 @@ enum State {
     },
     /// The leg reported its end (or was closed).
     Done,
+}
+
+/// A connected session, not yet configured.
+struct Connected {
+    connection: Connection,
+    session: RealtimeSession,
+    speak_first: bool,
+    /// The URL, for words (credentials redacted).
+    url: String,
 }
 
 /// A connected, confirmed session.
@@ -279,6 +295,7 @@ impl fmt::Debug for OpenAiLeg {
         let state = match &self.state {
             State::Idle(_) => "idle",
             State::Connecting(_) => "connecting",
+            State::Confirming(_) => "confirming",
             State::Open { .. } => "open",
             State::Done => "done",
         };
@@ -320,11 +337,25 @@ impl OpenAiLeg {
             match &mut self.state {
                 State::Idle(_) => {
                     if let State::Idle(setup) = std::mem::replace(&mut self.state, State::Done) {
-                        self.state = State::Connecting(connect(*setup).boxed());
+                        let url = display_url(&setup.config);
+                        self.pending.push_back(AgentEvent::Waiting(format!(
+                            "the WebSocket handshake and `session.created` from {url}"
+                        )));
+                        self.state = State::Connecting(connect(*setup, url).boxed());
                     }
                 }
-                State::Connecting(connecting) => {
-                    let result = connecting.await;
+                State::Connecting(connecting) => match connecting.await {
+                    Ok(connected) => {
+                        self.pending.push_back(AgentEvent::Waiting(format!(
+                            "`session.updated` from {}",
+                            connected.url
+                        )));
+                        self.state = State::Confirming(confirm(connected).boxed());
+                    }
+                    Err(error) => return Ok(self.not_started(&error)),
+                },
+                State::Confirming(confirming) => {
+                    let result = confirming.await;
                     match result {
                         Ok(open) => {
                             tracing::info!(session_id = %open.session_id,
@@ -339,12 +370,7 @@ impl OpenAiLeg {
                             };
                             return Ok(AgentEvent::Ready(open.ready));
                         }
-                        Err(error) => {
-                            self.state = State::Done;
-                            let end = connect_end(&error);
-                            tracing::warn!(%end, "openai: the session did not start");
-                            return Ok(AgentEvent::Ended(end));
-                        }
+                        Err(error) => return Ok(self.not_started(&error)),
                     }
                 }
                 State::Open { .. } if self.creating.is_some() => {
@@ -380,6 +406,15 @@ impl OpenAiLeg {
                 State::Done => return Err(LegError::new("the openai leg has already ended")),
             }
         }
+    }
+
+    /// The session did not start: the leg's end. The client logged the cause with all
+    /// its words, so this line is at DEBUG (one cause, one line).
+    fn not_started(&mut self, error: &ClientError) -> AgentEvent {
+        self.state = State::Done;
+        let end = connect_end(error);
+        tracing::debug!(%end, "openai: the session did not start");
+        AgentEvent::Ended(end)
     }
 
     /// One server event: queues what it means for the bridge.
@@ -538,7 +573,8 @@ impl OpenAiLeg {
             },
             _ => LegEnd::Failed { message },
         };
-        tracing::warn!(%end, "openai: the session ended");
+        // The client logged the end with all its words.
+        tracing::debug!(%end, "openai: the session ended");
         Some(AgentEvent::Ended(end))
     }
 
@@ -649,14 +685,56 @@ impl OpenAiLeg {
     }
 }
 
-/// Connects, confirms the session, and maps its formats.
-async fn connect(setup: OpenAiLegBuilder) -> Result<Open, ClientError> {
+/// Connects: the WebSocket handshake and `session.created`.
+async fn connect(setup: OpenAiLegBuilder, url: String) -> Result<Connected, ClientError> {
     let OpenAiLegBuilder {
         config,
         session,
         speak_first,
     } = setup;
-    let mut connection = Connection::connect(config).await?;
+    let connection = Connection::connect(config).await?;
+    Ok(Connected {
+        connection,
+        session,
+        speak_first,
+        url,
+    })
+}
+
+/// The URL the client opens, as words for a line: no user name, password or credential
+/// in the query (the key itself travels in a header, never in the URL).
+fn display_url(config: &Config) -> String {
+    const SECRET_PARAMS: &[&str] = &["api-key", "api_key", "key", "token", "access_token"];
+    let Ok(mut url) = config.request_url() else {
+        return "the configured endpoint".to_owned();
+    };
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if SECRET_PARAMS.contains(&name.as_ref()) {
+                "<redacted>".to_owned()
+            } else {
+                value.into_owned()
+            };
+            (name.into_owned(), value)
+        })
+        .collect();
+    if !pairs.is_empty() {
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
+/// Configures the connected session, confirms it, and maps its formats.
+async fn confirm(connected: Connected) -> Result<Open, ClientError> {
+    let Connected {
+        mut connection,
+        session,
+        speak_first,
+        ..
+    } = connected;
     let confirmed = connection.update_session(session).await?;
     let (ready, vad_interrupts) = match confirmed {
         openai_realtime::Session::Realtime(session) => (

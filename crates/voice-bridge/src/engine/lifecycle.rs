@@ -44,9 +44,19 @@ impl Engine {
             return;
         }
         if end != LegEnd::Finished {
-            self.record_error(Side::Agent, None, format!("agent leg {end}"), true);
+            self.note_error(Side::Agent, None, format!("agent leg {end}"), true);
         }
-        self.agent_failed(EndReason::AgentEnded { end });
+        let reason = self.agent_end_reason(end);
+        self.agent_failed(reason);
+    }
+
+    /// An agent end before its session was ready is a session that never started.
+    fn agent_end_reason(&self, end: LegEnd) -> EndReason {
+        if self.agent_ready.is_none() {
+            EndReason::AgentNotStarted { end }
+        } else {
+            EndReason::AgentEnded { end }
+        }
     }
 
     pub(super) fn agent_error(&mut self, error: AgentError) {
@@ -55,11 +65,10 @@ impl Engine {
             message,
             fatal,
         } = error;
-        self.record_error(Side::Agent, code.clone(), message.clone(), fatal);
+        self.note_error(Side::Agent, code.clone(), message.clone(), fatal);
         if fatal && self.agent_open && !matches!(self.state, State::Ending(_)) {
-            self.agent_failed(EndReason::AgentEnded {
-                end: LegEnd::Error { code, message },
-            });
+            let reason = self.agent_end_reason(LegEnd::Error { code, message });
+            self.agent_failed(reason);
         }
     }
 
@@ -68,7 +77,10 @@ impl Engine {
         if matches!(self.state, State::FallingBack { .. } | State::Ended) {
             return;
         }
-        tracing::warn!(?reason, "agent leg failed; giving the caller the fallback");
+        // The one line of this failure. A leg's own end was logged by the leg with all
+        // its words (the OpenAI client logs a refusal once): here only its kind, so the
+        // same text is not logged twice; the report keeps every word.
+        tracing::warn!(why = %failure_words(&reason), "agent leg failed; giving the caller the fallback");
         if self.cause.is_none() {
             self.cause = Some((Side::Agent, reason));
         }
@@ -306,13 +318,52 @@ impl Engine {
             && now >= self.start + self.config.agent_ready_timeout
         {
             let limit_ms = millis(self.config.agent_ready_timeout);
-            self.record_error(
-                Side::Agent,
-                None,
-                format!("agent not ready after {limit_ms} ms"),
-                true,
-            );
-            self.agent_failed(EndReason::AgentNotReady { limit_ms });
+            let waiting_for = self.agent_waiting.take();
+            let mut message = format!("agent not ready after {limit_ms} ms");
+            if let Some(what) = &waiting_for {
+                message.push_str(&format!(", waiting for {what}"));
+            }
+            // Logged once, by the failure's line below.
+            self.note_error(Side::Agent, None, message, true);
+            self.agent_failed(EndReason::AgentNotReady {
+                limit_ms,
+                waiting_for,
+            });
         }
+    }
+}
+
+/// The words of an agent failure's log line: the whole reason where the engine found it
+/// (a limit, formats), only the kind of a leg's end where the leg reported it (and logged
+/// its words).
+fn failure_words(reason: &EndReason) -> String {
+    match reason {
+        EndReason::AgentEnded { end } => format!("the agent ended mid-call: {}", end_kind(end)),
+        EndReason::AgentNotStarted { end } => {
+            format!("the agent session never started: {}", end_kind(end))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A leg's end without its words: `refused (status 401)`, `closed (1011)`, `error
+/// invalid_api_key`.
+fn end_kind(end: &LegEnd) -> String {
+    match end {
+        LegEnd::Closed {
+            code: Some(code), ..
+        } => format!("closed ({code})"),
+        LegEnd::Closed { code: None, .. } => "closed".to_owned(),
+        LegEnd::Refused {
+            status: Some(status),
+            ..
+        } => format!("refused (status {status})"),
+        LegEnd::Refused { status: None, .. } => "refused".to_owned(),
+        LegEnd::Error {
+            code: Some(code), ..
+        } => format!("error {code}"),
+        LegEnd::Error { code: None, .. } => "error".to_owned(),
+        LegEnd::Failed { .. } => "failed".to_owned(),
+        other => other.to_string(),
     }
 }

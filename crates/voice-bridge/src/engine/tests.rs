@@ -1214,13 +1214,22 @@ fn agent_refused_plays_the_fallback_then_hangs_up() {
     );
     assert_eq!(
         s.at(1300).echo(0),
-        ["call: hang up", "end by agent: agent_ended"]
+        ["call: hang up", "end by agent: agent_not_started"]
     );
     let report = s.report();
     assert_eq!(report.outcome.ended_by, Side::Agent);
+    // Refused before it was ready: the session never started (not "mid-call").
     assert_eq!(
         report.outcome.reason,
-        EndReason::AgentEnded { end: refused }
+        EndReason::AgentNotStarted { end: refused }
+    );
+    assert!(
+        report
+            .outcome
+            .to_string()
+            .starts_with("the agent session never started: refused (status 401)"),
+        "{}",
+        report.outcome
     );
     assert_eq!(
         report.outcome.fallback,
@@ -1251,7 +1260,10 @@ fn agent_refused_before_the_call_started_plays_the_fallback_once_it_does() {
         ["call: play fallback 1000ms", "call: mark vb-0",]
     );
     // The mark never comes back: hang up after the audio's length plus the grace.
-    assert_eq!(s.timeout(), ["call: hang up", "end by agent: agent_ended"]);
+    assert_eq!(
+        s.timeout(),
+        ["call: hang up", "end by agent: agent_not_started"]
+    );
     assert_eq!(
         s.report().outcome.fallback,
         Some(FallbackUsed::Audio { heard: false })
@@ -1382,7 +1394,10 @@ fn agent_never_ready_counts_as_a_failure() {
     assert_eq!(report.duration_ms, 10_000);
     assert_eq!(
         report.outcome.reason,
-        EndReason::AgentNotReady { limit_ms: 10_000 }
+        EndReason::AgentNotReady {
+            limit_ms: 10_000,
+            waiting_for: None
+        }
     );
 }
 
