@@ -73,6 +73,22 @@ pub struct BridgeConfig {
     /// [`PLAYBACK_CHUNK_MAX`](Self::PLAYBACK_CHUNK_MAX): a value outside is clamped to
     /// the nearest bound (with a warning in the log) when the engine is created.
     pub playback_chunk: Duration,
+    /// The most agent audio the bridge keeps queued toward the caller, counted as time
+    /// ahead of what the caller is hearing now. Default 60 s.
+    ///
+    /// Agents send audio faster than real time, so what is queued at the caller's side is
+    /// about the length of the answer being spoken. Agent audio that would queue beyond
+    /// this is not sent: the item's audio is cut there (the rest of that item, however it
+    /// comes, is dropped too, so the caller never hears a gap in the middle), logged once
+    /// per call and counted in [`Counters::agent_audio_cut_ms`]. This keeps one huge
+    /// delta (say 20 MB, half an hour of audio) from becoming thousands of messages and
+    /// marks at once; no reasonable spoken answer is a minute long. At least two
+    /// [`playback_chunk`](Self::playback_chunk)s are always allowed. Keep
+    /// `max_playback_ahead / playback_chunk` under the call leg's limit of pending marks
+    /// (Twilio leg: 1024).
+    ///
+    /// [`Counters::agent_audio_cut_ms`]: crate::report::Counters::agent_audio_cut_ms
+    pub max_playback_ahead: Duration,
 }
 
 impl BridgeConfig {
@@ -104,6 +120,7 @@ impl Default for BridgeConfig {
             cancel_on_barge_in: true,
             forward_dtmf: true,
             playback_chunk: Duration::from_millis(200),
+            max_playback_ahead: Duration::from_secs(60),
         }
     }
 }

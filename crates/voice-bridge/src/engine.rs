@@ -134,6 +134,8 @@ pub struct Engine {
     /// held audio is joined up to; a message over twice this is cut.
     playback_chunk_bytes: usize,
     refusal_logged: bool,
+    /// A cut at `max_playback_ahead` was logged (once per call; the counter has the rest).
+    cut_logged: bool,
 
     response_active: bool,
     /// Drop agent audio until the next response: the caller interrupted this one.
@@ -247,6 +249,7 @@ impl Engine {
             to_call: None,
             playback_chunk_bytes: usize::MAX / 2,
             refusal_logged: false,
+            cut_logged: false,
             response_active: false,
             discard_response: false,
             current_item: None,

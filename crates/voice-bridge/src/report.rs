@@ -408,6 +408,10 @@ pub struct Counters {
     pub agent_deltas_joined: u64,
     /// Agent audio frames dropped because the caller had interrupted them.
     pub agent_frames_discarded: u64,
+    /// Milliseconds of agent audio not sent because the caller's queue was already
+    /// [`BridgeConfig::max_playback_ahead`](crate::BridgeConfig::max_playback_ahead)
+    /// ahead (the rest of an item cut there).
+    pub agent_audio_cut_ms: u64,
     /// Frames that had to be transcoded (both directions).
     pub frames_transcoded: u64,
     /// Frames refused (bad format, arrived out of order).

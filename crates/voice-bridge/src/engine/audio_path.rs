@@ -16,6 +16,8 @@
 //!
 //! [`BridgeConfig::playback_chunk`]: crate::BridgeConfig::playback_chunk
 
+use std::time::Duration;
+
 use crate::agent::{AgentAudio, AgentCommand, AgentReady};
 use crate::audio::{AudioChunk, AudioError, AudioFormat, Transcoder};
 use crate::call::{AudioSource, CallCommand, CallStart};
@@ -246,6 +248,16 @@ impl Engine {
             self.counters.agent_frames_discarded += 1;
             return;
         }
+        let length = ready.output.play_time(audio.chunk.byte_len() as u64);
+        if self.playback.item(slot).cut {
+            self.counters.agent_audio_cut_ms += millis(length);
+            return;
+        }
+        let room = self.playback_room();
+        if length > room {
+            self.cut_agent_audio(ready, slot, audio, room);
+            return;
+        }
         let agent_bytes = audio.chunk.byte_len() as u64;
         let chunk = match self.to_call.as_mut() {
             None => audio.chunk,
@@ -268,6 +280,66 @@ impl Engine {
             content_index: audio.content_index,
         };
         self.hold_or_send(slot, chunk, source, agent_bytes);
+    }
+
+    /// How much more agent audio may be queued toward the caller: the limit
+    /// (`max_playback_ahead`, at least two chunks) less what is queued there by the clock
+    /// and what is held to be joined.
+    fn playback_room(&self) -> Duration {
+        let limit = self
+            .config
+            .max_playback_ahead
+            .max(2 * self.config.playback_chunk);
+        let ahead = self.playback.queued_ahead() + self.held_play_time();
+        limit.saturating_sub(ahead)
+    }
+
+    /// Agent audio longer than the room left ahead of the caller: the pieces (of one
+    /// chunk, cut in the agent's format before any conversion) that fit go the usual
+    /// way; the rest, and any later audio of the item, is dropped and counted. The rest is
+    /// never decoded. Logged once per call.
+    fn cut_agent_audio(
+        &mut self,
+        ready: AgentReady,
+        slot: usize,
+        audio: AgentAudio,
+        room: Duration,
+    ) {
+        let AgentAudio {
+            item_id,
+            content_index,
+            chunk,
+        } = audio;
+        let length = chunk.format().play_time(chunk.byte_len() as u64);
+        let mut kept = Duration::ZERO;
+        for piece in chunk.split_frames(self.config.playback_chunk) {
+            let piece_length = piece.format().play_time(piece.byte_len() as u64);
+            if kept + piece_length > room {
+                break;
+            }
+            kept += piece_length;
+            let piece = AgentAudio {
+                item_id: item_id.clone(),
+                content_index,
+                chunk: piece,
+            };
+            self.play_agent_audio(ready, piece);
+        }
+        self.playback.item_mut(slot).cut = true;
+        let cut_ms = millis(length - kept);
+        self.counters.agent_audio_cut_ms += cut_ms;
+        if !self.cut_logged {
+            self.cut_logged = true;
+            let limit_ms = millis(self.config.max_playback_ahead);
+            tracing::warn!(
+                %item_id,
+                cut_ms,
+                limit_ms,
+                "agent audio cut: the caller's queue would be over max_playback_ahead; the \
+                 rest of this item is dropped (later cuts in this call are only counted, \
+                 in agent_audio_cut_ms)"
+            );
+        }
     }
 
     /// One media message of agent audio to the caller, with its mark: `agent_bytes` more

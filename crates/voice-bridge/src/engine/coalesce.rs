@@ -139,6 +139,13 @@ impl Engine {
         }
     }
 
+    /// How long the held audio plays, if any.
+    pub(super) fn held_play_time(&self) -> Duration {
+        self.held.as_ref().map_or(Duration::ZERO, |held| {
+            held.format.play_time(held.byte_len() as u64)
+        })
+    }
+
     /// When held audio must go out: the caller's queue is down to half a chunk.
     pub(super) fn held_deadline(&self) -> Option<Instant> {
         self.held.as_ref()?;

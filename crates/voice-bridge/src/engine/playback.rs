@@ -86,6 +86,9 @@ pub(crate) struct ItemPlayback {
     pub(crate) heard_bytes: u64,
     /// Set by a barge-in: later audio of this item is not played.
     pub(crate) muted: bool,
+    /// The item's audio was cut at the limit of audio queued ahead: later audio of this
+    /// item is not played (counted as cut).
+    pub(crate) cut: bool,
 }
 
 impl ItemPlayback {
@@ -156,6 +159,7 @@ impl Playback {
             sent_bytes: 0,
             heard_bytes: 0,
             muted: false,
+            cut: false,
         });
         self.items.len() - 1
     }
