@@ -25,6 +25,19 @@ pub struct BridgeConfig {
     /// How long the agent leg may take to become ready before it counts as failed.
     /// Default 10 s.
     pub agent_ready_timeout: Duration,
+    /// How long the agent may send nothing while a response is due (the caller's turn
+    /// ended, the bridge asked for a response, or a response is under way) before the
+    /// agent leg counts as stalled: it is ended with one line naming what was awaited, and
+    /// the caller gets the fallback. Counted from the agent's last event, or from when the
+    /// caller's queue of agent audio ran out if that is later (the caller was not in
+    /// silence before). `None` turns the rule off (an agent whose turn detection does not
+    /// answer each turn by itself, for instance). Default 5 s: the service answers a turn
+    /// in well under a second and streams a response faster than it plays.
+    ///
+    /// Agent audio that comes after the agent was declared stalled is dropped and counted
+    /// ([`Counters::agent_frames_late`](crate::report::Counters::agent_frames_late)),
+    /// never played late.
+    pub agent_stall_timeout: Option<Duration>,
     /// The longest a call may last. Default 55 minutes (OpenAI sessions end at 60).
     pub max_call_duration: Option<Duration>,
     /// End the call if no audio goes either way for this long. Default 30 s.
@@ -110,6 +123,7 @@ impl Default for BridgeConfig {
         Self {
             early_audio_limit: Duration::from_secs(5),
             agent_ready_timeout: Duration::from_secs(10),
+            agent_stall_timeout: Some(Duration::from_secs(5)),
             max_call_duration: Some(Duration::from_secs(55 * 60)),
             idle_timeout: Some(Duration::from_secs(30)),
             tool_timeout: Duration::from_secs(10),

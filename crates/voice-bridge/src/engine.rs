@@ -10,6 +10,8 @@
 //! | joining agent deltas into fewer messages | `engine/coalesce.rs` | `Engine::hold_or_send`, `Engine::settle_held` |
 //! | early caller audio, agent audio before the call started | `engine/early_audio.rs` | `EarlyAudio::hold`, `EarlyAudio::release` |
 //! | tool calls | `engine/tools.rs` | `run_tool_call`, `apply_tool_result`, `continue_after_tools` |
+//! | the limit of agent audio queued ahead of the caller | `engine/audio_path.rs` | `Engine::cut_agent_audio` |
+//! | a stalled agent (silent while a response is due) | `engine/liveness.rs` | `Engine::awaited`, `Engine::check_stall` |
 //! | lifecycle, fallback, limits | `engine/lifecycle.rs` | `agent_failed`, `start_fallback`, `check_ending`, `end_call` |
 //! | transcript | `engine/transcript.rs` | `record_transcript` |
 
@@ -18,6 +20,7 @@ mod barge_in;
 mod coalesce;
 mod early_audio;
 mod lifecycle;
+mod liveness;
 mod playback;
 mod tools;
 mod transcript;
@@ -138,6 +141,15 @@ pub struct Engine {
     cut_logged: bool,
 
     response_active: bool,
+    /// A response has started (`ResponseStarted`) and not finished: `response_active`
+    /// without it is a response asked for and not started yet.
+    response_running: bool,
+    /// The caller's turn ended (`SpeechStopped`) and no response has started since.
+    turn_ended: bool,
+    /// When the agent leg last sent anything.
+    last_agent_event: Instant,
+    /// The agent was declared stalled: its later audio is too late for the caller.
+    stalled: bool,
     /// Drop agent audio until the next response: the caller interrupted this one.
     discard_response: bool,
     /// The item receiving audio now.
@@ -251,6 +263,10 @@ impl Engine {
             refusal_logged: false,
             cut_logged: false,
             response_active: false,
+            response_running: false,
+            turn_ended: false,
+            last_agent_event: now,
+            stalled: false,
             discard_response: false,
             current_item: None,
             playback: Playback::new(now),
@@ -315,6 +331,7 @@ impl Engine {
         if self.is_ended() {
             return;
         }
+        self.last_agent_event = self.now;
         match event {
             AgentEvent::Waiting(what) => {
                 tracing::debug!(waiting_for = %what, "agent leg not ready yet");
@@ -324,9 +341,13 @@ impl Engine {
             AgentEvent::Audio(audio) => self.forward_agent_audio(audio),
             AgentEvent::SpeechStarted => {
                 self.speech_stopped_at = None;
+                self.turn_ended = false;
                 self.barge_in();
             }
-            AgentEvent::SpeechStopped => self.speech_stopped_at = Some(self.now),
+            AgentEvent::SpeechStopped => {
+                self.speech_stopped_at = Some(self.now);
+                self.turn_ended = true;
+            }
             AgentEvent::Transcript(piece) => self.record_transcript(piece),
             AgentEvent::ToolCall(call) => self.run_tool_call(call),
             AgentEvent::ResponseStarted(_) => self.response_started(),

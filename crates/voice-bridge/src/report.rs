@@ -412,6 +412,10 @@ pub struct Counters {
     /// [`BridgeConfig::max_playback_ahead`](crate::BridgeConfig::max_playback_ahead)
     /// ahead (the rest of an item cut there).
     pub agent_audio_cut_ms: u64,
+    /// Agent audio frames dropped because they came after the agent had been declared
+    /// stalled ([`BridgeConfig::agent_stall_timeout`](crate::BridgeConfig::agent_stall_timeout)):
+    /// too late for the caller.
+    pub agent_frames_late: u64,
     /// Frames that had to be transcoded (both directions).
     pub frames_transcoded: u64,
     /// Frames refused (bad format, arrived out of order).

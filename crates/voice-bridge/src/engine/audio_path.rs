@@ -205,6 +205,11 @@ impl Engine {
     pub(super) fn forward_agent_audio(&mut self, audio: AgentAudio) {
         self.counters.agent_frames += 1;
         self.counters.agent_bytes += audio.chunk.byte_len() as u64;
+        if self.stalled {
+            // The caller was given up on this agent's audio: too late to play.
+            self.counters.agent_frames_late += 1;
+            return;
+        }
         if !matches!(self.state, State::Active | State::Ending(_)) || !self.call_open {
             return;
         }

@@ -84,15 +84,28 @@ impl Engine {
         if self.cause.is_none() {
             self.cause = Some((Side::Agent, reason));
         }
-        if self.agent_open {
-            self.agent_open = false;
-            self.push(Action::Agent(AgentCommand::Close));
-        }
+        let close = std::mem::replace(&mut self.agent_open, false);
         if !self.call_open {
+            self.close_failed_agent(close);
             self.end_call(Side::Agent, EndReason::Stopped, Terminal::HangUp);
             return;
         }
         self.start_fallback();
+        self.close_failed_agent(close);
+    }
+
+    /// The failed agent's `Close`, after the caller's fallback (so a slow close, such as
+    /// a stalled socket's, does not keep the caller waiting) and before [`Action::End`].
+    fn close_failed_agent(&mut self, close: bool) {
+        if !close {
+            return;
+        }
+        let end = match self.actions.back() {
+            Some(Action::End(_)) => self.actions.pop_back(),
+            _ => None,
+        };
+        self.push(Action::Agent(AgentCommand::Close));
+        self.actions.extend(end);
     }
 
     /// Plays or hands over to the configured fallback. Before the call has started there
@@ -265,6 +278,9 @@ impl Engine {
             State::Ending(ending) => consider(ending.deadline),
             State::FallingBack { deadline, .. } => consider(*deadline),
         }
+        if let Some(at) = self.stall_deadline() {
+            consider(at);
+        }
         if let Some(max) = self.config.max_call_duration {
             consider(self.start + max);
         }
@@ -291,6 +307,9 @@ impl Engine {
                 return;
             }
             _ => {}
+        }
+        if self.check_stall() {
+            return;
         }
         if let Some(max) = self.config.max_call_duration {
             if now >= self.start + max {

@@ -745,8 +745,8 @@ fn audio_in_a_format_the_call_cannot_get_is_refused_and_fails_the_agent() {
     assert_eq!(
         s.ready(AudioFormat::PCM16_16K, AudioFormat::PCM16_16K),
         [
-            "agent: close",
             "call: hang up",
+            "agent: close",
             "end by agent: audio_unsupported",
         ]
     );
@@ -1331,9 +1331,9 @@ fn agent_fatal_error_closes_it_and_plays_the_fallback() {
             fatal: true,
         })),
         [
-            "agent: close",
             "call: play fallback 1000ms",
-            "call: mark vb-0"
+            "call: mark vb-0",
+            "agent: close",
         ]
     );
     // The leg's own end after the error is expected, not a second failure.
@@ -1385,8 +1385,8 @@ fn agent_never_ready_counts_as_a_failure() {
     assert_eq!(
         s.timeout(),
         [
-            "agent: close",
             "call: hang up",
+            "agent: close",
             "end by agent: agent_not_ready"
         ]
     );
@@ -1549,4 +1549,96 @@ proptest::proptest! {
             }
         }
     }
+}
+
+// ---- a stalled agent (liveness.rs) -----------------------------------------------------
+
+#[test]
+fn a_requested_response_that_never_starts_is_a_stall_after_the_bound() {
+    let mut s = Scenario::connected();
+    s.agent(response_started());
+    s.agent(tool_call("confirm", "call_1"));
+    s.tool_result(
+        "call_1",
+        ToolOutcome::Reply(ToolReply::new(json!({"ok": true}))),
+    );
+    assert_eq!(s.agent(response_done()), ["agent: create response"]);
+    // Nothing from the agent: 5 s after its last event, the fallback (here a hang-up: the
+    // call leg cannot hand over).
+    assert_eq!(
+        s.timeout(),
+        [
+            "call: hang up",
+            "agent: close",
+            "end by agent: agent_stalled"
+        ]
+    );
+    assert_eq!(s.now - s.start, Duration::from_secs(5));
+    let report = s.report();
+    assert_eq!(
+        report.outcome.reason,
+        EndReason::AgentStalled {
+            awaited: crate::report::Awaited::RequestedResponse,
+            limit_ms: 5_000
+        }
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.fatal && e.side == Side::Agent)
+    );
+}
+
+#[test]
+fn a_stall_counts_from_when_the_callers_queue_ran_out_and_later_audio_is_late() {
+    let config = BridgeConfig {
+        fallback: fallback_audio(),
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    s.agent(response_started());
+    // Three seconds of answer at once, then nothing: the caller hears it until 3 s, and
+    // the bound runs from there.
+    assert_eq!(delta_at(&mut s, 0, "item_a", 3_000).len(), 30);
+    assert_eq!(
+        s.timeout(),
+        [
+            "call: play fallback 1000ms",
+            "call: mark vb-15",
+            "agent: close"
+        ]
+    );
+    assert_eq!(s.now - s.start, Duration::from_secs(8));
+    // The backlog of a stalled agent is too late for the caller: counted, never played.
+    assert!(s.agent_frames("item_a", 3).is_empty());
+    let report = s.report();
+    assert_eq!(report.counters.agent_frames_late, 3);
+    assert!(matches!(
+        report.outcome.reason,
+        EndReason::AgentStalled {
+            awaited: crate::report::Awaited::RestOfResponse,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn no_stall_rule_when_it_is_turned_off() {
+    let config = BridgeConfig {
+        agent_stall_timeout: None,
+        idle_timeout: None,
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    s.agent(AgentEvent::SpeechStopped);
+    // Only the call-length limit is left.
+    assert_eq!(
+        s.timeout(),
+        [
+            "agent: close",
+            "call: hang up",
+            "end by bridge: max_duration"
+        ]
+    );
 }

@@ -174,6 +174,8 @@ impl Engine {
 
     pub(super) fn response_started(&mut self) {
         self.response_active = true;
+        self.response_running = true;
+        self.turn_ended = false;
         self.discard_response = false;
         if let State::Ending(ending) = &mut self.state {
             if ending.wait == ResponseWait::Requested {
@@ -184,6 +186,7 @@ impl Engine {
 
     pub(super) fn response_done(&mut self) {
         self.response_active = false;
+        self.response_running = false;
         self.discard_response = false;
         self.current_item = None;
         if let State::Ending(ending) = &mut self.state {

@@ -6,12 +6,13 @@ use std::time::Duration;
 use tokio::time::sleep;
 use voice_bridge::BridgeConfig;
 
-/// The default config without the idle and call-length timers, so that a test's paused
-/// clock can jump ahead without ending the call.
+/// The default config without the idle, call-length and agent-stall timers, so that a
+/// test's paused clock can jump ahead without ending the call.
 pub fn quiet_config() -> BridgeConfig {
     let mut config = BridgeConfig::default();
     config.idle_timeout = None;
     config.max_call_duration = None;
+    config.agent_stall_timeout = None;
     config
 }
 
