@@ -47,6 +47,34 @@
 //! a delta longer than two chunks is cut as text, still no decode.) Conversion ([`Transcoder`](crate::audio::Transcoder)) happens only
 //! when the formats differ, with one allocation per frame for the converted audio.
 //!
+//! # When the agent fails: one line, the fallback
+//!
+//! Every way the agent leg can fail ends it the same way: the caller gets the
+//! [`Fallback`](crate::Fallback), the report's outcome says what happened, and the log
+//! has one WARN line for it, `agent leg failed; giving the caller the fallback`, whose
+//! `why` reads as the outcome:
+//!
+//! | what happened | `why` |
+//! |---|---|
+//! | refused at the start, or failed before its session started | `the agent session never started: refused (status 401)` (the leg logged the words) |
+//! | ended mid-call | `the agent ended mid-call: closed (1011)` (the leg logged the words) |
+//! | not ready in time | `the agent was not ready within 10000 ms (it was waiting for the WebSocket handshake and session.created from wss://…)` |
+//! | open but silent while a response was due | `the agent sent nothing for 5000 ms while the caller's turn was waiting for an answer` (or `a requested response had not started`, `a response was under way (mid-answer)`) |
+//!
+//! A leg's own failure is logged by the leg (the OpenAI client logs a refusal once, with
+//! the service's code, message and advice); the bridge's line names only its kind, so one
+//! cause is one line. The report's `errors` keep every word.
+//!
+//! A stall ([`BridgeConfig::agent_stall_timeout`](crate::BridgeConfig::agent_stall_timeout),
+//! 5 s) is counted from the agent's last event or from when the caller's queue of agent
+//! audio ran out, whichever is later: a caller still hearing a long answer is not in
+//! silence. It covers the times a response is due; a path that dies while nobody speaks
+//! is the client's keepalive's to find. What the agent sends after it was given up is
+//! dropped and counted (`agent_frames_late`), never played late. Agent audio is also never
+//! queued more than [`BridgeConfig::max_playback_ahead`](crate::BridgeConfig::max_playback_ahead)
+//! (60 s) ahead of the caller: one huge delta is cut there with one line
+//! (`agent audio cut: …`) and counted (`agent_audio_cut_ms`).
+//!
 //! # Writing a telephony adapter (a Twilio leg)
 //!
 //! Implement [`CallLeg`](crate::CallLeg) over a stream of Twilio Media Streams messages:
@@ -84,6 +112,7 @@
 //!
 //! | OpenAI server event (GA; beta names alike) | `AgentEvent` |
 //! |---|---|
+//! | before each stage of the start (handshake, `session.update`) | `Waiting("the WebSocket handshake and session.created from <URL>")`: what the leg waits for, naming the URL without secrets |
 //! | handshake refused (HTTP status, body) | `Ended(LegEnd::Refused { status, detail })` |
 //! | `session.updated` with the formats the leg asked for | `Ready(AgentReady { input, output })` (audio/pcmu → MuLaw, audio/pcma → ALaw, audio/pcm 24 kHz → PCM16_24K) |
 //! | `error` whose `param` starts with `session.` before ready | `Ended(LegEnd::Error { .. })` (the formats were not confirmed) |
