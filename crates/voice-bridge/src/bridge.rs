@@ -211,8 +211,8 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
                         running.push(Box::pin(run_tool(tools, call, self.tool_timeout)));
                     }
                     Action::End(outcome) => {
-                        tracing::info!(ended_by = %outcome.ended_by, reason = ?outcome.reason,
-                            "bridge finished");
+                        // The engine logged the end ("call ended"); this is its echo.
+                        tracing::debug!(ended_by = %outcome.ended_by, "bridge finished");
                         return self.engine.into_report();
                     }
                 }

@@ -92,6 +92,13 @@ async fn a_refused_session_is_one_line_and_reads_as_never_started() {
         "one line for the cause:\n{}",
         warnings.join("\n")
     );
+    // Not repeated at INFO either.
+    let text = captured.text();
+    let repeated = text
+        .lines()
+        .filter(|line| !line.contains(" DEBUG ") && line.contains("beta_api_shape_disabled"))
+        .count();
+    assert_eq!(repeated, 1, "{text}");
     assert!(
         refusal[0].contains("call_id=CA16"),
         "with the call's ids: {}",

@@ -250,7 +250,9 @@ impl Engine {
             };
             self.push(Action::Call(command));
         }
-        tracing::info!(%ended_by, ?reason, "call ended");
+        // The reason's kind only for a leg's end: its words were logged by the leg, and
+        // the report keeps them.
+        tracing::info!(%ended_by, reason = %failure_words(&reason), "call ended");
         self.state = State::Ended;
         self.ended_at = Some(self.now);
         let outcome = Outcome {
