@@ -1642,3 +1642,40 @@ fn no_stall_rule_when_it_is_turned_off() {
         ]
     );
 }
+
+// ---- the limit of audio queued ahead of the caller (audio_path.rs) ---------------------
+
+#[test]
+fn audio_beyond_the_limit_ahead_is_cut_with_the_rest_of_its_item() {
+    let config = BridgeConfig {
+        max_playback_ahead: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    s.agent(response_started());
+    // 5 s in one delta: 2 s are queued (sent, or held to be joined), 3 s are cut.
+    let sent = delta_at(&mut s, 0, "item_a", 5_000);
+    let played_ms = |actions: &[String]| -> u64 {
+        actions
+            .iter()
+            .filter_map(|a| a.strip_prefix("call: play "))
+            .map(|a| a.split(' ').nth(1).unwrap().trim_end_matches("ms"))
+            .map(|ms| ms.parse::<u64>().unwrap())
+            .sum()
+    };
+    assert!((1_600..=2_000).contains(&played_ms(&sent)), "{sent:?}");
+    // The rest of the item is dropped too, even once there is room again: no gap in
+    // the middle of an answer.
+    assert!(delta_at(&mut s, 1_500, "item_a", 200).is_empty());
+    // The response ends: what was held goes out.
+    let rest = s.agent(response_done());
+    // (Each message's length is shown rounded down to the millisecond.)
+    let queued = played_ms(&sent) + played_ms(&rest);
+    assert!((1_990..=2_000).contains(&queued), "{queued} {rest:?}");
+    // The next answer plays as usual once the caller's queue has room.
+    s.agent(response_started());
+    let next = delta_at(&mut s, 1_600, "item_b", 200);
+    assert!((199..=200).contains(&played_ms(&next)), "{next:?}");
+    let report = s.report();
+    assert_eq!(report.counters.agent_audio_cut_ms, 3_200);
+}
