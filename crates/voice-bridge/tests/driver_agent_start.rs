@@ -187,3 +187,30 @@ async fn a_connect_timeout_of_the_client_is_one_line_naming_the_url() {
     assert!(timed_out[0].contains(&url), "{}", timed_out[0]);
     assert!(timed_out[0].contains("2s"), "{}", timed_out[0]);
 }
+
+/// With the defaults the bridge's readiness limit and the client's connect timeout are
+/// both 10 s: whichever runs out first, one WARN line names the URL and the limit.
+#[tokio::test(start_paused = true)]
+async fn a_connect_never_answered_with_the_defaults_is_one_line_naming_the_url() {
+    let (captured, _guard) = Captured::start();
+    let (url, _listener) = silent_listener().await;
+    let config = Config::url(&url).with_api_key(ApiKey::new("sk-test"));
+    let began = tokio::time::Instant::now();
+    let report = call(OpenAiLeg::new(config), hang_up()).await;
+    assert_eq!(began.elapsed(), Duration::from_secs(10));
+
+    assert!(
+        report.outcome.reason.is_agent_failure(),
+        "{:?}",
+        report.outcome
+    );
+    let warnings = captured.warnings();
+    let naming: Vec<&String> = warnings.iter().filter(|line| line.contains(&url)).collect();
+    assert_eq!(naming.len(), 1, "{}", warnings.join("\n"));
+    assert!(
+        naming[0].contains("10000 ms") || naming[0].contains("after 10s"),
+        "{}",
+        naming[0]
+    );
+    assert!(naming[0].contains("call_id=CA16"), "{}", naming[0]);
+}
