@@ -23,7 +23,10 @@ pub struct BridgeConfig {
     /// oldest frames are dropped (and counted). Default 5 s.
     pub early_audio_limit: Duration,
     /// How long the agent leg may take to become ready before it counts as failed.
-    /// Default 10 s.
+    /// Default 10 s. The line and the report then name what the leg said it was waiting
+    /// for ([`AgentEvent::Waiting`](crate::AgentEvent::Waiting): the OpenAI leg names the
+    /// stage and the URL). A shorter timeout of the leg's own (the OpenAI client's connect
+    /// timeout, 10 s by default) ends it first with the leg's own words.
     pub agent_ready_timeout: Duration,
     /// How long the agent may send nothing while a response is due (the caller's turn
     /// ended, the bridge asked for a response, or a response is under way) before the

@@ -929,6 +929,23 @@ mod tests {
     }
 
     #[test]
+    fn the_url_in_words_has_no_credentials() {
+        let config = Config::url("wss://user:pass@proxy.test/v1/realtime?api-key=sk-1&x=1")
+            .with_model("gpt-realtime-2.1");
+        let url = display_url(&config);
+        assert_eq!(
+            url,
+            "wss://proxy.test/v1/realtime?api-key=%3Credacted%3E&x=1&model=gpt-realtime-2.1"
+        );
+        assert!(!url.contains("sk-1") && !url.contains("pass"), "{url}");
+        let plain = Config::url("ws://127.0.0.1:9/v1/realtime");
+        assert_eq!(
+            display_url(&plain),
+            "ws://127.0.0.1:9/v1/realtime?model=gpt-realtime-2.1"
+        );
+    }
+
+    #[test]
     fn only_our_own_cancels_answered_not_active_are_the_race() {
         let mut leg = OpenAiLeg::new(Config::url("ws://127.0.0.1:1/v1/realtime"));
         leg.cancels_sent = 2;
