@@ -81,7 +81,13 @@ async fn an_agent_stalled_mid_answer_is_ended_after_the_bound_and_its_backlog_no
         .start()
         .await
         .unwrap();
-    let agent = OpenAiLeg::new(Config::url(mock.url()).with_api_key(ApiKey::new("sk-test")));
+    // A service stuck above the WebSocket layer: the client's keepalive (its own rule for a
+    // dead path, which would see the mock's unanswered pings) is off, so this is the
+    // bridge's rule at work.
+    let client = Config::url(mock.url())
+        .with_api_key(ApiKey::new("sk-test"))
+        .with_keepalive(None);
+    let agent = OpenAiLeg::new(client);
     let (call, mut phone) = memory::call_leg(256);
     let bridge = tokio::spawn(Bridge::new(call, agent).with_config(config()).run());
     let start = CallStart::new("CA3", "MZ3", AudioFormat::MuLaw);
@@ -175,6 +181,63 @@ async fn an_agent_stalled_mid_answer_is_ended_after_the_bound_and_its_backlog_no
         "{:?}",
         report.errors
     );
+}
+
+/// The same stall with the client's defaults: its keepalive and the bridge's rule race to
+/// find it, and either way the caller gets the fallback within the bound, with one line
+/// of the bridge's.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_agent_with_the_clients_keepalive_on_still_gets_the_fallback_in_time() {
+    let (captured, _guard) = Captured::start();
+    let script = Script::new()
+        .fallback(Turn::new().say("A long answer.", Audio::tone(20_000)))
+        .pacing(Pacing::RealTime)
+        .delta_duration(Duration::from_millis(200));
+    let mock = MockServer::builder()
+        .api_key("sk-test")
+        .script(script)
+        .start()
+        .await
+        .unwrap();
+    let agent = OpenAiLeg::new(Config::url(mock.url()).with_api_key(ApiKey::new("sk-test")));
+    let (call, mut phone) = memory::call_leg(256);
+    let bridge = tokio::spawn(Bridge::new(call, agent).with_config(config()).run());
+    let start = CallStart::new("CA5", "MZ5", AudioFormat::MuLaw);
+    phone.send(CallEvent::Started(start)).await.unwrap();
+    let session = mock.session(0, WAIT).await.unwrap();
+    session.wait_for("session.update", WAIT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    session.start_response().await;
+    let mut plays = 0;
+    while plays < 5 {
+        if let Some(CallCommand::Play { .. }) =
+            tokio::time::timeout(WAIT, phone.recv()).await.unwrap()
+        {
+            plays += 1;
+        }
+    }
+    session.stall().await;
+    let stalled_at = Instant::now();
+    let mut heard = Heard::default();
+    assert!(listen(&mut phone, &mut heard, Duration::from_secs(6)).await);
+    let waited = heard.fallback_at.expect("the fallback") - stalled_at;
+    assert!(waited <= Duration::from_millis(5_300), "{waited:?}");
+    assert!(
+        heard.agent_plays.is_empty(),
+        "no agent audio after the stall"
+    );
+    let report = bridge.await.unwrap();
+    assert!(
+        report.outcome.reason.is_agent_failure(),
+        "{:?}",
+        report.outcome
+    );
+    let warnings = captured.warnings();
+    let bridge_lines = warnings
+        .iter()
+        .filter(|line| line.contains("voice_bridge"))
+        .count();
+    assert_eq!(bridge_lines, 1, "{}", warnings.join("\n"));
 }
 
 /// A call on the in-memory agent leg, ready, with the fallback prompt.
