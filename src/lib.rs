@@ -9,6 +9,8 @@
 //! - `tools`: the agent session, its tools, and the handler recording the decision;
 //! - `server`: routes and webhooks, every request's signature checked (the checks and the
 //!   WebSocket upgrade are `twilio_media_stream::server`'s);
+//! - `connections`: the accept loop: header-read timeout, the limit on connections not yet
+//!   authenticated, accept errors; `throttle`: rate-limited log lines;
 //! - `stream`: one stream from `start` (signed context) to its outcome line;
 //! - `legs`: the Twilio and OpenAI legs of the bridge;
 //! - `outbound`: the call's TwiML and REST request; `calls`: `call` and `batch`;
@@ -25,6 +27,8 @@ pub mod calls;
 pub mod check;
 #[path = "../examples/outbound_call/config.rs"]
 pub mod config;
+#[path = "../examples/outbound_call/connections.rs"]
+pub mod connections;
 #[path = "../examples/outbound_call/demo.rs"]
 pub mod demo;
 #[path = "../examples/outbound_call/legs.rs"]
@@ -41,6 +45,8 @@ pub mod server;
 pub mod stream;
 #[path = "../examples/outbound_call/tap.rs"]
 pub mod tap;
+#[path = "../examples/outbound_call/throttle.rs"]
+pub mod throttle;
 #[path = "../examples/outbound_call/tools.rs"]
 pub mod tools;
 #[path = "../examples/outbound_call/transcript.rs"]

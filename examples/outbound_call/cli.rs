@@ -16,7 +16,8 @@ use voice_agent::config::AgentOptions;
 /// TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, OPENAI_API_KEY, PUBLIC_URL
 /// (the tunnel's https host), and optionally PORT (5050), BIND_ADDR (127.0.0.1),
 /// OPENAI_REALTIME_URL, OPENAI_MODEL, OPENAI_VOICE, OPENAI_DIALECT, CALL_CONTEXT_SECRET,
-/// OUTPUT_DIR, TWILIO_API_URL. Logs: RUST_LOG (e.g. RUST_LOG=debug).
+/// OUTPUT_DIR, TWILIO_API_URL, HEADER_READ_TIMEOUT_MS (10000),
+/// MAX_UNAUTHENTICATED_CONNECTIONS (128). Logs: RUST_LOG (e.g. RUST_LOG=debug).
 #[derive(Debug, Parser)]
 #[command(name = "outbound_call", version, verbatim_doc_comment)]
 pub struct Cli {

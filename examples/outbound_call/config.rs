@@ -34,6 +34,8 @@ use twilio_media_stream::context::SigningSecret;
 use twilio_media_stream::server::PublicBase;
 use twilio_media_stream::{AccountSid, AuthToken, PhoneNumber};
 
+use crate::connections::Limits;
+
 /// The default port of the bot's server.
 pub const DEFAULT_PORT: u16 = 5050;
 
@@ -386,6 +388,9 @@ pub struct Config {
     pub bind: IpAddr,
     /// `--out` / `OUTPUT_DIR` (default `./out`).
     pub out_dir: PathBuf,
+    /// `HEADER_READ_TIMEOUT_MS` (default 10000) and `MAX_UNAUTHENTICATED_CONNECTIONS`
+    /// (default 128): what a connection may hold before it authenticates.
+    pub limits: Limits,
     /// Values that look wrong but may work; log them at start.
     pub warnings: Vec<String>,
 }
@@ -615,6 +620,8 @@ pub fn load(env: &Env, options: &AgentOptions, needs: Needs) -> Result<Config, C
         .or_else(|| env.get("OUTPUT_DIR").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("out"));
 
+    let limits = limits(env, &mut problems);
+
     if !problems.is_empty() {
         return Err(ConfigError { problems });
     }
@@ -650,8 +657,41 @@ pub fn load(env: &Env, options: &AgentOptions, needs: Needs) -> Result<Config, C
         port,
         bind,
         out_dir,
+        limits,
         warnings,
     })
+}
+
+/// `HEADER_READ_TIMEOUT_MS` and `MAX_UNAUTHENTICATED_CONNECTIONS`, each a positive whole
+/// number; the defaults when unset.
+fn limits(env: &Env, problems: &mut Vec<String>) -> Limits {
+    let defaults = Limits::default();
+    let mut positive = |name: &str, default: u64| -> u64 {
+        match env.get(name) {
+            None => default,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(value) if value > 0 => value,
+                _ => {
+                    problems.push(format!(
+                        "{name} {raw:?} is not a positive whole number (default {default})"
+                    ));
+                    default
+                }
+            },
+        }
+    };
+    let timeout_ms = positive(
+        "HEADER_READ_TIMEOUT_MS",
+        defaults.header_read_timeout.as_millis() as u64,
+    );
+    let max = positive(
+        "MAX_UNAUTHENTICATED_CONNECTIONS",
+        defaults.max_unauthenticated as u64,
+    );
+    Limits {
+        header_read_timeout: std::time::Duration::from_millis(timeout_ms),
+        max_unauthenticated: usize::try_from(max).unwrap_or(usize::MAX),
+    }
 }
 
 /// Reads a dialect name: `ga` or `beta`.
@@ -852,6 +892,46 @@ mod tests {
         };
         let err = load(&env, &options, Needs::Serve).unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_nonsense() {
+        let config = load(
+            &Env::from_pairs(full()),
+            &AgentOptions::default(),
+            Needs::Serve,
+        )
+        .unwrap();
+        assert_eq!(config.limits, Limits::default());
+        let mut pairs = full();
+        pairs.push(("HEADER_READ_TIMEOUT_MS", "250"));
+        pairs.push(("MAX_UNAUTHENTICATED_CONNECTIONS", "8"));
+        let config = load(
+            &Env::from_pairs(pairs),
+            &AgentOptions::default(),
+            Needs::Serve,
+        )
+        .unwrap();
+        assert_eq!(
+            config.limits.header_read_timeout,
+            std::time::Duration::from_millis(250)
+        );
+        assert_eq!(config.limits.max_unauthenticated, 8);
+        let mut pairs = full();
+        pairs.push(("HEADER_READ_TIMEOUT_MS", "0"));
+        pairs.push(("MAX_UNAUTHENTICATED_CONNECTIONS", "many"));
+        let err = load(
+            &Env::from_pairs(pairs),
+            &AgentOptions::default(),
+            Needs::Serve,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("HEADER_READ_TIMEOUT_MS \"0\""), "{err}");
+        assert!(
+            err.contains("MAX_UNAUTHENTICATED_CONNECTIONS \"many\""),
+            "{err}"
+        );
     }
 
     #[test]

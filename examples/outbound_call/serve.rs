@@ -48,6 +48,7 @@ pub fn bot(config: &Config, record: bool) -> Result<Bot, String> {
     let mut bot = Bot::new(auth, config.agent.clone(), Output::new(&config.out_dir));
     bot.rest = rest;
     bot.record = record;
+    bot.limits = config.limits;
     Ok(bot)
 }
 

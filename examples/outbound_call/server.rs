@@ -12,17 +12,15 @@
 //! carries the appointment in its signed context; nothing about a call is kept between
 //! requests, so any instance can serve any request.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Extension, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use twilio_media_stream::callback::{
@@ -36,6 +34,7 @@ use voice_bridge::BridgeConfig;
 
 use crate::appointment::Appointment;
 use crate::config::{AgentConfig, PublicUrl};
+use crate::connections::{self, Admission, Limits};
 use crate::output::{CallOutcome, Output};
 use crate::tap::Watcher;
 use crate::tools::Decision;
@@ -93,6 +92,8 @@ pub struct Bot {
     pub watcher: Option<WatcherSlot>,
     /// Outcomes and status callbacks, for commands that wait for their call.
     pub events: broadcast::Sender<BotEvent>,
+    /// What a connection may hold before it authenticates.
+    pub limits: Limits,
 }
 
 /// A [`Watcher`] with a `Debug` impl.
@@ -118,6 +119,7 @@ impl Bot {
             record: true,
             watcher: None,
             events,
+            limits: Limits::default(),
         }
     }
 
@@ -128,15 +130,26 @@ impl Bot {
         let _ = self.events.send(BotEvent::Outcome(outcome));
     }
 
-    /// Checks a form-encoded webhook's signature against the public URL it was sent to.
-    fn check_webhook(&self, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
+    /// Checks a form-encoded webhook's signature against the public URL it was sent to;
+    /// a signed one authenticates its connection.
+    fn check_webhook(
+        &self,
+        admission: Option<&Admission>,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Refusal> {
         let Auth::Signed { verifier, .. } = &self.auth else {
             return Err(Refusal::new(
                 StatusCode::FORBIDDEN,
                 "forbidden: no TWILIO_AUTH_TOKEN is configured, so webhooks cannot be checked",
             ));
         };
-        verifier.check_webhook(uri, headers, body)
+        verifier.check_webhook(uri, headers, body)?;
+        if let Some(admission) = admission {
+            admission.authenticated();
+        }
+        Ok(())
     }
 }
 
@@ -150,29 +163,19 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .with_state(bot)
 }
 
-/// Serves until `shutdown` completes.
+/// Serves until `shutdown` completes, within the bot's [`Limits`] (see
+/// [`connections`]).
 ///
 /// # Errors
 ///
-/// The listener failed.
+/// The listener failed for good.
 pub async fn serve(
     listener: TcpListener,
     bot: Arc<Bot>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Media frames are small and paced every 20 ms: without TCP_NODELAY, Nagle's algorithm
-    // holds each one back behind the previous one's ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %err, "cannot set TCP_NODELAY on an accepted connection");
-        }
-    });
-    axum::serve(
-        listener,
-        router(bot).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = bot.limits;
+    connections::serve(listener, router(bot), limits, shutdown).await
 }
 
 /// Waits for a server task started with [`serve`] to stop, and logs why if it did not stop
@@ -246,12 +249,13 @@ fn bad_form(route: &str, body: &[u8], err: impl std::fmt::Display) -> Response {
 
 async fn status_callback(
     State(bot): State<Arc<Bot>>,
+    admission: Option<Extension<Admission>>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     const ROUTE: &str = "/twilio/status";
-    if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
+    if let Err(refusal) = bot.check_webhook(admission.as_deref(), &uri, &headers, &body) {
         return refuse(ROUTE, &body, refusal);
     }
     let callback = match CallStatusCallback::from_form(form_urlencoded::parse(&body)) {
@@ -302,12 +306,13 @@ async fn status_callback(
 
 async fn amd_callback(
     State(bot): State<Arc<Bot>>,
+    admission: Option<Extension<Admission>>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     const ROUTE: &str = "/twilio/amd";
-    if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
+    if let Err(refusal) = bot.check_webhook(admission.as_deref(), &uri, &headers, &body) {
         return refuse(ROUTE, &body, refusal);
     }
     let callback = match AmdCallback::from_form(form_urlencoded::parse(&body)) {
@@ -384,12 +389,13 @@ async fn amd_callback(
 
 async fn stream_status_callback(
     State(bot): State<Arc<Bot>>,
+    admission: Option<Extension<Admission>>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     const ROUTE: &str = "/twilio/stream-status";
-    if let Err(refusal) = bot.check_webhook(&uri, &headers, &body) {
+    if let Err(refusal) = bot.check_webhook(admission.as_deref(), &uri, &headers, &body) {
         return refuse(ROUTE, &body, refusal);
     }
     match StreamStatusCallback::from_form(form_urlencoded::parse(&body)) {

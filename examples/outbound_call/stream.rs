@@ -23,6 +23,7 @@ use voice_bridge::report::EndReason;
 use voice_bridge::{Bridge, CallReport};
 
 use crate::appointment::Appointment;
+use crate::connections::Admission;
 use crate::legs::CallLeg;
 use crate::output::{CallOutcome, unix_now};
 use crate::server::{Auth, Bot};
@@ -48,6 +49,9 @@ pub fn accept(bot: Arc<Bot>, mut request: Request<Body>) -> Response {
             refusal.into_response()
         }
         Ok((response, pending)) => {
+            if let Some(admission) = request.extensions().get::<Admission>() {
+                admission.authenticated();
+            }
             tokio::spawn(async move {
                 match pending.socket().await {
                     Ok(socket) => run(bot, socket).await,

@@ -106,6 +106,20 @@ thread_local! {
 /// Runs `test` on a fresh runtime (`workers` worker threads; 0 for a current-thread
 /// runtime) whose every thread logs into the returned [`Logs`] (also handed to `test`).
 pub fn run<F: Future>(workers: usize, test: impl FnOnce(Logs) -> F) -> (F::Output, Logs) {
+    run_on(workers, false, test)
+}
+
+/// As [`run`], on a current-thread runtime whose clock starts paused (it jumps ahead
+/// whenever every task waits): timeouts of seconds pass at once, sockets stay real.
+pub fn run_paused<F: Future>(test: impl FnOnce(Logs) -> F) -> (F::Output, Logs) {
+    run_on(0, true, test)
+}
+
+fn run_on<F: Future>(
+    workers: usize,
+    paused: bool,
+    test: impl FnOnce(Logs) -> F,
+) -> (F::Output, Logs) {
     let logs = Logs::default();
     let dispatch = logs.dispatch();
     let _main = tracing::dispatcher::set_default(&dispatch);
@@ -119,6 +133,7 @@ pub fn run<F: Future>(workers: usize, test: impl FnOnce(Logs) -> F) -> (F::Outpu
     let on_start = dispatch.clone();
     let runtime = builder
         .enable_all()
+        .start_paused(paused)
         .on_thread_start(move || {
             let guard = tracing::dispatcher::set_default(&on_start);
             GUARD.with(|slot| *slot.borrow_mut() = Some(guard));

@@ -9,6 +9,7 @@
 mod agent_failures;
 mod call;
 mod check;
+mod connections;
 mod demo;
 mod logs;
 mod readme;
