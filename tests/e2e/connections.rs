@@ -253,3 +253,94 @@ fn an_accept_error_is_logged_once_backs_off_and_frees_a_descriptor() {
     );
     assert!(line.contains("retry_ms=50"), "{line}");
 }
+
+/// `outbound_call serve` with at most `ulimit_n` descriptors and this cap, and `idle`
+/// connections opened to it that send nothing; then a signed call. Returns the call's
+/// record (`None`: its handshake never got through) and everything serve wrote.
+async fn serve_out_of_descriptors(
+    name: &str,
+    ulimit_n: u32,
+    max_unauthenticated: usize,
+    idle: usize,
+) -> (Option<twilio_media_stream::simulator::CallRecord>, String) {
+    use crate::example::Serve;
+    let mock = MockServer::start().await.unwrap();
+    let dir = support::temp_dir(name);
+    let env = [
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.to_owned()),
+        ("PUBLIC_URL", format!("https://{PUBLIC_HOST}")),
+        ("OPENAI_API_KEY", support::OPENAI_API_KEY.to_owned()),
+        ("OPENAI_REALTIME_URL", mock.url()),
+        ("OUTPUT_DIR", dir.join("out").display().to_string()),
+        (
+            "MAX_UNAUTHENTICATED_CONNECTIONS",
+            max_unauthenticated.to_string(),
+        ),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let serve = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Serve::start(&dir, &env, Some(ulimit_n))
+    })
+    .await
+    .unwrap();
+    let mut sockets = Vec::new();
+    for _ in 0..idle {
+        sockets.push(TcpStream::connect(serve.addr).await.unwrap());
+    }
+    // Let serve take in what it can.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let secret = derive_context_secret(AUTH_TOKEN);
+    let signed =
+        voice_agent::outbound::sign(&Appointment::demo(), &secret, SystemTime::now()).unwrap();
+    let call = CallScript::new(format!("ws://{}/media-stream", serve.addr))
+        .auth_token(AuthToken::new(AUTH_TOKEN))
+        .signature_url(format!("wss://{PUBLIC_HOST}/media-stream"))
+        .parameters(signed.parameters())
+        .caller_audio(CallerAudio::silence())
+        .hang_up_after(Duration::from_millis(1500))
+        .max_duration(Duration::from_secs(20))
+        .run();
+    let record = match tokio::time::timeout(Duration::from_secs(15), call).await {
+        Ok(Ok(record)) => Some(record),
+        Ok(Err(err)) => panic!("the call failed: {err}\n{}", serve.output()),
+        Err(_) => None,
+    };
+    drop(sockets);
+    (record, serve.stop())
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_descriptors_serve_says_so_and_a_signed_call_still_gets_its_handshake() {
+    // No cap to speak of: the idle connections take every descriptor.
+    let (record, output) = serve_out_of_descriptors("emfile", 64, 1000, 80).await;
+    let lines: Vec<String> = output
+        .lines()
+        .map(crate::example::strip_ansi)
+        .filter(|line| line.contains("cannot accept connections"))
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        "nothing says the descriptors ran out:\n{output}"
+    );
+    assert!(lines[0].contains("Too many open files"), "{}", lines[0]);
+    assert!(lines.len() <= 2, "rate-limited: {lines:#?}");
+    let record =
+        record.unwrap_or_else(|| panic!("the call's handshake never got through:\n{output}"));
+    assert!(record.call_sid.as_str().starts_with("CA"), "{record:?}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_keeps_descriptors_for_real_calls() {
+    // 16 idle connections at most, in 64 descriptors: the call has what it needs, agent
+    // included, and the descriptors never run out.
+    let (record, output) = serve_out_of_descriptors("margin", 64, 16, 80).await;
+    let record =
+        record.unwrap_or_else(|| panic!("the call's handshake never got through:\n{output}"));
+    assert_eq!(record.end, CallEnd::HungUp, "{record:?}\n{output}");
+    assert!(record.media_received > 0, "the agent spoke:\n{output}");
+    assert!(!output.contains("cannot accept connections"), "{output}");
+    assert!(output.contains(EVICTED), "{output}");
+}

@@ -11,6 +11,7 @@ mod call;
 mod check;
 mod connections;
 mod demo;
+mod example;
 mod logs;
 mod readme;
 mod security;
