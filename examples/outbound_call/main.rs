@@ -13,6 +13,10 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use twilio_media_stream::simulator::CallEnd;
 use voice_agent::appointment::Appointment;
 use voice_agent::calls::{self, Waits};
@@ -40,14 +44,33 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr. The demo's transcript is on stdout, so its default filter keeps
 /// only warnings; the servers log each call's life at `info`.
+///
+/// Whatever `RUST_LOG` says, [`SECRET_TARGETS`] stay below `trace`: tungstenite's client
+/// handshake logs the whole upgrade request at `trace` (through the `log` crate), and that
+/// request carries `Authorization: Bearer sk-...`, the OpenAI key. Its `debug` lines
+/// ("Client handshake done.") stay.
 fn init_logs(demo: bool) {
     let default = if demo { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let secrets = SECRET_TARGETS.iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |targets, (target, most)| targets.with_target(*target, *most),
+    );
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter)
+                .with_filter(secrets),
+        )
         .init();
 }
+
+/// Log targets whose lines at some level carry a secret, and the most they may log.
+const SECRET_TARGETS: &[(&str, LevelFilter)] = &[
+    // `Request: "GET /v1/realtime?model=... authorization: Bearer sk-..."` at trace.
+    ("tungstenite::handshake", LevelFilter::DEBUG),
+];
 
 async fn run(cli: Cli) -> ExitCode {
     let options = cli.options.agent_options();

@@ -14,5 +14,6 @@ mod demo;
 mod example;
 mod logs;
 mod readme;
+mod secrets;
 mod security;
 mod support;
