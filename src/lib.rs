@@ -15,10 +15,13 @@
 //! - `legs`: the Twilio and OpenAI legs of the bridge;
 //! - `outbound`: the call's TwiML and REST request; `calls`: `call` and `batch`;
 //! - `serve`: the `serve` command and the bot every server is built from;
-//! - `check`: the preflight; `demo`: the offline demo;
+//! - `check`: the preflight; `demo`: the offline demo; `advice`: what to do about the
+//!   agent's known refusals, in the command line's words;
 //! - `tap`: the bridge's observer, reporting what happens live; `transcript` prints it;
 //! - `output`: report, recording (`voice_bridge::recording`) and outcome lines on disk.
 
+#[path = "../examples/outbound_call/advice.rs"]
+pub mod advice;
 #[path = "../examples/outbound_call/appointment.rs"]
 pub mod appointment;
 #[path = "../examples/outbound_call/calls.rs"]

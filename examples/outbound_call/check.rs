@@ -14,12 +14,11 @@
 use std::time::Duration;
 
 use openai_realtime::Dialect;
-use openai_realtime::client::{Connection, KnownIssue};
+use openai_realtime::client::KnownIssue;
 use twilio_media_stream::rest;
 
-use crate::appointment::Appointment;
+use crate::advice;
 use crate::config::{Config, TwilioConfig};
-use crate::tools::session;
 
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,50 +78,21 @@ pub async fn openai(config: &Config) -> Line {
         agent.model,
         dialect_name(agent.dialect)
     );
-    match try_session(config, agent.dialect).await {
+    match advice::try_session(agent, agent.dialect).await {
         Ok(detail) => Line::ok(format!("{what}: {detail}")),
         Err(err) if err.known_issue() == Some(KnownIssue::BetaRetired) => {
             // The service refuses the beta interface before it looks at the model: ask
             // about the model over GA, so the whole fix is in one line.
-            let model = match try_session(config, Dialect::Ga).await {
-                Ok(_) => format!("over the GA interface the model `{}` works", agent.model),
-                Err(ga) => format!("and over the GA interface: {ga}"),
-            };
-            Line::failed(format!("{what}: {err}; {model}"))
+            let model = advice::model_over_ga(agent).await;
+            Line::failed(format!(
+                "{what}: refused ({}); {}: {}; {model}",
+                advice::service_words(&err),
+                advice::BETA_RETIRED,
+                advice::USE_GA
+            ))
         }
         Err(err) => Line::failed(format!("{what}: {err}")),
     }
-}
-
-async fn try_session(
-    config: &Config,
-    dialect: Dialect,
-) -> Result<String, openai_realtime::client::Error> {
-    let mut agent = config.agent.clone();
-    agent.dialect = dialect;
-    let client = agent
-        .client_config()
-        .with_connect_timeout(Duration::from_secs(10));
-    let mut connection = Connection::connect(client).await?;
-    let session_id = connection.session_id();
-    let updated = connection
-        .update_session(session(&Appointment::demo(), agent.voice.as_ref()))
-        .await?;
-    let formats = match (updated.input_format(), updated.output_format()) {
-        (Some(input), Some(output)) => format!(
-            "{} in, {} out",
-            input.type_str().unwrap_or("?"),
-            output.type_str().unwrap_or("?")
-        ),
-        _ => "formats confirmed".to_owned(),
-    };
-    // The check passed once the session was confirmed; a failed close is still worth a line.
-    if let Err(err) = connection.close().await {
-        tracing::warn!(%session_id, error = %err, "check: closing the test session failed");
-    }
-    Ok(format!(
-        "ok, session {session_id} confirmed the bot's settings ({formats})"
-    ))
 }
 
 fn dialect_name(dialect: Dialect) -> &'static str {

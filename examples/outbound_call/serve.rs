@@ -4,10 +4,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use openai_realtime::Dialect;
 use tokio::net::TcpListener;
 use twilio_media_stream::rest;
 use twilio_media_stream::server::Verifier;
 
+use crate::advice;
 use crate::config::Config;
 use crate::output::Output;
 use crate::server::{Auth, Bot};
@@ -79,7 +81,7 @@ pub fn announce(config: &Config, bot: &Bot, addr: SocketAddr) {
             stream_url = %public.stream_url(),
             agent,
             model = %config.agent.model,
-            dialect = ?config.agent.dialect,
+            dialect = %advice::dialect_word(config.agent.dialect),
             context_secret = config.context_secret_source,
             "serving; X-Twilio-Signature and call contexts are checked"
         ),
@@ -90,6 +92,15 @@ pub fn announce(config: &Config, bot: &Bot, addr: SocketAddr) {
             "serving WITHOUT signature checks (no TWILIO_AUTH_TOKEN): loopback only, every \
              stream gets the demo appointment, webhooks are refused"
         ),
+    }
+    if config.agent.dialect == Dialect::Beta {
+        tracing::warn!(
+            model = %config.agent.model,
+            "configuration: --dialect beta (OPENAI_DIALECT): {} and refuses it, so every call \
+             would get the fallback: {}, unless OPENAI_REALTIME_URL serves the beta interface",
+            advice::BETA_RETIRED,
+            advice::USE_GA
+        );
     }
     for warning in &config.warnings {
         tracing::warn!("configuration: {warning}");

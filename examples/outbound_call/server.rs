@@ -94,6 +94,9 @@ pub struct Bot {
     pub events: broadcast::Sender<BotEvent>,
     /// What a connection may hold before it authenticates.
     pub limits: Limits,
+    /// What the service says of the model over the GA interface, asked once when a call
+    /// is refused the retired beta interface ([`crate::advice::model_over_ga`]).
+    pub model_over_ga: tokio::sync::OnceCell<String>,
 }
 
 /// A [`Watcher`] with a `Debug` impl.
@@ -120,6 +123,7 @@ impl Bot {
             watcher: None,
             events,
             limits: Limits::default(),
+            model_over_ga: tokio::sync::OnceCell::new(),
         }
     }
 

@@ -17,11 +17,13 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
+use openai_realtime::Dialect;
 use twilio_media_stream::server::{self as twilio_server, MediaSocket};
 use voice_bridge::recording::CallRecorder;
 use voice_bridge::report::EndReason;
-use voice_bridge::{Bridge, CallReport};
+use voice_bridge::{Bridge, CallReport, LegEnd};
 
+use crate::advice;
 use crate::appointment::Appointment;
 use crate::connections::Admission;
 use crate::legs::CallLeg;
@@ -156,6 +158,9 @@ async fn run_call(
         .await;
 
     let mut outcome = summarize(&call_sid, &stream_sid, &appointment, &tools, &report);
+    if let Some(advice) = beta_refused(&bot, &report).await {
+        outcome.why = advice;
+    }
     // File writes off the runtime's threads: a busy `serve` keeps forwarding audio.
     let output = bot.output.clone();
     let written = tokio::task::spawn_blocking(move || {
@@ -191,6 +196,40 @@ async fn run_call(
         }
     };
     bot.publish(outcome);
+}
+
+/// The outcome's reason when the agent was refused the retired beta interface: in the
+/// command line's words, naming what the service says of the model too (asked once per
+/// process: the beta refusal comes before the service looks at the model), as `check`
+/// does. `None` for any other end.
+async fn beta_refused(bot: &Bot, report: &CallReport) -> Option<String> {
+    let EndReason::AgentEnded {
+        end:
+            LegEnd::Refused { detail, .. }
+            | LegEnd::Error {
+                message: detail, ..
+            },
+    } = &report.outcome.reason
+    else {
+        return None;
+    };
+    if bot.agent.dialect != Dialect::Beta || !detail.contains(advice::BETA_RETIRED_CODE) {
+        return None;
+    }
+    let model = bot
+        .model_over_ga
+        .get_or_init(|| advice::model_over_ga(&bot.agent))
+        .await;
+    let fallback = match &report.outcome.fallback {
+        Some(fallback) => format!("; {fallback}"),
+        None => String::new(),
+    };
+    Some(format!(
+        "the agent was refused the session ({}): {}: {}; {model}{fallback}",
+        advice::BETA_RETIRED_CODE,
+        advice::BETA_RETIRED,
+        advice::USE_GA
+    ))
 }
 
 /// The outcome line of a call that ran.

@@ -18,13 +18,23 @@ async fn the_original_bots_settings_are_named_retired_in_one_line() {
     let text = line.to_string();
     assert!(!line.ok, "{text}");
     assert!(!text.contains('\n'), "one line: {text}");
-    // The client's own advice, for the interface and for the model.
-    assert!(text.contains("beta interface is retired"), "{text}");
-    assert!(text.contains("use the GA dialect"), "{text}");
+    // The service's words, and what to do about the interface and the model in the
+    // command line's words (not the library's `Dialect::Ga`).
+    assert!(text.contains("beta_api_shape_disabled"), "{text}");
     assert!(
-        text.contains("`gpt-4o-realtime-preview-2024-10-01` is retired"),
+        text.contains("retired the Realtime beta interface"),
         "{text}"
     );
+    assert!(
+        text.contains("`--dialect ga` or OPENAI_DIALECT=ga"),
+        "{text}"
+    );
+    assert!(!text.contains("Dialect::"), "{text}");
+    assert!(
+        text.contains("`gpt-4o-realtime-preview-2024-10-01` is retired or unknown"),
+        "{text}"
+    );
+    assert!(text.contains("`--model` or OPENAI_MODEL"), "{text}");
     assert!(
         text.contains("gpt-realtime-2.1"),
         "names a current model: {text}"

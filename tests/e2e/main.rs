@@ -14,6 +14,7 @@ mod demo;
 mod example;
 mod logs;
 mod readme;
+mod retired;
 mod secrets;
 mod security;
 mod support;
