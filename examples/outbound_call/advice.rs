@@ -92,9 +92,9 @@ pub async fn model_over_ga(agent: &AgentConfig) -> String {
     match try_session(agent, Dialect::Ga).await {
         Ok(_) => format!("over the GA interface the model `{model}` works"),
         Err(err) if err.known_issue() == Some(KnownIssue::ModelNotFound) => format!(
-            "the model `{model}` is retired or unknown too ({}): set `--model` or OPENAI_MODEL \
-             to a current one ({})",
+            "the model `{model}` is retired or unknown too ({}): {} ({})",
             service_words(&err),
+            "set `--model` or OPENAI_MODEL to a current one",
             CURRENT_MODELS.join(", ")
         ),
         Err(err) => format!("and over the GA interface: {err}"),

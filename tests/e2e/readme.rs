@@ -228,6 +228,54 @@ const MESSAGES: &[(&str, &str)] = &[
         "cannot listen for Ctrl-C",
         "examples/outbound_call/serve.rs",
     ),
+    (
+        "closed a connection that sent no complete request header in time",
+        "examples/outbound_call/connections.rs",
+    ),
+    (
+        "too many connections not yet authenticated",
+        "examples/outbound_call/connections.rs",
+    ),
+    (
+        "cannot accept connections",
+        "examples/outbound_call/connections.rs",
+    ),
+    (
+        "refused a malformed HTTP request",
+        "examples/outbound_call/connections.rs",
+    ),
+    (
+        "stopping with requests still open",
+        "examples/outbound_call/connections.rs",
+    ),
+    (
+        "is not a positive whole number",
+        "examples/outbound_call/config.rs",
+    ),
+    (
+        "configuration: --dialect beta (OPENAI_DIALECT)",
+        "examples/outbound_call/serve.rs",
+    ),
+    (
+        "OpenAI retired the Realtime beta interface in May 2026",
+        "examples/outbound_call/advice.rs",
+    ),
+    (
+        "use `--dialect ga` or OPENAI_DIALECT=ga (the default)",
+        "examples/outbound_call/advice.rs",
+    ),
+    (
+        "is retired or unknown too",
+        "examples/outbound_call/advice.rs",
+    ),
+    (
+        "set `--model` or OPENAI_MODEL to a current one",
+        "examples/outbound_call/advice.rs",
+    ),
+    (
+        "the agent was refused the session",
+        "examples/outbound_call/stream.rs",
+    ),
 ];
 
 #[test]
