@@ -42,6 +42,46 @@ pub fn binary() -> &'static Path {
     })
 }
 
+/// Runs `outbound_call ARGS` with exactly this environment in `dir` to its end (at most
+/// 60 s): its exit status and everything it wrote, stdout and stderr.
+pub fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(binary())
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let output = Arc::new(Mutex::new(String::new()));
+    let readers = [
+        collect(child.stderr.take().unwrap(), Arc::clone(&output), None),
+        collect(child.stdout.take().unwrap(), Arc::clone(&output), None),
+    ];
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the example's status") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "outbound_call {args:?} did not end:\n{}",
+                output.lock().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let output = output.lock().unwrap().clone();
+    (status, output)
+}
+
 /// A running `outbound_call serve`, its output collected.
 pub struct Serve {
     pub addr: SocketAddr,
