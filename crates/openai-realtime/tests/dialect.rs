@@ -328,3 +328,47 @@ fn beta_response_done_reads_into_the_ga_response() {
     assert_eq!(json_of(&event.encode(Dialect::Beta)), json_of(beta));
     assert!(!event.encode(Dialect::Ga).contains("temperature"));
 }
+
+/// Issue 16, item 12: a beta session with `"modalities": ["audio"]` came back as
+/// `["text","audio"]` (GA has one way to say both).
+#[test]
+fn beta_modalities_come_back_as_they_came() {
+    for modalities in [
+        json!(["audio"]),
+        json!(["audio", "text"]),
+        json!(["text", "audio"]),
+    ] {
+        let beta = json!({"type": "session.created", "event_id": "event_1", "session": {
+            "id": "sess_1", "object": "realtime.session", "model": "gpt-realtime",
+            "modalities": modalities
+        }});
+        let event = ServerEvent::decode(&beta.to_string(), Dialect::Beta).unwrap();
+        assert_eq!(json_of(&event.encode(Dialect::Beta)), beta, "{modalities}");
+        let ga = json_of(&event.encode(Dialect::Ga));
+        assert_eq!(ga["session"]["output_modalities"], json!(["audio"]), "{ga}");
+        assert!(
+            ga["session"].get("modalities").is_none(),
+            "GA has no modalities: {ga}"
+        );
+    }
+}
+
+/// The kept beta `modalities` give way once `output_modalities` is changed.
+#[test]
+fn changed_output_modalities_win_over_the_kept_beta_ones() {
+    let beta = r#"{"type":"session.update","session":{"modalities":["audio"]}}"#;
+    let ClientEvent::SessionUpdate(mut update) = ClientEvent::decode(beta, Dialect::Beta).unwrap()
+    else {
+        panic!("session.update expected");
+    };
+    let Session::Realtime(session) = &mut update.session else {
+        panic!("realtime session expected");
+    };
+    assert_eq!(session.modalities, Some(vec![Modality::Audio]));
+    session.output_modalities = Some(vec![Modality::Text]);
+    let event = ClientEvent::SessionUpdate(update);
+    assert_eq!(
+        json_of(&event.encode(Dialect::Beta)),
+        json!({"type": "session.update", "session": {"modalities": ["text"]}})
+    );
+}

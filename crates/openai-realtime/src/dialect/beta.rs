@@ -184,6 +184,23 @@ fn modalities_to_beta(modalities: Value) -> Value {
     }
 }
 
+/// A session's beta `modalities`: the beta-only `modalities` kept from a beta decode while
+/// they still mean `output_modalities` (not changed since), else `output_modalities` mapped.
+fn session_modalities_to_beta(ga: &mut Map<String, Value>, beta: &mut Map<String, Value>) {
+    let kept = take(ga, "modalities");
+    let Some(output_modalities) = take(ga, "output_modalities") else {
+        if let Some(kept) = kept {
+            beta.insert("modalities".into(), kept);
+        }
+        return;
+    };
+    let modalities = match kept {
+        Some(kept) if modalities_from_beta(kept.clone()) == output_modalities => kept,
+        _ => modalities_to_beta(output_modalities),
+    };
+    beta.insert("modalities".into(), modalities);
+}
+
 /// Beta `["text","audio"]` is GA `["audio"]` (GA allows one modality).
 fn modalities_from_beta(modalities: Value) -> Value {
     match &modalities {
@@ -248,9 +265,7 @@ fn session_to_beta(session: &mut Map<String, Value>) {
     for key in SESSION_COMMON {
         move_key(&mut ga, beta, key, key);
     }
-    if let Some(modalities) = take(&mut ga, "output_modalities") {
-        beta.insert("modalities".into(), modalities_to_beta(modalities));
-    }
+    session_modalities_to_beta(&mut ga, beta);
     if let Some(voice) = take_nested(&mut ga, &["audio", "output", "voice"]) {
         if voice.is_string() {
             beta.insert("voice".into(), voice);
@@ -327,7 +342,13 @@ fn session_from_beta(session: &mut Map<String, Value>) {
         move_key(&mut beta, ga, key, key);
     }
     if let Some(modalities) = take(&mut beta, "modalities") {
-        ga.insert("output_modalities".into(), modalities_from_beta(modalities));
+        let output_modalities = modalities_from_beta(modalities.clone());
+        if modalities_to_beta(output_modalities.clone()) != modalities {
+            // Beta `["audio"]`: GA says it as `["audio"]` too, which encodes back as beta
+            // `["text","audio"]`; the beta-only field keeps what came.
+            ga.insert("modalities".into(), modalities);
+        }
+        ga.insert("output_modalities".into(), output_modalities);
     }
     input_audio_from_beta(&mut beta, ga);
     if let Some(format) = take(&mut beta, "output_audio_format") {

@@ -59,14 +59,19 @@ impl Session {
 }
 
 impl Session {
-    /// A copy without the beta-only fields (`temperature`, `client_secret`, the `modalities`
-    /// of a transcription session), or `None` when there are none to drop.
+    /// A copy without the beta-only fields (`temperature`, `client_secret`, `modalities`), or
+    /// `None` when there are none to drop.
     pub(crate) fn without_beta_only(&self) -> Option<Self> {
         match self {
-            Self::Realtime(s) if s.temperature.is_some() || s.client_secret.is_some() => {
+            Self::Realtime(s)
+                if s.temperature.is_some()
+                    || s.client_secret.is_some()
+                    || s.modalities.is_some() =>
+            {
                 let mut s = s.clone();
                 s.temperature = None;
                 s.client_secret = None;
+                s.modalities = None;
                 Some(Self::Realtime(s))
             }
             Self::Transcription(s) if s.client_secret.is_some() || s.modalities.is_some() => {
@@ -98,9 +103,9 @@ impl From<TranscriptionSession> for Session {
 /// `Some(None)` on the nullable fields (turn detection, transcription, noise reduction,
 /// tracing, prompt) writes `null`, which turns the feature off.
 ///
-/// The fields `id`, `object` and `expires_at` are only sent by the service. `temperature` and
-/// `client_secret` exist only in the beta dialect: a GA encoding leaves them out (the GA
-/// service refuses them).
+/// The fields `id`, `object` and `expires_at` are only sent by the service. `temperature`,
+/// `modalities` and `client_secret` exist only in the beta dialect: a GA encoding leaves them
+/// out (the GA service refuses them).
 ///
 /// # Examples
 ///
@@ -166,6 +171,14 @@ pub struct RealtimeSession {
     /// Beta only: sampling temperature (0.6–1.2). Left out of GA encodings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
+    /// Beta only: the beta `modalities` as they came, when [`output_modalities`] cannot say
+    /// them (beta `["audio"]` or `["audio","text"]`, which are GA `["audio"]` as much as beta
+    /// `["text","audio"]` is). A beta encoding writes them back while they still mean
+    /// `output_modalities`; GA encodings leave them out.
+    ///
+    /// [`output_modalities`]: RealtimeSession::output_modalities
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modalities: Option<Vec<Modality>>,
     /// Beta only: the client secret settings, kept as JSON. Left out of GA encodings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<Value>,
