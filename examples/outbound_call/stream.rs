@@ -203,13 +203,15 @@ async fn run_call(
 /// process: the beta refusal comes before the service looks at the model), as `check`
 /// does. `None` for any other end.
 async fn beta_refused(bot: &Bot, report: &CallReport) -> Option<String> {
-    let EndReason::AgentEnded {
-        end:
-            LegEnd::Refused { detail, .. }
-            | LegEnd::Error {
-                message: detail, ..
-            },
-    } = &report.outcome.reason
+    let (EndReason::AgentEnded { end } | EndReason::AgentNotStarted { end }) =
+        &report.outcome.reason
+    else {
+        return None;
+    };
+    let (LegEnd::Refused { detail, .. }
+    | LegEnd::Error {
+        message: detail, ..
+    }) = end
     else {
         return None;
     };
@@ -241,11 +243,8 @@ fn summarize(
     report: &CallReport,
 ) -> CallOutcome {
     let decision = tools.decision();
-    let agent_failed = report.outcome.fallback.is_some()
-        || matches!(
-            report.outcome.reason,
-            EndReason::AgentEnded { .. } | EndReason::AgentNotReady { .. }
-        );
+    let agent_failed =
+        report.outcome.fallback.is_some() || report.outcome.reason.is_agent_failure();
     let label = match (&decision, agent_failed) {
         (Some(decision), _) => decision.label(),
         (None, true) => "agent_failed",

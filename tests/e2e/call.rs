@@ -201,8 +201,9 @@ fn secrets() -> Vec<(&'static str, String)> {
     use hmac::{Hmac, Mac};
 
     // As `config::derive_context_secret` derives it.
-    let mut mac = <Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(support::AUTH_TOKEN.as_bytes())
-        .expect("HMAC takes a key of any length");
+    let mut mac =
+        <Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(support::AUTH_TOKEN.as_bytes())
+            .expect("HMAC takes a key of any length");
     mac.update(b"voice-agent outbound_call call-context v1");
     let context_key = mac.finalize().into_bytes().to_vec();
     let hex: String = context_key.iter().map(|b| format!("{b:02x}")).collect();

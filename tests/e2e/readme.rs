@@ -276,6 +276,64 @@ const MESSAGES: &[(&str, &str)] = &[
         "the agent was refused the session",
         "examples/outbound_call/stream.rs",
     ),
+    (
+        "the agent session never started",
+        "crates/voice-bridge/src/report.rs",
+    ),
+    (
+        "the agent was not ready within",
+        "crates/voice-bridge/src/report.rs",
+    ),
+    ("it was waiting for", "crates/voice-bridge/src/report.rs"),
+    (
+        "the WebSocket handshake and `session.created` from",
+        "crates/voice-bridge/src/adapter/openai.rs",
+    ),
+    (
+        "the agent sent nothing for",
+        "crates/voice-bridge/src/report.rs",
+    ),
+    (
+        "the caller's turn was waiting for an answer",
+        "crates/voice-bridge/src/report.rs",
+    ),
+    (
+        "Realtime keepalive timed out",
+        "crates/openai-realtime/src/client/session.rs",
+    ),
+    (
+        "refused the WebSocket upgrade with HTTP",
+        "crates/openai-realtime/src/client/error.rs",
+    ),
+    (
+        "(retry after ",
+        "crates/openai-realtime/src/client/error.rs",
+    ),
+    (
+        "agent audio cut: the caller's queue would be over max_playback_ahead",
+        "crates/voice-bridge/src/engine/audio_path.rs",
+    ),
+    ("agent_audio_cut_ms", "crates/voice-bridge/src/report.rs"),
+    (
+        "twilio: sequenceNumber gap (messages lost, repeated or out of order)",
+        "crates/voice-bridge/src/adapter/twilio.rs",
+    ),
+    (
+        "twilio: mark not sent (the caller's side is not echoing marks)",
+        "crates/voice-bridge/src/adapter/twilio.rs",
+    ),
+    (
+        "too many pending marks",
+        "crates/twilio-media-stream/src/error.rs",
+    ),
+    (
+        "twilio: leg closed after irregular input",
+        "crates/voice-bridge/src/adapter/twilio.rs",
+    ),
+    (
+        "twilio: media-stream message too big; closing with 1009",
+        "crates/voice-bridge/src/adapter/twilio.rs",
+    ),
 ];
 
 #[test]

@@ -192,7 +192,7 @@ async fn lines_before_the_call_started_carry_the_ids_the_call_leg_knew() {
     let report = bridge.await.unwrap();
     assert_eq!(
         report.outcome.reason,
-        EndReason::AgentEnded { end: refused }
+        EndReason::AgentNotStarted { end: refused }
     );
 
     let text = captured.text();

@@ -385,7 +385,7 @@ async fn a_401_at_connect_hands_the_call_over_with_the_cause_in_the_report() {
         })
     );
     assert_eq!(report.outcome.ended_by, Side::Agent);
-    let EndReason::AgentEnded {
+    let EndReason::AgentNotStarted {
         end: LegEnd::Refused { status, detail },
     } = &report.outcome.reason
     else {

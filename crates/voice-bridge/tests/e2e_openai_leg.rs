@@ -247,12 +247,40 @@ async fn errors_and_closes_mid_call_are_mapped() {
 }
 
 #[tokio::test]
-async fn a_normal_close_by_the_service_is_finished() {
+async fn a_normal_close_by_the_service_mid_call_is_named_with_its_code() {
+    // Issue 16, item 11: a 1000 from the service mid-call read as `finished`, so the line
+    // giving the caller the fallback did not say the service had closed.
     let server = MockServer::start().await.unwrap();
     let (mut leg, session) = ready_leg(&server, config(&server)).await;
     session.close(1000, "").await;
     let end = until(&mut leg, |e| matches!(e, AgentEvent::Ended(_))).await;
-    assert_eq!(end.last(), Some(&AgentEvent::Ended(LegEnd::Finished)));
+    let Some(AgentEvent::Ended(end)) = end.last() else {
+        panic!("an end: {end:?}");
+    };
+    assert_eq!(
+        end,
+        &LegEnd::Closed {
+            code: Some(1000),
+            reason: "the service closed the session normally".into()
+        }
+    );
+    assert_eq!(
+        end.to_string(),
+        "closed (1000): the service closed the session normally"
+    );
+
+    // With a reason, the reason is shown.
+    let server = MockServer::start().await.unwrap();
+    let (mut leg, session) = ready_leg(&server, config(&server)).await;
+    session.close(1000, "bye").await;
+    let end = until(&mut leg, |e| matches!(e, AgentEvent::Ended(_))).await;
+    assert_eq!(
+        end.last(),
+        Some(&AgentEvent::Ended(LegEnd::Closed {
+            code: Some(1000),
+            reason: "bye".into()
+        }))
+    );
 }
 
 #[tokio::test]

@@ -236,6 +236,21 @@ impl Sender {
     pub fn time_left(&self) -> Option<Duration> {
         time_left(self.shared.expires_at())
     }
+
+    /// The close frame that ended the session, once it has ended with one: the service's
+    /// (a `1000` mid-call is still worth naming), or the answer to ours. `None` while the
+    /// session is open, and after an end without a close frame (a dropped connection).
+    ///
+    /// The receiving half ends its stream with `None` on a normal close; this tells what
+    /// the close said.
+    pub fn close_frame(&self) -> Option<CloseFrame> {
+        self.shared.end()?.close
+    }
+
+    /// Whether this client sent the close (with [`Sender::close`]): the end was expected.
+    pub fn closed_by_us(&self) -> bool {
+        self.shared.we_closed.load(Ordering::SeqCst)
+    }
 }
 
 /// What one frame amounted to.
@@ -298,6 +313,11 @@ impl Receiver {
     /// Time until [`Receiver::expires_at`] (zero once passed).
     pub fn time_left(&self) -> Option<Duration> {
         time_left(self.shared.expires_at())
+    }
+
+    /// The close frame that ended the session (see [`Sender::close_frame`]).
+    pub fn close_frame(&self) -> Option<CloseFrame> {
+        self.shared.end()?.close
     }
 
     async fn next_from_socket(&mut self, handshake: bool) -> Option<Result<ServerEvent, Error>> {

@@ -21,7 +21,9 @@
 //!   Either way the bridge gives the caller its fallback.
 //! - Mid-call, an `error` event is a non-fatal [`AgentEvent::Error`]; an error followed by
 //!   a close is [`LegEnd::Error`]; a failure close is [`LegEnd::Closed`] with its code and
-//!   reason; a normal close is [`LegEnd::Finished`].
+//!   reason; a normal close by the service is [`LegEnd::Closed`] with its code (`1000`), so
+//!   the line that gives the caller the fallback names it; after our own close the end is
+//!   [`LegEnd::Finished`].
 //! - [`AgentCommand::CancelResponse`] is sent only while a response may be running (from
 //!   `response.created`, or a `response.create` of this leg, to `response.done`); with
 //!   none running it is a no-op, logged at debug. Each `response.cancel` carries an
@@ -385,11 +387,30 @@ impl OpenAiLeg {
                         }
                     }
                 }
-                State::Open { events, .. } => {
+                State::Open { events, sender } => {
                     let Some(item) = events.next().await else {
+                        let end = match sender.close_frame() {
+                            // The service ended the session with a normal close while the
+                            // call was on: say so with its code, it is why the caller
+                            // hears the fallback.
+                            Some(close) if !sender.closed_by_us() => {
+                                tracing::info!(%close, "openai: the service closed the session");
+                                LegEnd::Closed {
+                                    code: Some(close.code()),
+                                    reason: if close.reason().is_empty() {
+                                        "the service closed the session normally".to_owned()
+                                    } else {
+                                        close.reason().to_owned()
+                                    },
+                                }
+                            }
+                            _ => {
+                                tracing::info!("openai: session closed normally");
+                                LegEnd::Finished
+                            }
+                        };
                         self.state = State::Done;
-                        tracing::info!("openai: session closed normally");
-                        return Ok(AgentEvent::Ended(LegEnd::Finished));
+                        return Ok(AgentEvent::Ended(end));
                     };
                     match item {
                         Ok(event) => {
