@@ -27,7 +27,19 @@ pub enum CallEvent {
 }
 
 /// The start of a call's media stream.
+///
+/// ```
+/// use voice_bridge::audio::AudioFormat;
+/// use voice_bridge::{CallCapabilities, CallEvent, CallStart};
+/// let start = CallStart::new("CA1", "MZ1", AudioFormat::MuLaw)
+///     .with_parameter("appointment_id", "apt_42")
+///     .with_capabilities(CallCapabilities::ALL);
+/// assert_eq!(start.parameters["appointment_id"], "apt_42");
+/// let event = CallEvent::Started(start);
+/// # let _ = event;
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CallStart {
     /// The call's id (Twilio `callSid`).
     pub call_id: CallId,
@@ -57,6 +69,14 @@ impl CallStart {
         }
     }
 
+    /// Adds a parameter the call was started with (a later value for the same name
+    /// replaces the earlier one).
+    #[must_use]
+    pub fn with_parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.parameters.insert(name.into(), value.into());
+        self
+    }
+
     /// Sets the capabilities.
     #[must_use]
     pub fn with_capabilities(mut self, capabilities: CallCapabilities) -> Self {
@@ -67,6 +87,17 @@ impl CallStart {
 
 /// Optional things a telephony leg can do. Audio, marks, clear and hang-up are required
 /// of every leg; hand-overs are not.
+///
+/// Start from [`NONE`](Self::NONE) or [`ALL`](Self::ALL) and set the fields (the struct
+/// is `#[non_exhaustive]`, so a capability added later breaks no leg):
+///
+/// ```
+/// use voice_bridge::{CallCapabilities, HandOver};
+/// let mut capabilities = CallCapabilities::NONE;
+/// capabilities.continue_call = true;
+/// assert!(capabilities.supports(&HandOver::Continue));
+/// assert!(!capabilities.supports(&HandOver::Url("https://example.com/next".into())));
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CallCapabilities {
