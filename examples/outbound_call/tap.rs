@@ -155,19 +155,9 @@ mod tests {
         };
         observer.observe(Observed::CallCommand(&play));
         observer.observe(Observed::CallCommand(&CallCommand::Clear));
-        let said = AgentEvent::Transcript(Transcript {
-            speaker: Speaker::Agent,
-            item_id: None,
-            text: "Hello".into(),
-            is_final: true,
-        });
+        let said = AgentEvent::Transcript(Transcript::new(Speaker::Agent, "Hello", true));
         observer.observe(Observed::AgentEvent(&said));
-        let partial = AgentEvent::Transcript(Transcript {
-            speaker: Speaker::Agent,
-            item_id: None,
-            text: "Hel".into(),
-            is_final: false,
-        });
+        let partial = AgentEvent::Transcript(Transcript::new(Speaker::Agent, "Hel", false));
         observer.observe(Observed::AgentEvent(&partial));
         let truncate = AgentCommand::Truncate {
             item_id: "item_1".into(),

@@ -93,10 +93,7 @@ fn started(socket: &MemSocket, now: Instant) -> (TwilioLeg<MemSocket>, Engine) {
     config.max_call_duration = None;
     let mut engine = Engine::new(config, now);
     engine.handle_call(now, start);
-    let ready = AgentReady {
-        input: AudioFormat::MuLaw,
-        output: AudioFormat::MuLaw,
-    };
+    let ready = AgentReady::new(AudioFormat::MuLaw, AudioFormat::MuLaw);
     engine.handle_agent(now, AgentEvent::Ready(ready));
     engine.handle_agent(now, AgentEvent::ResponseStarted(None));
     while engine.poll_action().is_some() {}
@@ -198,11 +195,7 @@ fn agent_to_caller(c: &mut Criterion) {
                         unreachable!("a delta")
                     };
                     let chunk = AudioChunk::from_base64(AudioFormat::MuLaw, delta.delta).unwrap();
-                    let audio = AgentAudio {
-                        item_id: item.clone(),
-                        content_index: delta.content_index,
-                        chunk,
-                    };
+                    let audio = AgentAudio::new(item.clone(), delta.content_index, chunk);
                     engine.handle_agent(now, AgentEvent::Audio(audio));
                     // The Twilio leg writes the media and the mark.
                     while let Some(action) = engine.poll_action() {

@@ -35,10 +35,7 @@ fn started<O: BridgeObserver + 'static>(
             .send(CallEvent::Started(CallStart::new("CA1", "MZ1", mulaw)))
             .await
             .unwrap();
-        let ready = AgentReady {
-            input: mulaw,
-            output: mulaw,
-        };
+        let ready = AgentReady::new(mulaw, mulaw);
         model.send(AgentEvent::Ready(ready)).await.unwrap();
         // Whatever the engine says on start (session set-up) is drained by the first frames.
     });

@@ -22,10 +22,7 @@ fn connected(agent_format: AudioFormat, now: Instant) -> Engine {
     let mut engine = Engine::new(config, now);
     let start = CallStart::new("CA1", "MZ1", AudioFormat::MuLaw);
     engine.handle_call(now, CallEvent::Started(start));
-    let ready = AgentReady {
-        input: agent_format,
-        output: agent_format,
-    };
+    let ready = AgentReady::new(agent_format, agent_format);
     engine.handle_agent(now, AgentEvent::Ready(ready));
     engine.handle_agent(now, AgentEvent::ResponseStarted(None));
     while engine.poll_action().is_some() {}
@@ -124,11 +121,7 @@ fn engine_agent_to_caller(c: &mut Criterion) {
                         // later, the echoed mark's name.
                         (first..first + n)
                             .map(|seq| {
-                                let audio = AgentAudio {
-                                    item_id: item.clone(),
-                                    content_index: 0,
-                                    chunk: frame.clone(),
-                                };
+                                let audio = AgentAudio::new(item.clone(), 0, frame.clone());
                                 (audio, Mark::new(seq).to_string())
                             })
                             .collect()
@@ -172,11 +165,7 @@ fn engine_agent_delta_to_caller(c: &mut Criterion) {
                     |first, n| {
                         (first..first + n)
                             .map(|i| {
-                                let audio = AgentAudio {
-                                    item_id: item.clone(),
-                                    content_index: 0,
-                                    chunk: delta.clone(),
-                                };
+                                let audio = AgentAudio::new(item.clone(), 0, delta.clone());
                                 let echoes: Vec<String> = (i * frames..(i + 1) * frames)
                                     .map(|seq| Mark::new(seq).to_string())
                                     .collect();

@@ -43,7 +43,26 @@ pub enum AgentEvent {
 }
 
 /// The agent's confirmed audio formats.
+///
+/// ```
+/// use voice_bridge::audio::AudioFormat;
+/// use voice_bridge::{AgentEvent, AgentReady};
+/// // Caller audio goes in as 8 kHz mu-law, the agent answers in 24 kHz PCM16.
+/// let ready = AgentEvent::Ready(AgentReady::new(AudioFormat::MuLaw, AudioFormat::PCM16_24K));
+/// # let _ = ready;
+/// ```
+///
+/// Like the other structs of the legs' vocabulary it is `#[non_exhaustive]`, so a field
+/// added later breaks no one: outside this crate it is built with its constructor, and a
+/// struct literal does not compile.
+///
+/// ```compile_fail,E0639
+/// use voice_bridge::AgentReady;
+/// use voice_bridge::audio::AudioFormat;
+/// let ready = AgentReady { input: AudioFormat::MuLaw, output: AudioFormat::PCM16_24K };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AgentReady {
     /// The format the agent expects caller audio in.
     pub input: AudioFormat,
@@ -51,8 +70,25 @@ pub struct AgentReady {
     pub output: AudioFormat,
 }
 
+impl AgentReady {
+    /// The agent takes caller audio in `input` and speaks in `output`.
+    pub const fn new(input: AudioFormat, output: AudioFormat) -> Self {
+        Self { input, output }
+    }
+}
+
 /// A chunk of an agent item's audio.
+///
+/// ```
+/// use voice_bridge::audio::{AudioChunk, AudioFormat};
+/// use voice_bridge::{AgentAudio, AgentEvent};
+/// let chunk = AudioChunk::from_bytes(AudioFormat::MuLaw, vec![0xff; 160])?;
+/// let audio = AgentEvent::Audio(AgentAudio::new("item_1", 0, chunk));
+/// # let _ = audio;
+/// # Ok::<(), voice_bridge::audio::AudioError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AgentAudio {
     /// The item the audio belongs to.
     pub item_id: ItemId,
@@ -60,6 +96,17 @@ pub struct AgentAudio {
     pub content_index: u32,
     /// The audio, in [`AgentReady::output`].
     pub chunk: AudioChunk,
+}
+
+impl AgentAudio {
+    /// Audio of the item `item_id`, content part `content_index`.
+    pub fn new(item_id: impl Into<ItemId>, content_index: u32, chunk: AudioChunk) -> Self {
+        Self {
+            item_id: item_id.into(),
+            content_index,
+            chunk,
+        }
+    }
 }
 
 /// Who said something.
@@ -74,7 +121,18 @@ pub enum Speaker {
 }
 
 /// A piece of transcript.
+///
+/// ```
+/// use voice_bridge::{AgentEvent, Speaker, Transcript};
+/// // A fragment as it streams in, then the item's whole text.
+/// let delta = Transcript::new(Speaker::Agent, "Hello", false).with_item_id("item_1");
+/// let done = Transcript::new(Speaker::Agent, "Hello, how can I help?", true).with_item_id("item_1");
+/// assert!(!delta.is_final && done.is_final);
+/// let event = AgentEvent::Transcript(done);
+/// # let _ = event;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Transcript {
     /// Whose words.
     pub speaker: Speaker,
@@ -86,13 +144,59 @@ pub struct Transcript {
     pub is_final: bool,
 }
 
+impl Transcript {
+    /// `speaker`'s words: a fragment, or the item's whole text if `is_final`. No item id
+    /// (see [`with_item_id`](Self::with_item_id)).
+    pub fn new(speaker: Speaker, text: impl Into<String>, is_final: bool) -> Self {
+        Self {
+            speaker,
+            item_id: None,
+            text: text.into(),
+            is_final,
+        }
+    }
+
+    /// Sets the item the words belong to.
+    #[must_use]
+    pub fn with_item_id(mut self, item_id: impl Into<ItemId>) -> Self {
+        self.item_id = Some(item_id.into());
+        self
+    }
+}
+
 /// The end of a response.
+///
+/// ```
+/// use voice_bridge::{AgentEvent, ResponseDone, ResponseStatus};
+/// let done = ResponseDone::new(ResponseStatus::Completed).with_response_id("resp_1");
+/// let event = AgentEvent::ResponseDone(done);
+/// # let _ = event;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResponseDone {
     /// The response's id, if known.
     pub response_id: Option<ResponseId>,
     /// How it ended.
     pub status: ResponseStatus,
+}
+
+impl ResponseDone {
+    /// A response ended with `status`; its id unknown (see
+    /// [`with_response_id`](Self::with_response_id)).
+    pub fn new(status: ResponseStatus) -> Self {
+        Self {
+            response_id: None,
+            status,
+        }
+    }
+
+    /// Sets the response's id.
+    #[must_use]
+    pub fn with_response_id(mut self, response_id: impl Into<ResponseId>) -> Self {
+        self.response_id = Some(response_id.into());
+        self
+    }
 }
 
 /// How a response ended.
@@ -111,7 +215,16 @@ pub enum ResponseStatus {
 }
 
 /// An error the agent reported.
+///
+/// ```
+/// use voice_bridge::{AgentError, AgentEvent};
+/// let error = AgentError::new("Incorrect API key provided", true).with_code("invalid_api_key");
+/// assert_eq!(error.code.as_deref(), Some("invalid_api_key"));
+/// let event = AgentEvent::Error(error);
+/// # let _ = event;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AgentError {
     /// A machine-readable code (OpenAI `error.code`), if any.
     pub code: Option<String>,
@@ -119,6 +232,25 @@ pub struct AgentError {
     pub message: String,
     /// Whether the session cannot go on (the leg will end).
     pub fatal: bool,
+}
+
+impl AgentError {
+    /// An error in the agent's words; `fatal` if the session cannot go on. No code (see
+    /// [`with_code`](Self::with_code)).
+    pub fn new(message: impl Into<String>, fatal: bool) -> Self {
+        Self {
+            code: None,
+            message: message.into(),
+            fatal,
+        }
+    }
+
+    /// Sets the machine-readable code.
+    #[must_use]
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
 }
 
 /// Something the bridge asks of the agent leg.

@@ -77,12 +77,15 @@
 //!
 //! # Writing a telephony adapter (a Twilio leg)
 //!
-//! Implement [`CallLeg`](crate::CallLeg) over a stream of Twilio Media Streams messages:
+//! Implement [`CallLeg`](crate::CallLeg) over a stream of Twilio Media Streams messages.
+//! The structs of both legs' vocabulary are `#[non_exhaustive]` (a field added later breaks
+//! no adapter): build them with their constructors, as below, and set optional parts with
+//! their `with_*` methods.
 //!
 //! | Twilio message | `CallEvent` |
 //! |---|---|
 //! | `connected` | nothing (check protocol and version) |
-//! | `start` | `Started(CallStart { call_id: callSid, stream_id: streamSid, format: from mediaFormat (audio/x-mulaw, 8000, 1 → MuLaw), parameters: customParameters, capabilities })` |
+//! | `start` | `Started(CallStart::new(callSid, streamSid, format from mediaFormat (audio/x-mulaw, 8000, 1 → MuLaw)))`, then `.with_parameter(name, value)` for each of `customParameters` and `.with_capabilities(capabilities)` |
 //! | `media` (track `inbound`) | `Audio(AudioChunk::from_base64(MuLaw, payload))`; bad base64 is a logged skip |
 //! | `mark` | `MarkPlayed(mark.name)` |
 //! | `dtmf` | `Dtmf(DtmfDigit::new(digit))` |
@@ -114,15 +117,15 @@
 //! |---|---|
 //! | before each stage of the start (handshake, `session.update`) | `Waiting("the WebSocket handshake and session.created from <URL>")`: what the leg waits for, naming the URL without secrets |
 //! | handshake refused (HTTP status, body) | `Ended(LegEnd::Refused { status, detail })` |
-//! | `session.updated` with the formats the leg asked for | `Ready(AgentReady { input, output })` (audio/pcmu → MuLaw, audio/pcma → ALaw, audio/pcm 24 kHz → PCM16_24K) |
+//! | `session.updated` with the formats the leg asked for | `Ready(AgentReady::new(input, output))` (audio/pcmu → MuLaw, audio/pcma → ALaw, audio/pcm 24 kHz → PCM16_24K) |
 //! | `error` whose `param` starts with `session.` before ready | `Ended(LegEnd::Error { .. })` (the formats were not confirmed) |
-//! | `response.output_audio.delta` | `Audio(AgentAudio { item_id, content_index, chunk: from_base64(output format, delta) })` |
+//! | `response.output_audio.delta` | `Audio(AgentAudio::new(item_id, content_index, AudioChunk::from_base64(output format, delta)))` |
 //! | `input_audio_buffer.speech_started` / `speech_stopped` | `SpeechStarted` / `SpeechStopped` |
-//! | `response.output_audio_transcript.delta` / `.done` | `Transcript { speaker: Agent, is_final: false / true }` |
-//! | `conversation.item.input_audio_transcription.delta` / `.completed` | `Transcript { speaker: Caller, is_final: false / true }` |
-//! | `response.function_call_arguments.done` | `ToolCall(ToolCall { call_id, name, arguments: parsed JSON, or the raw string as a JSON string if it does not parse })` |
-//! | `response.created` / `response.done` | `ResponseStarted(id)` / `ResponseDone { id, status }` |
-//! | `error` | `Error(AgentError { code, message, fatal })`; fatal if a close follows or the code is one of `invalid_api_key`, `session_expired`, `insufficient_quota`, … |
+//! | `response.output_audio_transcript.delta` / `.done` | `Transcript(Transcript::new(Agent, text, false / true).with_item_id(item_id))` |
+//! | `conversation.item.input_audio_transcription.delta` / `.completed` | `Transcript(Transcript::new(Caller, text, false / true).with_item_id(item_id))` |
+//! | `response.function_call_arguments.done` | `ToolCall(ToolCall::new(call_id, name, arguments))`, the arguments parsed, or the raw string as a JSON string if they do not parse |
+//! | `response.created` / `response.done` | `ResponseStarted(id)` / `ResponseDone(ResponseDone::new(status).with_response_id(id))` |
+//! | `error` | `Error(AgentError::new(message, fatal).with_code(code))`; fatal if a close follows or the code is one of `invalid_api_key`, `session_expired`, `insufficient_quota`, … |
 //! | close frame | `Ended(LegEnd::Closed { code, reason })`, or `Finished` for a normal close |
 //!
 //! | `AgentCommand` | OpenAI client event |

@@ -87,7 +87,7 @@
 //!
 //! let mulaw = AudioFormat::MuLaw;
 //! phone.send(CallEvent::Started(CallStart::new("CA1", "MZ1", mulaw))).await.unwrap();
-//! model.send(AgentEvent::Ready(AgentReady { input: mulaw, output: mulaw })).await.unwrap();
+//! model.send(AgentEvent::Ready(AgentReady::new(mulaw, mulaw))).await.unwrap();
 //! let frame = AudioChunk::from_base64(mulaw, "////".repeat(54)).unwrap(); // 20 ms
 //! phone.send(CallEvent::Audio(frame.clone())).await.unwrap();
 //! // Same format both ways: the caller's base64 reaches the agent untouched.

@@ -85,18 +85,11 @@ async fn log_lines_of_a_call_carry_the_call_ids() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     let mulaw = AudioFormat::MuLaw;
     model
-        .send(AgentEvent::Ready(AgentReady {
-            input: mulaw,
-            output: mulaw,
-        }))
+        .send(AgentEvent::Ready(AgentReady::new(mulaw, mulaw)))
         .await
         .unwrap();
     let chunk = AudioChunk::from_bytes(mulaw, vec![0xFF; 160]).unwrap();
-    let audio = AgentAudio {
-        item_id: "item_a".into(),
-        content_index: 0,
-        chunk,
-    };
+    let audio = AgentAudio::new("item_a", 0, chunk);
     model.send(AgentEvent::ResponseStarted(None)).await.unwrap();
     model.send(AgentEvent::Audio(audio)).await.unwrap();
     model.send(AgentEvent::SpeechStarted).await.unwrap();

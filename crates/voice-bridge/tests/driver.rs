@@ -33,25 +33,15 @@ fn started() -> CallEvent {
 }
 
 fn ready() -> AgentEvent {
-    AgentEvent::Ready(AgentReady {
-        input: AudioFormat::MuLaw,
-        output: AudioFormat::MuLaw,
-    })
+    AgentEvent::Ready(AgentReady::new(AudioFormat::MuLaw, AudioFormat::MuLaw))
 }
 
 fn agent_audio(item: &str) -> AgentEvent {
-    AgentEvent::Audio(AgentAudio {
-        item_id: item.into(),
-        content_index: 0,
-        chunk: frame(0x55),
-    })
+    AgentEvent::Audio(AgentAudio::new(item, 0, frame(0x55)))
 }
 
 fn response_done() -> AgentEvent {
-    AgentEvent::ResponseDone(ResponseDone {
-        response_id: None,
-        status: ResponseStatus::Completed,
-    })
+    AgentEvent::ResponseDone(ResponseDone::new(ResponseStatus::Completed))
 }
 
 async fn next_agent_command(model: &mut AgentPeer) -> AgentCommand {

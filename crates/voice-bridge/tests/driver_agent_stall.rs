@@ -257,10 +257,7 @@ impl MemoryCall {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let mulaw = AudioFormat::MuLaw;
         model
-            .send(AgentEvent::Ready(AgentReady {
-                input: mulaw,
-                output: mulaw,
-            }))
+            .send(AgentEvent::Ready(AgentReady::new(mulaw, mulaw)))
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -314,17 +311,12 @@ async fn silence_with_no_response_due_is_not_a_stall() {
         .await
         .unwrap();
     let chunk = AudioChunk::from_bytes(AudioFormat::MuLaw, vec![0x11; 1600]).unwrap();
-    let audio = AgentAudio {
-        item_id: "item_a".into(),
-        content_index: 0,
-        chunk,
-    };
+    let audio = AgentAudio::new("item_a", 0, chunk);
     call.model.send(AgentEvent::Audio(audio)).await.unwrap();
     call.model
-        .send(AgentEvent::ResponseDone(voice_bridge::ResponseDone {
-            response_id: None,
-            status: voice_bridge::ResponseStatus::Completed,
-        }))
+        .send(AgentEvent::ResponseDone(voice_bridge::ResponseDone::new(
+            voice_bridge::ResponseStatus::Completed,
+        )))
         .await
         .unwrap();
     let mut heard = Heard::default();

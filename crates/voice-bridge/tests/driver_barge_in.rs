@@ -56,10 +56,7 @@ impl TestCall {
         phone.send(CallEvent::Started(start)).await;
         let mulaw = AudioFormat::MuLaw;
         model
-            .send(AgentEvent::Ready(AgentReady {
-                input: mulaw,
-                output: mulaw,
-            }))
+            .send(AgentEvent::Ready(AgentReady::new(mulaw, mulaw)))
             .await;
         assert!(phone.gets().await.is_empty());
         assert!(model.gets().await.is_empty());
@@ -207,11 +204,7 @@ impl Model {
         for _ in 0..frames {
             let chunk = AudioChunk::from_bytes(AudioFormat::MuLaw, vec![0x55; 160]).unwrap();
             self.peer
-                .send(AgentEvent::Audio(AgentAudio {
-                    item_id: item.into(),
-                    content_index: 0,
-                    chunk,
-                }))
+                .send(AgentEvent::Audio(AgentAudio::new(item, 0, chunk)))
                 .await
                 .unwrap();
         }
@@ -219,11 +212,8 @@ impl Model {
     }
 
     async fn finishes_the_response(&mut self, status: ResponseStatus) {
-        self.send(AgentEvent::ResponseDone(ResponseDone {
-            response_id: None,
-            status,
-        }))
-        .await;
+        self.send(AgentEvent::ResponseDone(ResponseDone::new(status)))
+            .await;
     }
 
     /// The model's voice activity detection hears the caller start speaking.

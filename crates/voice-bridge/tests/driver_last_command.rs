@@ -23,10 +23,10 @@ async fn a_failed_hang_up_is_in_the_report() {
     phone.send(CallEvent::Started(start)).await.unwrap();
     settle().await;
     model
-        .send(AgentEvent::Ready(AgentReady {
-            input: AudioFormat::MuLaw,
-            output: AudioFormat::MuLaw,
-        }))
+        .send(AgentEvent::Ready(AgentReady::new(
+            AudioFormat::MuLaw,
+            AudioFormat::MuLaw,
+        )))
         .await
         .unwrap();
     settle().await;

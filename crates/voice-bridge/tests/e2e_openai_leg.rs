@@ -51,10 +51,7 @@ async fn ready_leg(server: &MockServer, config: Config) -> (OpenAiLeg, MockSessi
     let ready = next(&mut leg).await;
     assert_eq!(
         ready,
-        AgentEvent::Ready(AgentReady {
-            input: AudioFormat::MuLaw,
-            output: AudioFormat::MuLaw
-        })
+        AgentEvent::Ready(AgentReady::new(AudioFormat::MuLaw, AudioFormat::MuLaw))
     );
     let session = server.session(0, WAIT).await.unwrap();
     (leg, session)
@@ -225,11 +222,9 @@ async fn errors_and_closes_mid_call_are_mapped() {
     let event = next(&mut leg).await;
     assert_eq!(
         event,
-        AgentEvent::Error(voice_bridge::AgentError {
-            code: Some("invalid_value".into()),
-            message: "Something was off.".into(),
-            fatal: false,
-        })
+        AgentEvent::Error(
+            voice_bridge::AgentError::new("Something was off.", false).with_code("invalid_value")
+        )
     );
 
     // A failure close: the end, with its code and reason.
@@ -540,15 +535,9 @@ async fn other_errors_and_cancel_errors_not_ours_are_still_reported() {
     for case in cases {
         session.send_error(case.clone()).await;
         let event = next(&mut leg).await;
-        assert_eq!(
-            event,
-            AgentEvent::Error(voice_bridge::AgentError {
-                code: case.code.clone(),
-                message: case.message.clone(),
-                fatal: false,
-            }),
-            "{case:?}"
-        );
+        let mut expected = voice_bridge::AgentError::new(case.message.clone(), false);
+        expected.code = case.code.clone();
+        assert_eq!(event, AgentEvent::Error(expected), "{case:?}");
     }
 }
 
