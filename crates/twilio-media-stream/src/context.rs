@@ -217,6 +217,7 @@ impl fmt::Debug for SigningSecret {
 /// A [`SigningSecret`] shorter than [`MIN_SECRET_LEN`] bytes was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("signing secret has {len} bytes; at least {MIN_SECRET_LEN} are required")]
+#[non_exhaustive]
 pub struct SecretTooShort {
     /// The length given, in bytes.
     pub len: usize,
