@@ -161,11 +161,7 @@ async fn serve(
         .with_api_key(ApiKey::new("sk-load"))
         .with_keepalive(None);
     if let Some(der) = args.agent_root {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(der.into())
-            .map_err(|e| std::io::Error::other(format!("agent root certificate: {e}")))?;
-        agent = agent.with_root_certificates(roots);
+        agent = agent.with_root_certificate_der(der);
     }
     let mut config = BridgeConfig::default();
     // The load calls stay up however quiet they are; the tool ends them.

@@ -291,7 +291,7 @@ async fn start_bridge(
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let bridge_args = bridge::BridgeArgs {
             agent_url: mock.url(),
-            agent_root: mock.certificate().map(|c| c.to_vec()),
+            agent_root: mock.certificate_der().map(<[u8]>::to_vec),
             threads: args.bridge_threads,
             read_buffer: args.bridge_read_buffer,
             port: 0,
@@ -354,7 +354,7 @@ async fn start_bridge(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    if let Some(cert) = mock.certificate() {
+    if let Some(cert) = mock.certificate_der() {
         command.env("LOAD_AGENT_ROOT_HEX", to_hex(cert));
     }
     let mut child = command.spawn()?;

@@ -38,6 +38,28 @@
 //! - Private: `codec` (peek the `type`, then deserialize the one struct; field paths in
 //!   errors), `validate` (the service's refusals), `dialect::beta` (the beta JSON rewrite).
 //! - `client` and `mock` (features `client`, `mock-server`): the network side, on tokio.
+//! - Integration feature `rustls-0_23` (see [Stability](#stability)): with `client`,
+//!   `Config::with_root_certificates` and `Config::with_tls_config` take rustls 0.23's
+//!   own types; with `mock-server`, `MockServer::root_certificates` and
+//!   `MockServer::certificate` give them. Without it, roots are DER or PEM bytes
+//!   (`Config::with_root_certificate_der`, `MockServer::certificate_der`).
+//!
+//! # Stability
+//!
+//! The types of this crate are ours to keep stable: the events and resources, the
+//! client's `Config`, `Connection` and `Error`, the mock server. Where the API names
+//! another crate's types, that crate is at 1.0 or later and is the common vocabulary of
+//! its field: `serde` and `serde_json` (1) for events and raw JSON, `http` (1) for the
+//! status of a refused upgrade (`Error::status`), `url` (2) for the request URL, and the
+//! `Stream` and `Sink` traits of `futures` 0.3 that `Receiver::into_stream` and
+//! `Sender::into_sink` return: the traits every async library implements, stable since
+//! 2019 (a `futures` 1.0 would be a major version of ours).
+//!
+//! The integration feature is the exception, named after the dependency and its version:
+//! what it adds is in rustls's types and follows rustls's releases, not ours. A rustls
+//! 0.24 would come as a `rustls-0_24` feature beside it, and the old one may go in our
+//! next major version. Which WebSocket and TLS libraries the client uses inside is ours
+//! to change.
 //!
 //! # Example
 //!

@@ -29,7 +29,7 @@
 //!   it would send; resuming sends the backlog at once.
 //!
 //! - **TLS** on demand ([`MockServerBuilder::tls_self_signed`]): `wss://` with a certificate
-//!   made at start, for clients that trust [`MockServer::root_certificates`].
+//!   made at start, for clients that trust [`MockServer::certificate_der`].
 //! - **Load tests**: [`MockServerBuilder::record`] turns the per-frame log off, and a
 //!   [`Tap`] sees each frame as it passes instead.
 //!
@@ -313,8 +313,8 @@ impl MockServerBuilder {
 
     /// Serves `wss://` (TLS 1.2 and 1.3 with rustls and ring) with a self-signed certificate
     /// for `localhost` and `127.0.0.1`, made at [`start`](Self::start). Clients trust it with
-    /// [`MockServer::root_certificates`] (for this crate's client:
-    /// [`Config::with_root_certificates`](crate::client::Config::with_root_certificates)).
+    /// [`MockServer::certificate_der`] (for this crate's client:
+    /// [`Config::with_root_certificate_der`](crate::client::Config::with_root_certificate_der)).
     #[must_use]
     pub fn tls_self_signed(mut self) -> Self {
         self.tls = true;
@@ -411,11 +411,11 @@ impl MockServer {
         format!("{scheme}://{}/v1/realtime", self.addr)
     }
 
-    /// With [`MockServerBuilder::tls_self_signed`]: a root store holding only the server's
-    /// certificate, for a client to trust. `None` without TLS.
+    /// With [`MockServerBuilder::tls_self_signed`]: the server's self-signed certificate
+    /// (DER), for a client to trust. `None` without TLS.
     ///
     /// With this crate's client, hand it to
-    /// [`Config::with_root_certificates`](crate::client::Config::with_root_certificates):
+    /// [`Config::with_root_certificate_der`](crate::client::Config::with_root_certificate_der):
     ///
     /// ```
     /// use openai_realtime::mock::MockServer;
@@ -424,16 +424,33 @@ impl MockServer {
     /// # async fn main() -> std::io::Result<()> {
     /// let server = MockServer::builder().tls_self_signed().start().await?;
     /// assert!(server.url().starts_with("wss://127.0.0.1:"));
-    /// let roots = server.root_certificates().expect("a TLS server");
-    /// assert_eq!(roots.len(), 1);
+    /// let certificate = server.certificate_der().expect("a TLS server");
+    /// // A client: `Config::url(server.url()).with_root_certificate_der(certificate)`.
+    /// assert!(!certificate.is_empty());
     /// # Ok(())
     /// # }
     /// ```
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        self.tls.as_ref().map(|tls| tls.certificate.as_ref())
+    }
+
+    /// With TLS: a rustls root store holding only the server's certificate. `None` without
+    /// TLS.
+    ///
+    /// Feature `rustls-0_23`: the type is rustls 0.23's and follows rustls's versions, not
+    /// this crate's.
+    #[cfg(feature = "rustls-0_23")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls-0_23")))]
     pub fn root_certificates(&self) -> Option<rustls::RootCertStore> {
         self.tls.as_ref().map(Tls::roots)
     }
 
-    /// With TLS: the server's self-signed certificate (DER), for clients configured another way.
+    /// With TLS: the server's self-signed certificate as rustls's type.
+    ///
+    /// Feature `rustls-0_23`: the type is rustls 0.23's and follows rustls's versions, not
+    /// this crate's.
+    #[cfg(feature = "rustls-0_23")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls-0_23")))]
     pub fn certificate(&self) -> Option<&rustls::pki_types::CertificateDer<'static>> {
         self.tls.as_ref().map(|tls| &tls.certificate)
     }

@@ -46,8 +46,8 @@ impl io::Write for Captured {
 
 fn config(server: &MockServer, key: &str) -> Config {
     let config = Config::url(server.url()).with_api_key(ApiKey::new(key));
-    match server.root_certificates() {
-        Some(roots) => config.with_root_certificates(roots),
+    match server.certificate_der() {
+        Some(certificate) => config.with_root_certificate_der(certificate),
         None => config,
     }
 }

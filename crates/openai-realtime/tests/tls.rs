@@ -30,11 +30,11 @@ async fn client_trusting_the_mock_certificate_talks_over_wss() {
         "{}",
         server.url()
     );
-    let roots = server.root_certificates().expect("a TLS server");
+    let certificate = server.certificate_der().expect("a TLS server");
 
     let mut conn = tokio::time::timeout(
         WAIT,
-        Connection::connect(config(&server).with_root_certificates(roots)),
+        Connection::connect(config(&server).with_root_certificate_der(certificate)),
     )
     .await
     .expect("connects in time")
@@ -91,6 +91,118 @@ async fn client_with_the_built_in_roots_refuses_the_self_signed_certificate() {
     };
     tokio::time::timeout(WAIT, refused).await.expect("counted");
     assert!(server.sessions().is_empty());
+}
+
+/// The certificate as a PEM block, lines of 64 base64 characters.
+fn pem(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = text
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+/// Connects and reads `session.created`: the handshake went through.
+async fn connects(config: openai_realtime::client::Config) -> Result<(), String> {
+    match tokio::time::timeout(WAIT, Connection::connect(config)).await {
+        Ok(Ok(conn)) => {
+            conn.close().await.unwrap();
+            Ok(())
+        }
+        Ok(Err(err)) => Err(format!("{err:?}")),
+        Err(_) => panic!("no answer in time"),
+    }
+}
+
+#[tokio::test]
+async fn client_trusting_the_mock_certificate_as_pem_talks_over_wss() {
+    let server = MockServer::builder()
+        .tls_self_signed()
+        .start()
+        .await
+        .expect("mock starts");
+    let certificate = server.certificate_der().expect("a TLS server");
+    // A bundle with some text around the block, as CA files have.
+    let bundle = format!("# the mock's CA\n{}", pem(certificate));
+    let config = config(&server).with_root_certificates_pem(&bundle);
+    assert!(format!("{config:?}").contains("Roots(1 certificates)"));
+    connects(config)
+        .await
+        .expect("TLS handshake and upgrade succeed");
+}
+
+#[tokio::test]
+async fn a_certificate_that_does_not_parse_fails_the_connection_as_configuration() {
+    let server = MockServer::builder()
+        .tls_self_signed()
+        .start()
+        .await
+        .expect("mock starts");
+    let certificate = server.certificate_der().expect("a TLS server").to_vec();
+    let cases = [
+        (
+            config(&server)
+                .with_root_certificate_der(certificate.clone())
+                .with_root_certificate_der(b"not a certificate".to_vec()),
+            "root certificate 2 refused",
+        ),
+        (
+            config(&server).with_root_certificates_pem("no PEM here"),
+            "holds no CERTIFICATE",
+        ),
+        (
+            config(&server).with_root_certificates_pem(
+                "-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n",
+            ),
+            "root certificate 1 refused: PEM",
+        ),
+    ];
+    for (config, reason) in cases {
+        let err = tokio::time::timeout(WAIT, Connection::connect(config))
+            .await
+            .expect("fails in time")
+            .err()
+            .unwrap_or_else(|| panic!("{reason}: connected"));
+        assert!(err.is_config(), "{reason}: {err:?}");
+        assert!(err.to_string().contains(reason), "{reason}: {err}");
+    }
+    // Nothing reached the mock: the refusal came before the connection.
+    assert_eq!(server.refused_upgrades(), 0);
+    assert!(server.sessions().is_empty());
+}
+
+#[cfg(feature = "rustls-0_23")]
+#[tokio::test]
+async fn with_rustls_0_23_the_root_store_and_configuration_of_rustls_work() {
+    let server = MockServer::builder()
+        .tls_self_signed()
+        .start()
+        .await
+        .expect("mock starts");
+    let roots = server.root_certificates().expect("a TLS server");
+    assert_eq!(roots.len(), 1);
+    assert_eq!(
+        server.certificate().map(|c| c.as_ref()),
+        server.certificate_der()
+    );
+    connects(config(&server).with_root_certificates(roots.clone()))
+        .await
+        .expect("with the root store");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    connects(config(&server).with_tls_config(Arc::new(tls)))
+        .await
+        .expect("with the configuration");
 }
 
 /// Counts the frames both ways.

@@ -161,7 +161,37 @@ pub(crate) enum Tls {
     /// Only these roots.
     Roots(Arc<rustls::RootCertStore>),
     /// A configuration of the user's own.
+    #[cfg_attr(
+        not(feature = "rustls-0_23"),
+        expect(dead_code, reason = "made by a method of the rustls-0_23 feature")
+    )]
     Config(Arc<rustls::ClientConfig>),
+    /// A root certificate given was refused: connecting fails with this reason.
+    Refused(String),
+}
+
+impl Tls {
+    /// These roots, added to the ones given before (instead of the built-in roots or a
+    /// configuration); the first refused certificate is kept as the reason to fail.
+    fn add_roots<I>(self, certificates: I) -> Self
+    where
+        I: IntoIterator<Item = Result<rustls::pki_types::CertificateDer<'static>, String>>,
+    {
+        let mut roots = match self {
+            Self::Refused(reason) => return Self::Refused(reason),
+            Self::Roots(roots) => roots,
+            Self::BuiltIn | Self::Config(_) => Arc::new(rustls::RootCertStore::empty()),
+        };
+        let store = Arc::make_mut(&mut roots);
+        for certificate in certificates {
+            let number = store.len() + 1;
+            let added = certificate.and_then(|der| store.add(der).map_err(|e| e.to_string()));
+            if let Err(reason) = added {
+                return Self::Refused(format!("root certificate {number} refused: {reason}"));
+            }
+        }
+        Self::Roots(roots)
+    }
 }
 
 impl fmt::Debug for Tls {
@@ -170,6 +200,7 @@ impl fmt::Debug for Tls {
             Self::BuiltIn => f.write_str("BuiltIn"),
             Self::Roots(roots) => write!(f, "Roots({} certificates)", roots.len()),
             Self::Config(_) => f.write_str("Config(..)"),
+            Self::Refused(reason) => write!(f, "Refused({reason:?})"),
         }
     }
 }
@@ -180,6 +211,7 @@ impl Tls {
         match self {
             Self::BuiltIn => Ok(None),
             Self::Config(config) => Ok(Some(Arc::clone(config))),
+            Self::Refused(reason) => Err(super::Error::config(reason.clone())),
             Self::Roots(roots) => {
                 let provider = Arc::new(rustls::crypto::ring::default_provider());
                 let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -438,9 +470,72 @@ impl Config {
         self
     }
 
-    /// Trusts only these root certificates for `wss://`, instead of the Mozilla roots built
+    /// Trusts this root certificate (DER) for `wss://`, instead of the Mozilla roots built
     /// in: a private CA, a TLS-terminating proxy, or the [mock server](crate::mock)'s
-    /// self-signed certificate. TLS still uses rustls with the ring provider.
+    /// self-signed certificate ([`MockServer::certificate_der`](crate::mock::MockServer::certificate_der)).
+    /// Call again to trust more; TLS still uses rustls with the ring provider.
+    ///
+    /// A certificate that does not parse fails the connection (a
+    /// [configuration error](super::ErrorKind::Config) naming it), not this call.
+    ///
+    /// ```
+    /// use openai_realtime::client::Config;
+    ///
+    /// # let ca_der: Vec<u8> = Vec::new();
+    /// let config = Config::url("wss://realtime.internal.example/v1/realtime")
+    ///     .with_root_certificate_der(ca_der); // your CA's certificate, DER
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn with_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
+        let der = rustls::pki_types::CertificateDer::from(der.into());
+        self.tls = std::mem::take(&mut self.tls).add_roots([Ok(der)]);
+        self
+    }
+
+    /// Trusts the root certificates of this PEM text (every `CERTIFICATE` block, as in a
+    /// CA bundle file) for `wss://`, as [`with_root_certificate_der`](Self::with_root_certificate_der)
+    /// does for one. Text with no certificate, or one that does not parse, fails the
+    /// connection.
+    ///
+    /// ```
+    /// use openai_realtime::client::Config;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let dir = std::env::temp_dir().join(format!("realtime-ca-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("ca.pem");
+    /// # std::fs::write(&path, "")?;
+    /// let pem = std::fs::read_to_string(&path)?; // e.g. /etc/ssl/private-ca.pem
+    /// let config = Config::url("wss://realtime.internal.example/v1/realtime")
+    ///     .with_root_certificates_pem(&pem);
+    /// # let _ = config;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject as _;
+        let pem = pem.as_ref();
+        let certificates: Vec<_> = CertificateDer::pem_slice_iter(pem)
+            .map(|certificate| certificate.map_err(|e| format!("PEM: {e}")))
+            .collect();
+        self.tls = if certificates.is_empty() {
+            Tls::Refused("the PEM text holds no CERTIFICATE".to_owned())
+        } else {
+            std::mem::take(&mut self.tls).add_roots(certificates)
+        };
+        self
+    }
+
+    /// Trusts only these root certificates for `wss://`, instead of the Mozilla roots built
+    /// in. TLS still uses rustls with the ring provider.
+    ///
+    /// Feature `rustls-0_23`: the type is rustls 0.23's and follows rustls's versions, not
+    /// this crate's; [`with_root_certificate_der`](Self::with_root_certificate_der) needs
+    /// no feature.
     ///
     /// ```
     /// use openai_realtime::client::Config;
@@ -450,6 +545,8 @@ impl Config {
     ///     .with_root_certificates(roots);
     /// assert!(format!("{config:?}").contains("Roots(0 certificates)"));
     /// ```
+    #[cfg(feature = "rustls-0_23")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls-0_23")))]
     #[must_use]
     pub fn with_root_certificates(mut self, roots: impl Into<Arc<rustls::RootCertStore>>) -> Self {
         self.tls = Tls::Roots(roots.into());
@@ -457,7 +554,12 @@ impl Config {
     }
 
     /// Uses this rustls configuration for `wss://` (roots, client certificates, protocol
-    /// versions are then yours). It replaces [`Config::with_root_certificates`].
+    /// versions are then yours). It replaces the root certificates given before.
+    ///
+    /// Feature `rustls-0_23`: the type is rustls 0.23's and follows rustls's versions, not
+    /// this crate's.
+    #[cfg(feature = "rustls-0_23")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls-0_23")))]
     #[must_use]
     pub fn with_tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Tls::Config(config);

@@ -215,7 +215,8 @@ impl Sender {
     }
 
     /// Turns the sender into a `Sink` of client events, for code written against
-    /// `Sink`/`Stream` pairs (see also [`Receiver::into_stream`]).
+    /// `Sink`/`Stream` pairs (see also [`Receiver::into_stream`]). The trait is
+    /// `futures` 0.3's, the one kept in the API without a feature ([Stability](crate#stability)).
     pub fn into_sink(self) -> impl futures_util::Sink<ClientEvent, Error = Error> + Send {
         futures_util::sink::unfold(self, |tx, event: ClientEvent| async move {
             tx.send(&event).await.map(|()| tx)
@@ -296,7 +297,8 @@ impl Receiver {
         self.next_from_socket(false).await
     }
 
-    /// Turns the receiver into a `Stream` of the same items.
+    /// Turns the receiver into a `Stream` of the same items (`futures` 0.3's trait, see
+    /// [Stability](crate#stability)).
     pub fn into_stream(
         self,
     ) -> impl futures_util::Stream<Item = Result<ServerEvent, Error>> + Send {

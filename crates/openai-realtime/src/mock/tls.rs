@@ -4,7 +4,6 @@
 use std::io;
 use std::sync::Arc;
 
-use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::TlsAcceptor;
 
@@ -46,8 +45,9 @@ impl Tls {
     }
 
     /// A root store holding only this certificate.
-    pub(crate) fn roots(&self) -> RootCertStore {
-        let mut roots = RootCertStore::empty();
+    #[cfg(feature = "rustls-0_23")]
+    pub(crate) fn roots(&self) -> rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore::empty();
         // A certificate rcgen just made always parses as a trust anchor.
         let _ = roots.add(self.certificate.clone());
         roots
