@@ -97,7 +97,7 @@ async fn media_stream(State(bot): State<Arc<Bot>>, mut request: Request) -> Resp
 
 /// One call: read up to `start` (to know who is calling), then bridge it to the agent.
 async fn run_call(bot: &Bot, socket: MediaSocket) {
-    let mut call = TwilioLeg::from_websocket(socket);
+    let mut call = TwilioLeg::new(socket);
     if let Some(client) = bot.rest.clone() {
         call = call.with_rest(client);
     }

@@ -3,18 +3,18 @@
 
 use openai_realtime::RealtimeSession;
 use twilio_media_stream::rest;
-use twilio_media_stream::server::{MediaSocket, UpgradedIo};
+use twilio_media_stream::server::MediaSocket;
 use voice_bridge::adapter::openai::OpenAiLeg;
-use voice_bridge::adapter::twilio::{TungsteniteSocket, TwilioLeg};
+use voice_bridge::adapter::twilio::TwilioLeg;
 
-/// The Twilio leg of the bot's calls, over hyper's upgraded connection.
-pub type CallLeg = TwilioLeg<TungsteniteSocket<UpgradedIo>>;
+/// The Twilio leg of the bot's calls, over the accepted media stream.
+pub type CallLeg = TwilioLeg<MediaSocket>;
 
 /// The call leg over an accepted media stream. With a REST client the leg hangs up
 /// through Twilio's API, so the TwiML's spoken fallback after `</Connect>` is only heard
 /// when the agent fails.
 pub fn call_leg(socket: MediaSocket, rest: Option<rest::Client>) -> CallLeg {
-    let leg = TwilioLeg::from_websocket(socket);
+    let leg = TwilioLeg::new(socket);
     match rest {
         Some(client) => leg.with_rest(client),
         None => leg,

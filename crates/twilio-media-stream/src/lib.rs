@@ -56,6 +56,8 @@
 //! - [`context`]: a call's context signed into `<Parameter>`s and verified from `start`.
 //! - [`callback`]: typed call status, answering-machine and `<Stream>` status webhooks.
 //! - [`phone`]: [`PhoneNumber`], an E.164 number checked before it reaches `To` or `From`.
+//! - [`socket`]: [`socket::Frame`] and [`socket::Outgoing`], the frames a media-stream
+//!   WebSocket reads and writes, whatever WebSocket library carries them.
 //!
 //! Network features:
 //! - `rest`: the `rest` module, outbound calls and call updates over Twilio's REST API.
@@ -64,6 +66,30 @@
 //!   webhooks the same way.
 //! - `simulator`: the `simulator` module, a Twilio-like peer that places a simulated call
 //!   against any media-stream URL, for tests, demos and benchmarks.
+//!
+//! Integration features (see [Stability](#stability)):
+//! - `tokio-tungstenite-0_30`: `socket::TungsteniteSocket`, a tokio-tungstenite 0.30
+//!   `WebSocketStream` you accepted yourself as a socket of [`socket::Frame`]s.
+//! - `rustls-0_23`: with `rest`, `rest::ClientBuilder::tls_config` takes your own rustls
+//!   0.23 `ClientConfig`.
+//!
+//! # Stability
+//!
+//! The types of this crate are ours to keep stable: its models, errors, `server`'s
+//! `MediaSocket`, `SocketError` and `UpgradeError`, the simulator, the REST client. Where
+//! the API names another crate's types, that crate is at 1.0 or later and is the common
+//! vocabulary of its field, so a user already has it: `serde` (1) for the models, `http`
+//! (1) for the requests and answers `server` checks (hyper's and axum's own types),
+//! `serde_json` (1) where raw JSON is kept, and the `Stream` and `Sink` traits of
+//! `futures` 0.3 that `server::MediaSocket` implements: the traits every async WebSocket
+//! library implements, stable since 2019 (a `futures` 1.0 would be a major version of
+//! ours).
+//!
+//! The integration features are the exception, named after the dependency and its
+//! version: what they add is in that dependency's types and follows its releases, not
+//! ours. When it releases a new major version, a new feature comes beside the old one
+//! (`tokio-tungstenite-0_31`), and the old one may go in our next major version. Which
+//! WebSocket, TLS and HTTP libraries the crate uses inside is ours to change.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -91,6 +117,7 @@ pub mod callback;
 pub mod context;
 pub mod phone;
 pub mod signature;
+pub mod socket;
 pub mod twiml;
 
 pub use phone::PhoneNumber;

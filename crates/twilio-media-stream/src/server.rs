@@ -9,10 +9,10 @@
 //!   URL, no body) and form-encoded webhooks (signed over the public `https://` URL and
 //!   the form's fields). A refusal is a [`Refusal`]: 403 and the reason, which names the
 //!   URL checked and never a secret.
-//! - [`accept`]: upgrades an `http::Request` (hyper 1, axum) to a tokio-tungstenite
-//!   WebSocket after the check. The answer is `101 Switching Protocols`; once it is sent,
-//!   [`PendingStream::socket`] gives the server-side WebSocket, ready for a Twilio leg
-//!   (`voice_bridge::TwilioLeg::from_websocket`) or your own loop over
+//! - [`accept`]: upgrades an `http::Request` (hyper 1, axum) to a WebSocket after the
+//!   check. The answer is `101 Switching Protocols`; once it is sent,
+//!   [`PendingStream::socket`] gives the server-side [`MediaSocket`], ready for a Twilio
+//!   leg (`voice_bridge::TwilioLeg::new`) or your own loop over
 //!   [`StreamEvent`](crate::StreamEvent)s.
 //!
 //! The request must come from hyper (directly or through axum), which puts the
@@ -40,7 +40,7 @@
 //!                     Ok(socket) => socket,
 //!                     Err(error) => return tracing::warn!(%error, "media stream upgrade failed"),
 //!                 };
-//!                 // Run the call over `socket` (a tokio-tungstenite WebSocketStream).
+//!                 // Run the call over `socket`, a `MediaSocket` of frames.
 //!                 # drop(socket);
 //!             });
 //!             response
@@ -63,5 +63,5 @@ mod upgrade;
 mod verify;
 
 pub use public::{PublicBase, PublicBaseError};
-pub use upgrade::{MediaSocket, PendingStream, UpgradedIo, accept, accept_unsigned};
+pub use upgrade::{MediaSocket, PendingStream, SocketError, UpgradeError, accept, accept_unsigned};
 pub use verify::{Refusal, Verifier};

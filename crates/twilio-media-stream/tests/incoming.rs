@@ -10,15 +10,15 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures_util::StreamExt as _;
+use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 use twilio_media_stream::StreamEvent;
 use twilio_media_stream::callback::VoiceWebhook;
 use twilio_media_stream::event::StartMetadata;
 use twilio_media_stream::server::{self, PublicBase, Verifier};
 use twilio_media_stream::signature::AuthToken;
 use twilio_media_stream::simulator::{CallEnd, IncomingCall, IncomingCallError};
+use twilio_media_stream::socket::Frame;
 use twilio_media_stream::twiml::{Connect, Stream, VoiceResponse};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -82,14 +82,14 @@ async fn media_stream(State(app): State<Arc<Inbound>>, mut request: Request) -> 
         Ok((response, pending)) => {
             tokio::spawn(async move {
                 let mut socket = pending.socket().await.unwrap();
-                while let Some(Ok(Message::Text(text))) = socket.next().await {
+                while let Some(Ok(Frame::Text(text))) = socket.next().await {
                     if let Ok(StreamEvent::Start(start)) = StreamEvent::decode(&text) {
                         app.starts.send(start.start).unwrap();
                         break;
                     }
                 }
                 // The bot hangs up: Twilio's side sees the socket close.
-                let _ = socket.close(None).await;
+                let _ = socket.close().await;
             });
             response
         }

@@ -1,8 +1,8 @@
 //! Ready-made legs for Twilio Media Streams and the OpenAI Realtime API.
 //!
 //! - [`twilio`] (feature `twilio`): [`TwilioLeg`](twilio::TwilioLeg), a [`CallLeg`] over a
-//!   Twilio media-stream WebSocket, from tokio-tungstenite or any socket of text frames
-//!   (axum, hyper, a user's server). With the feature `twilio-rest` it can hang up and hand
+//!   Twilio media-stream WebSocket: the protocol crate's `MediaSocket` (hyper, axum) or any
+//!   socket of text frames (a user's server). With the feature `twilio-rest` it can hang up and hand
 //!   calls over through Twilio's REST API.
 //! - [`openai`] (feature `openai`): [`OpenAiLeg`](openai::OpenAiLeg), an [`AgentLeg`] over an
 //!   OpenAI Realtime session (OpenAI, Azure or any URL such as the mock server), in either

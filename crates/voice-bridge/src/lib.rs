@@ -41,7 +41,7 @@
 //!             Ok(socket) => socket,
 //!             Err(error) => return tracing::warn!(%error, "media stream upgrade failed"),
 //!         };
-//!         let call = TwilioLeg::from_websocket(socket);
+//!         let call = TwilioLeg::new(socket);
 //!         let agent = OpenAiLeg::builder(Config::openai(openai_key))
 //!             .instructions("You are the clinic's receptionist. Keep answers short.")
 //!             .build(); // G.711 both ways: Twilio's audio passes through untouched
@@ -137,9 +137,9 @@
 //!
 //! # Adapters and features
 //!
-//! - `twilio` (default): [`TwilioLeg`] over a Twilio Media Streams WebSocket, from
-//!   tokio-tungstenite ([`TwilioLeg::from_websocket`]) or any socket of text and close
-//!   frames (axum, hyper, your own server). It reads up to `start` on request
+//! - `twilio` (default): [`TwilioLeg`] over a Twilio Media Streams WebSocket: the
+//!   `MediaSocket` of `twilio_media_stream::server::accept` (hyper, axum) or any socket of
+//!   text and close frames (your framework's, your own). It reads up to `start` on request
 //!   ([`TwilioLeg::wait_start`]) so the agent can be chosen from the call's parameters,
 //!   verifies a signed call context if asked (a refusal closes with 1008 and the reason),
 //!   and logs, counts and skips bad input.
@@ -150,6 +150,32 @@
 //!   URL such as the `openai-realtime` mock server; either dialect). It reports ready only
 //!   once `session.update` is confirmed, and every refusal or failure reaches the
 //!   [`CallReport`] with the service's own words.
+//!
+//! Integration features (see [Stability](#stability)):
+//! - `tokio-tungstenite-0_30`: `TwilioLeg::from_websocket` and
+//!   `adapter::twilio::TungsteniteSocket`, a leg over a tokio-tungstenite 0.30
+//!   `WebSocketStream` you accepted yourself.
+//! - `rustls-0_23`: the protocol crates' rustls 0.23 methods (`Config::with_tls_config`,
+//!   `Config::with_root_certificates`, the REST client's `tls_config`), for users who
+//!   depend on voice-bridge alone.
+//!
+//! # Stability
+//!
+//! The types of this crate and of the two protocol crates it re-exports
+//! ([`twilio_media_stream`], [`openai_realtime`], released with it) are ours to keep
+//! stable. Where the API names another crate's types, that crate is at 1.0 or later and
+//! is the common vocabulary of its field: `tokio` (1) for the runtime, `serde` and
+//! `serde_json` (1) for reports and tool arguments, `bytes` (1) for audio, `schemars` (1)
+//! behind the feature of that name, and the `Stream` and `Sink` traits of `futures` 0.3
+//! that [`TwilioLeg::new`] takes: the traits every async WebSocket library implements,
+//! stable since 2019 (a `futures` 1.0 would be a major version of ours). The leg traits
+//! are written with `async-trait` (re-exported as [`async_trait`](macro@async_trait) for
+//! implementing them); their methods are plain `Pin<Box<dyn Future>>` signatures of std.
+//!
+//! The integration features are the exception, named after the dependency and its
+//! version: what they add is in that dependency's types and follows its releases, not
+//! ours. When it releases a new major version, a new feature comes beside the old one,
+//! and the old one may go in our next major version.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -6,7 +6,7 @@
 //! the bridge): the simulator plays the agent's audio at real-time rate, echoes marks and
 //! records what the caller heard; the mock runs server VAD on the caller's audio, answers
 //! from a script and records every client event.
-#![cfg(all(feature = "twilio", feature = "openai"))]
+#![cfg(all(feature = "tokio-tungstenite-0_30", feature = "openai"))]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! reach the bridge together with the caller's `stop` (a network stall, then TCP delivers
 //! what queued up; Twilio's simulator never sends faster than real time). Nothing here
 //! waits on a clock: the test waits for the mock's log and for the sockets to close.
-#![cfg(all(feature = "twilio", feature = "openai"))]
+#![cfg(all(feature = "tokio-tungstenite-0_30", feature = "openai"))]
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The Twilio leg on its own over loopback: the simulator calls a tokio-tungstenite server
 //! whose `TwilioLeg` checks the signed call context, and (feature `twilio-rest`) hangs up
 //! and hands over through a loopback stand-in for Twilio's REST API.
-#![cfg(feature = "twilio")]
+#![cfg(feature = "tokio-tungstenite-0_30")]
 
 use std::time::{Duration, SystemTime};
 

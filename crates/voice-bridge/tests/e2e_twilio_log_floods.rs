@@ -2,7 +2,7 @@
 //! tokio-tungstenite client plays Twilio and the leg's output is captured. One line per
 //! cause at its first occurrence, a summary at the end only when something happened, and
 //! the counters keep every occurrence.
-#![cfg(feature = "twilio")]
+#![cfg(feature = "tokio-tungstenite-0_30")]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

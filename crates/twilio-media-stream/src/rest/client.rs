@@ -406,6 +406,11 @@ impl ClientBuilder {
 
     /// Your own rustls configuration (e.g. with extra root certificates). By default the
     /// client uses rustls with the `ring` provider and the platform's certificate verifier.
+    ///
+    /// Feature `rustls-0_23`: the type is rustls 0.23's and follows rustls's versions, not
+    /// this crate's.
+    #[cfg(feature = "rustls-0_23")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls-0_23")))]
     pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
         self.tls = Some(config);
         self

@@ -1,26 +1,156 @@
 //! The WebSocket upgrade of a media stream over hyper: the handshake's checks, the `101`
-//! answer, and the tokio-tungstenite socket once the connection is handed over.
+//! answer, and the socket once the connection is handed over.
 
+use std::error::Error as StdError;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::{Sink, Stream};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use crate::DEFAULT_MAX_FRAME_LEN;
+use crate::socket::{Frame, Outgoing, TungsteniteSocket};
 
 use super::{Refusal, Verifier};
 
 /// The WebSocket read buffer of an accepted media stream.
 const READ_BUFFER_SIZE: usize = 16 * 1024;
 
-/// hyper's upgraded connection, as tokio I/O: what a [`MediaSocket`] runs over.
-pub type UpgradedIo = TokioIo<Upgraded>;
+/// The server side of an accepted media stream: reads [`Frame`]s and writes [`Outgoing`]
+/// frames (a futures `Stream` and `Sink`), ready for `voice_bridge::TwilioLeg::new` or
+/// your own loop over [`StreamEvent`](crate::StreamEvent)s.
+///
+/// Closing it sends a close frame with code 1000, unless an [`Outgoing::Close`] was
+/// written first; after the peer's close frame, closing sends the answer to it (the peer's
+/// code echoed, RFC 6455 section 5.5.1). Errors are [`SocketError`]s.
+///
+/// The WebSocket library underneath is ours to choose and change: this type stays.
+///
+/// ```no_run
+/// use futures_util::{SinkExt as _, StreamExt as _};
+/// use twilio_media_stream::server::{MediaSocket, SocketError};
+/// use twilio_media_stream::socket::{Frame, Outgoing};
+/// use twilio_media_stream::{StreamCommand, StreamEvent};
+///
+/// async fn run(mut socket: MediaSocket) -> Result<(), SocketError> {
+///     while let Some(frame) = socket.next().await {
+///         let Frame::Text(text) = frame? else { continue };
+///         match StreamEvent::decode(&text) {
+///             Ok(StreamEvent::Start(start)) => {
+///                 let mark = StreamCommand::mark(start.stream_sid, "hello");
+///                 socket.send(Outgoing::Text(mark.encode())).await?;
+///             }
+///             Ok(StreamEvent::Stop(_)) => break,
+///             Ok(_) => {}
+///             Err(error) => tracing::warn!(%error, "skipped a frame"),
+///         }
+///     }
+///     socket.close().await
+/// }
+/// ```
+pub struct MediaSocket {
+    inner: TungsteniteSocket<TokioIo<Upgraded>>,
+}
 
-/// The server side of an accepted media stream: a tokio-tungstenite WebSocket over hyper's
-/// upgraded connection.
-pub type MediaSocket = WebSocketStream<UpgradedIo>;
+impl fmt::Debug for MediaSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MediaSocket").finish_non_exhaustive()
+    }
+}
+
+impl Stream for MediaSocket {
+    type Item = Result<Frame, SocketError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.inner)
+            .poll_next(cx)
+            .map(|item| item.map(|frame| frame.map_err(SocketError)))
+    }
+}
+
+impl Sink<Outgoing> for MediaSocket {
+    type Error = SocketError;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner)
+            .poll_ready(cx)
+            .map_err(SocketError)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, frame: Outgoing) -> Result<(), Self::Error> {
+        Pin::new(&mut self.inner)
+            .start_send(frame)
+            .map_err(SocketError)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner)
+            .poll_flush(cx)
+            .map_err(SocketError)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.inner)
+            .poll_close(cx)
+            .map_err(SocketError)
+    }
+}
+
+/// A [`MediaSocket`] that failed: the connection broke, the peer broke the WebSocket
+/// protocol, or a message was over the size limit ([`PendingStream::max_frame_len`]).
+///
+/// Its text is the WebSocket library's; [`message_too_big`](Self::message_too_big) tells
+/// the one case a call needs to tell apart.
+pub struct SocketError(tungstenite::Error);
+
+impl SocketError {
+    /// The size of a message refused as too big and the limit it broke, in bytes.
+    pub fn message_too_big(&self) -> Option<(usize, usize)> {
+        match &self.0 {
+            tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+                Some((*size, *max_size))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for SocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SocketError").field(&self.0).finish()
+    }
+}
+
+// The library's own text and causes: the error stands in for it, saying nothing twice.
+impl fmt::Display for SocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl StdError for SocketError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
+/// The upgrade of an accepted media stream did not complete ([`PendingStream::socket`]):
+/// the client went away before it, or the answer sent was not the `101`. The cause is the
+/// HTTP library's error.
+#[derive(Debug, thiserror::Error)]
+#[error("the media stream's WebSocket upgrade did not complete")]
+pub struct UpgradeError {
+    #[source]
+    source: hyper::Error,
+}
 
 /// Checks a media stream's upgrade request against `X-Twilio-Signature`
 /// ([`Verifier::check_stream`]), then prepares the `101 Switching Protocols` answer.
@@ -129,8 +259,11 @@ impl PendingStream {
     /// # Errors
     ///
     /// The client went away before the upgrade completed, or the answer was not a `101`.
-    pub async fn socket(self) -> Result<MediaSocket, hyper::Error> {
-        let upgraded = self.on_upgrade.await?;
+    pub async fn socket(self) -> Result<MediaSocket, UpgradeError> {
+        let upgraded = self
+            .on_upgrade
+            .await
+            .map_err(|source| UpgradeError { source })?;
         // Twilio's frames are a few hundred bytes: a 16 KiB read buffer instead of
         // tungstenite's 128 KiB default, which it zero-fills before reads (a measured 37% of
         // a bridge's CPU in BENCHMARKS.md) and which costs memory per call.
@@ -138,10 +271,12 @@ impl PendingStream {
             .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(self.max_frame_len))
             .max_frame_size(Some(self.max_frame_len));
-        Ok(
+        let ws =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await,
-        )
+                .await;
+        Ok(MediaSocket {
+            inner: TungsteniteSocket::new(ws),
+        })
     }
 }
 

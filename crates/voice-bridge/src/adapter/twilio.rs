@@ -2,8 +2,11 @@
 //!
 //! [`TwilioLeg`] turns the WebSocket of a bidirectional `<Connect><Stream>` into a
 //! [`CallLeg`]. It works over any socket that reads [`Frame`]s and writes [`Outgoing`]
-//! frames (`Stream<Item = Result<Frame, E>> + Sink<Outgoing>`), so it fits tokio-tungstenite
-//! ([`TwilioLeg::from_websocket`]), axum, hyper or a user's own server.
+//! frames (`Stream<Item = Result<Frame, E>> + Sink<Outgoing>`): the
+//! [`MediaSocket`](twilio_media_stream::server::MediaSocket) of a stream accepted with
+//! `twilio_media_stream::server::accept` (hyper, axum), any other framework's socket mapped
+//! to those frames, or (feature `tokio-tungstenite-0_30`, [`TwilioLeg::from_websocket`]) a
+//! tokio-tungstenite socket you accepted yourself.
 //!
 //! What it does, per the [guide](crate::guide#writing-a-telephony-adapter-a-twilio-leg):
 //!
@@ -40,18 +43,21 @@
 //!   a closing handshake, not a reset; all of it within a little over a second, and
 //!   resumed where it was if the bridge drops a `recv` halfway.
 //!
-//! # Example: a tokio-tungstenite server
+//! # Example: a stream accepted by `server::accept`
+//!
+//! The signed upgrade (see the [crate docs](crate) for the whole axum route) gives a
+//! [`MediaSocket`](twilio_media_stream::server::MediaSocket), which is a Twilio leg's socket
+//! as it is:
 //!
 //! ```no_run
-//! use tokio::net::TcpListener;
 //! use voice_bridge::adapter::twilio::TwilioLeg;
 //! use voice_bridge::memory;
+//! use voice_bridge::twilio_media_stream::server::PendingStream;
 //!
-//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-//! let listener = TcpListener::bind("127.0.0.1:8080").await?;
-//! let (tcp, _) = listener.accept().await?;
-//! let ws = tokio_tungstenite::accept_async(tcp).await?;
-//! let mut call = TwilioLeg::from_websocket(ws);
+//! # async fn serve(pending: PendingStream) -> Result<(), Box<dyn std::error::Error>> {
+//! // `pending` from `server::accept`, once its `101` answer is on its way.
+//! let socket = pending.socket().await?;
+//! let mut call = TwilioLeg::new(socket);
 //! // Read up to `start`: the call's ids and its `<Parameter>`s, before choosing an agent.
 //! let start = call.wait_start().await.map_err(|end| format!("no call: {end}"))?;
 //! println!("call {} with {:?}", start.call_id, start.parameters);
@@ -121,23 +127,18 @@
 use std::collections::VecDeque;
 use std::error::Error as StdError;
 use std::fmt;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
 use async_trait::async_trait;
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::tungstenite;
 use twilio_media_stream::context::SigningSecret;
 use twilio_media_stream::event::{Start, Track};
+use twilio_media_stream::server::SocketError;
 use twilio_media_stream::{
     DEFAULT_MAX_FRAME_LEN, Payload, Phase, StreamCommand, StreamEvent, StreamSession,
 };
@@ -175,177 +176,11 @@ const STOPPED_REASON: &str = "stream stopped";
 #[cfg(feature = "twilio-rest")]
 const REST_WAIT: Duration = Duration::from_millis(700);
 
-/// One message read from a media-stream WebSocket, in the words the leg needs.
-///
-/// Map your WebSocket library's message type to it (see the [module docs](self)).
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Frame {
-    /// A text frame: one Twilio JSON message.
-    Text(String),
-    /// A binary frame (Twilio sends none; it is logged and skipped).
-    Binary {
-        /// Its length in bytes.
-        len: usize,
-    },
-    /// The peer's close frame.
-    Close {
-        /// The close code, if the frame had one.
-        code: Option<u16>,
-        /// The close reason (may be empty).
-        reason: String,
-    },
-    /// Ping, pong or anything else the WebSocket library handles itself.
-    Control,
-}
-
-/// One frame the leg writes to a media-stream WebSocket.
-///
-/// Map it to your WebSocket library's message type (see the [module docs](self)).
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outgoing {
-    /// A text frame: one Twilio JSON message (`media`, `mark`, `clear`).
-    Text(String),
-    /// A close frame with this code and reason, written when the leg refuses the stream
-    /// (1008), meets a protocol violation (1002), an unsupported format (1003) or a
-    /// message too big for the socket (1009), and after Twilio's `stop` (1000). The leg
-    /// closes the sink (`SinkExt::close`) right after; a hang-up (1000) is that close
-    /// alone, without this frame, and so is the answer to the peer's close frame (the
-    /// sink's close must send it: tungstenite and axum do).
-    Close {
-        /// The close code (RFC 6455 section 7.4).
-        code: u16,
-        /// Why, at most [`MAX_CLOSE_REASON_LEN`] bytes.
-        reason: String,
-    },
-}
-
-/// The longest close reason a WebSocket close frame can carry, in bytes (a control frame's
-/// payload is at most 125 bytes, two of which are the code).
-pub const MAX_CLOSE_REASON_LEN: usize = 123;
-
-/// `reason` cut to at most [`MAX_CLOSE_REASON_LEN`] bytes, on a character boundary.
-///
-/// ```
-/// use voice_bridge::adapter::twilio::{MAX_CLOSE_REASON_LEN, close_reason};
-///
-/// let long = "é".repeat(100); // 200 bytes
-/// let cut = close_reason(&long);
-/// assert!(cut.len() <= MAX_CLOSE_REASON_LEN);
-/// assert_eq!(cut, "é".repeat(61));
-/// assert_eq!(close_reason("forbidden"), "forbidden");
-/// ```
-pub fn close_reason(reason: &str) -> &str {
-    if reason.len() <= MAX_CLOSE_REASON_LEN {
-        return reason;
-    }
-    let mut end = MAX_CLOSE_REASON_LEN;
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    &reason[..end]
-}
-
-/// A tokio-tungstenite `WebSocketStream` as a socket of [`Frame`]s and [`Outgoing`] frames.
-///
-/// Made by [`TwilioLeg::from_websocket`]. Closing it sends a close frame with code 1000,
-/// unless an [`Outgoing::Close`] was written first; after the peer's close frame, closing
-/// sends the answer tungstenite queued (the peer's code echoed, RFC 6455 section 5.5.1).
-#[derive(Debug)]
-pub struct TungsteniteSocket<T> {
-    ws: WebSocketStream<T>,
-    close_sent: bool,
-    /// The peer's close frame was read: tungstenite has queued its answer (the same
-    /// code), which closing sends; no frame of ours may follow.
-    peer_closed: bool,
-}
-
-impl<T> TungsteniteSocket<T> {
-    /// Wraps a WebSocket (server or client side).
-    pub fn new(ws: WebSocketStream<T>) -> Self {
-        Self {
-            ws,
-            close_sent: false,
-            peer_closed: false,
-        }
-    }
-
-    /// The WebSocket back.
-    pub fn into_inner(self) -> WebSocketStream<T> {
-        self.ws
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> Stream for TungsteniteSocket<T> {
-    type Item = Result<Frame, tungstenite::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let message = match ready!(self.ws.poll_next_unpin(cx)) {
-            None => return Poll::Ready(None),
-            Some(Err(error)) => return Poll::Ready(Some(Err(error))),
-            Some(Ok(message)) => message,
-        };
-        Poll::Ready(Some(Ok(match message {
-            Message::Text(text) => Frame::Text(text.as_str().to_owned()),
-            Message::Binary(bytes) => Frame::Binary { len: bytes.len() },
-            Message::Close(close) => {
-                self.peer_closed = true;
-                Frame::Close {
-                    code: close.as_ref().map(|c| u16::from(c.code)),
-                    reason: close
-                        .map(|c| c.reason.as_str().to_owned())
-                        .unwrap_or_default(),
-                }
-            }
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Frame::Control,
-        })))
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Outgoing> for TungsteniteSocket<T> {
-    type Error = tungstenite::Error;
-
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.ws.poll_ready_unpin(cx)
-    }
-
-    fn start_send(mut self: Pin<&mut Self>, frame: Outgoing) -> Result<(), Self::Error> {
-        match frame {
-            Outgoing::Text(text) => self.ws.start_send_unpin(Message::text(text)),
-            // The answer to the peer's close is queued already: it is the close frame.
-            Outgoing::Close { .. } if self.peer_closed => {
-                self.close_sent = true;
-                Ok(())
-            }
-            Outgoing::Close { code, reason } => {
-                let frame = CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: close_reason(&reason).into(),
-                };
-                self.close_sent = true;
-                self.ws.start_send_unpin(Message::Close(Some(frame)))
-            }
-        }
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.ws.poll_flush_unpin(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        if !self.close_sent && !self.peer_closed {
-            ready!(self.ws.poll_ready_unpin(cx))?;
-            let frame = CloseFrame {
-                code: CloseCode::Normal,
-                reason: "".into(),
-            };
-            self.ws.start_send_unpin(Message::Close(Some(frame)))?;
-            self.close_sent = true;
-        }
-        self.ws.poll_close_unpin(cx)
-    }
-}
+#[cfg(feature = "tokio-tungstenite-0_30")]
+#[doc(no_inline)]
+pub use twilio_media_stream::socket::TungsteniteSocket;
+#[doc(no_inline)]
+pub use twilio_media_stream::socket::{Frame, MAX_CLOSE_REASON_LEN, Outgoing, close_reason};
 
 /// Counters of a [`TwilioLeg`], readable while the leg runs and after it is gone.
 ///
@@ -483,10 +318,16 @@ impl<S> TwilioLeg<S> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> TwilioLeg<TungsteniteSocket<T>> {
-    /// A leg over a tokio-tungstenite WebSocket (accepted by your server, or from
-    /// `tokio_tungstenite::accept_async`).
-    pub fn from_websocket(ws: WebSocketStream<T>) -> Self {
+#[cfg(feature = "tokio-tungstenite-0_30")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-tungstenite-0_30")))]
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send>
+    TwilioLeg<TungsteniteSocket<T>>
+{
+    /// A leg over a tokio-tungstenite 0.30 WebSocket you accepted yourself (from
+    /// `tokio_tungstenite::accept_async`): feature `tokio-tungstenite-0_30`, whose types
+    /// follow tokio-tungstenite's versions, not ours. A stream accepted with
+    /// `twilio_media_stream::server::accept` needs no feature: `TwilioLeg::new(socket)`.
+    pub fn from_websocket(ws: tokio_tungstenite::WebSocketStream<T>) -> Self {
         Self::new(TungsteniteSocket::new(ws))
     }
 }
@@ -621,8 +462,8 @@ where
     ///
     /// ```no_run
     /// # use voice_bridge::adapter::twilio::TwilioLeg;
-    /// # async fn serve(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>) {
-    /// let mut call = TwilioLeg::from_websocket(ws);
+    /// # async fn serve(socket: voice_bridge::twilio_media_stream::server::MediaSocket) {
+    /// let mut call = TwilioLeg::new(socket);
     /// match tokio::time::timeout(std::time::Duration::from_secs(10), call.wait_start()).await {
     ///     Ok(Ok(start)) if start.parameters.contains_key("customer") => { /* run the bridge */ }
     ///     Ok(Ok(_)) => call.refuse("forbidden: no customer").await,
@@ -748,7 +589,8 @@ where
                     let end = self.closed(code, reason);
                     self.end_after(Ending::Event(end), CloseProgress::answer());
                 }
-                Frame::Control => {}
+                // Ping, pong, and any frame a later version names: nothing for the call.
+                _ => {}
             }
         }
     }
@@ -1051,11 +893,15 @@ enum Ending {
 }
 
 /// The size and limit of a message the socket refused as too big, if that is the error (a
-/// tungstenite capacity error anywhere in the chain, so axum's wrapper counts too).
+/// [`MediaSocket`](twilio_media_stream::server::MediaSocket)'s, or a tungstenite capacity
+/// error anywhere in the chain, so axum's wrapper counts too).
 fn too_big(error: &(dyn StdError + 'static)) -> Option<(usize, usize)> {
     use tungstenite::error::CapacityError;
     let mut cause = Some(error);
     while let Some(error) = cause {
+        if let Some(socket) = error.downcast_ref::<SocketError>() {
+            return socket.message_too_big();
+        }
         let capacity = match error.downcast_ref::<tungstenite::Error>() {
             Some(tungstenite::Error::Capacity(capacity)) => Some(capacity),
             _ => error.downcast_ref::<CapacityError>(),
@@ -1188,6 +1034,8 @@ fn irregular_input(c: &TwilioCounters) -> Option<String> {
 mod tests {
     use std::collections::BTreeMap;
     use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
     use std::time::{Duration, UNIX_EPOCH};
 
     use twilio_media_stream::context::CallContext;
@@ -1228,6 +1076,7 @@ mod tests {
             match frame {
                 Outgoing::Text(text) => self.written.push(text),
                 Outgoing::Close { code, reason } => self.close_frame = Some((code, reason)),
+                other => panic!("the leg writes no {other:?}"),
             }
             Ok(())
         }
