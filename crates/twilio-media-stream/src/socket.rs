@@ -3,7 +3,7 @@
 //!
 //! A socket that reads `Result<Frame, E>` and writes [`Outgoing`] frames (a futures
 //! `Stream` and `Sink`) can carry a call whatever WebSocket library is underneath:
-//! [`server::MediaSocket`](crate::server::MediaSocket) (feature `server`) is one, and so is
+//! `server::MediaSocket` (feature `server`) is one, and so is
 //! any framework's socket mapped to these frames (`voice_bridge::TwilioLeg::new` takes
 //! either). With feature `tokio-tungstenite-0_30`, `TungsteniteSocket` wraps a
 //! tokio-tungstenite 0.30 `WebSocketStream` you accepted yourself.

@@ -471,8 +471,8 @@ impl Config {
     }
 
     /// Trusts this root certificate (DER) for `wss://`, instead of the Mozilla roots built
-    /// in: a private CA, a TLS-terminating proxy, or the [mock server](crate::mock)'s
-    /// self-signed certificate ([`MockServer::certificate_der`](crate::mock::MockServer::certificate_der)).
+    /// in: a private CA, a TLS-terminating proxy, or the mock server's self-signed
+    /// certificate (`MockServer::certificate_der`, feature `mock-server`).
     /// Call again to trust more; TLS still uses rustls with the ring provider.
     ///
     /// A certificate that does not parse fails the connection (a

@@ -5,7 +5,7 @@
 //! frames (`Stream<Item = Result<Frame, E>> + Sink<Outgoing>`): the
 //! [`MediaSocket`](twilio_media_stream::server::MediaSocket) of a stream accepted with
 //! `twilio_media_stream::server::accept` (hyper, axum), any other framework's socket mapped
-//! to those frames, or (feature `tokio-tungstenite-0_30`, [`TwilioLeg::from_websocket`]) a
+//! to those frames, or (feature `tokio-tungstenite-0_30`, `TwilioLeg::from_websocket`) a
 //! tokio-tungstenite socket you accepted yourself.
 //!
 //! What it does, per the [guide](crate::guide#writing-a-telephony-adapter-a-twilio-leg):
