@@ -28,6 +28,8 @@
 //!   payload), [`RequestError`] (a client event the service would refuse).
 //! - Ids: [`EventId`], [`ItemId`], [`ResponseId`], [`CallId`], [`ConversationId`],
 //!   [`SessionId`].
+//! - [`live`]: OpenAI's GPT-Live protocol (`gpt-live-1`), its own event enums and session
+//!   config beside the Realtime ones.
 //!
 //! # Layout
 //!
@@ -89,6 +91,7 @@ mod codec;
 pub mod dialect;
 mod error;
 mod ids;
+pub mod live;
 mod open_enum;
 pub mod resource;
 pub mod server_event;

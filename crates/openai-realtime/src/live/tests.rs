@@ -1,0 +1,153 @@
+//! Unit tests of the Live models: decode failures name the field, unknown members survive,
+//! `null` and absent stay apart.
+
+use serde_json::Value;
+
+use super::*;
+use crate::DecodeErrorKind;
+
+fn same_json(a: &str, b: &str) {
+    let a: Value = serde_json::from_str(a).unwrap();
+    let b: Value = serde_json::from_str(b).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_missing_field_is_named_with_its_path() {
+    let err = ClientEvent::decode(r#"{"type":"session.start","session":{"instructions":"x"}}"#)
+        .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidEvent);
+    assert_eq!(err.event_type(), Some("session.start"));
+    assert_eq!(err.path(), Some("session.model"));
+}
+
+#[test]
+fn a_wrong_type_is_named_with_its_path() {
+    let err = ServerEvent::decode(
+        r#"{"type":"session.input_transcript.delta","event_id":"e","delta":"hi","start_ms":"soon","end_ms":1}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidEvent);
+    assert_eq!(err.path(), Some("start_ms"));
+}
+
+#[test]
+fn a_bad_nested_format_names_the_format() {
+    let err = ClientEvent::decode(
+        r#"{"type":"session.start","session":{"model":"gpt-live-1","audio":{"format":{"type":"audio/pcmu"}}}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidEvent);
+    let path = err.path().unwrap();
+    assert!(path.starts_with("session.audio.format"), "{path}");
+}
+
+#[test]
+fn unknown_type_is_unknown_with_raw_json() {
+    let frame = r#"{"type":"session.new_thing","event_id":"e1","x":[1,2]}"#;
+    let ServerEvent::Unknown(event) = ServerEvent::decode(frame).unwrap() else {
+        panic!("unknown type");
+    };
+    assert_eq!(event.event_type(), "session.new_thing");
+    assert_eq!(ServerEvent::Unknown(event).encode(), frame);
+}
+
+#[test]
+fn unknown_members_survive_at_every_depth() {
+    let frame = r#"{"type":"session.started","event_id":"e","future":true,"session":{"id":"live_1","expires_at":1,"model":"gpt-live-9","status":"paused","tier":"x","audio":{"format":{"type":"audio/opus","rate":48000,"channels":2},"output":{"voice":{"id":"v1","style":"calm"}},"gain":3},"delegation":{"type":"client","acknowledgement_delay_ms":5,"mode":"x"}}}"#;
+    let event = ServerEvent::decode(frame).unwrap();
+    let ServerEvent::SessionStarted(started) = &event else {
+        panic!("session.started");
+    };
+    assert!(started.session.model.is_unknown());
+    assert!(matches!(
+        started.session.format(),
+        Some(AudioFormat::Unknown(_))
+    ));
+    assert_eq!(started.extra["future"], true);
+    same_json(&event.encode(), frame);
+}
+
+#[test]
+fn delegation_id_null_and_absent_stay_apart() {
+    for frame in [
+        r#"{"type":"session.commentary.append","content":"hi"}"#,
+        r#"{"type":"session.commentary.append","content":"hi","delegation_id":null}"#,
+        r#"{"type":"session.commentary.append","content":"hi","delegation_id":"item_1"}"#,
+    ] {
+        same_json(&ClientEvent::decode(frame).unwrap().encode(), frame);
+    }
+}
+
+#[test]
+fn numbers_keep_their_kind() {
+    for frame in [
+        r#"{"type":"session.usage.updated","event_id":"e","usage":{"seconds":7},"context_window":{"usage_ratio":1}}"#,
+        r#"{"type":"session.usage.updated","event_id":"e","usage":{"seconds":12.0},"context_window":{"usage_ratio":0.008859375}}"#,
+    ] {
+        assert_eq!(ServerEvent::decode(frame).unwrap().encode(), frame);
+    }
+}
+
+#[test]
+fn fork_start_has_no_model() {
+    let frame = r#"{"type":"session.start","session":{"audio":{"format":{"type":"audio/pcm","rate":24000}},"store":true}}"#;
+    assert!(matches!(
+        ClientEvent::decode_fork(frame).unwrap(),
+        ClientEvent::ForkSessionStart(_)
+    ));
+    assert!(ClientEvent::decode(frame).is_err());
+}
+
+#[test]
+fn phone_call_is_g711_mu_law_both_ways() {
+    let config = SessionConfig::phone_call();
+    assert_eq!(config.model, Model::GptLive1);
+    let format = config.format().unwrap();
+    assert!(format.is_twilio_native());
+    assert_eq!(format.rate(), Some(8000));
+}
+
+#[test]
+fn constructors_write_what_a_bridge_sends() {
+    same_json(
+        &ClientEvent::function_call_output("call_1", r#"{"status":"shipped"}"#)
+            .with_event_id("evt_r1")
+            .encode(),
+        r#"{"type":"response.item.create","event_id":"evt_r1","item":{"type":"function_call_output","call_id":"call_1","output":"{\"status\":\"shipped\"}"}}"#,
+    );
+    same_json(
+        &ClientEvent::commentary_append("Order 123 shipped.", Some("dlg_1".into())).encode(),
+        r#"{"type":"session.commentary.append","content":"Order 123 shipped.","delegation_id":"dlg_1"}"#,
+    );
+    same_json(
+        &ClientEvent::session_update(SessionUpdateConfig::delegation(DelegationUpdate::Client(
+            ClientDelegation::default(),
+        )))
+        .encode(),
+        r#"{"type":"session.update","session":{"delegation":{"type":"client"}}}"#,
+    );
+    assert_eq!(
+        ClientEvent::session_close().with_event_id("bye").encode(),
+        r#"{"type":"session.close","event_id":"bye"}"#
+    );
+}
+
+#[test]
+fn error_event_names_the_client_event() {
+    let frame = r#"{"type":"error","event_id":"e","error":{"type":"invalid_request_error","code":"unknown_parameter","message":"Unknown parameter: 'session.turn_detection'.","param":"session.turn_detection","client_event_id":"evt_start"}}"#;
+    let event = ServerEvent::decode(frame).unwrap();
+    assert_eq!(
+        event.client_event_id().map(crate::EventId::as_str),
+        Some("evt_start")
+    );
+    let err = event.as_error().unwrap();
+    assert_eq!(err.param.as_deref(), Some("session.turn_detection"));
+    assert_eq!(
+        err.to_api_error()
+            .event_id
+            .as_ref()
+            .map(crate::EventId::as_str),
+        Some("evt_start")
+    );
+}
