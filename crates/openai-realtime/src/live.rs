@@ -28,6 +28,12 @@
 //! logger loses nothing. Unknown event types keep their raw JSON; unknown values of open
 //! string sets (voices, models, close reasons) keep their string.
 //!
+//! One difference is allowed, and only by `null`s: an optional member that a model types
+//! (an `Option` field) reads `null` as absent and writes it back absent, as the SDK and the
+//! service read both alike. Members kept as JSON ([`serde_json::Value`] fields, `extra`) keep
+//! their `null`s, and so does the `delegation_id` of the three appends, which the service
+//! requires.
+//!
 //! # Example: a phone bridge's side of a Live session
 //!
 //! ```

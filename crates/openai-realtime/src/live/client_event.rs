@@ -246,11 +246,7 @@ impl ClientEvent {
     pub fn function_call_output(call_id: impl Into<CallId>, output: impl Into<String>) -> Self {
         Self::ResponseItemCreate(ResponseItemCreate {
             event_id: None,
-            item: ResponseItem::FunctionCallOutput(FunctionCallOutput {
-                call_id: call_id.into(),
-                output: Value::String(output.into()),
-                extra: Extra::new(),
-            }),
+            item: ResponseItem::FunctionCallOutput(FunctionCallOutput::new(call_id, output)),
             extra: Extra::new(),
         })
     }
@@ -529,17 +525,51 @@ tagged_enum! {
     }
 }
 
-/// The result of a function call the backend asked for.
+/// The result of a function call the backend asked for (the Responses API's
+/// `FunctionCallOutput` input item).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FunctionCallOutput {
-    /// The `call_id` of the `function_call` this answers.
-    pub call_id: CallId,
+    /// The `call_id` of the `function_call` this answers. Optional in the SDK's type; the
+    /// service needs it to match the output to its call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<CallId>,
     /// The output: a string (JSON text, usually) or a list of content parts, as JSON.
     pub output: Value,
+    /// The item's id, when the API returned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What produced the call: `{type:"direct"}` or `{type:"program", caller_id}`, as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<Value>,
+    /// The name of the tool that produced the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The namespace of the tool that produced the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `in_progress`, `completed` or `incomplete`, when the API returned the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl FunctionCallOutput {
+    /// The output `output` (a string, JSON text usually) of the call `call_id`.
+    pub fn new(call_id: impl Into<CallId>, output: impl Into<String>) -> Self {
+        Self {
+            call_id: Some(call_id.into()),
+            output: Value::String(output.into()),
+            id: None,
+            caller: None,
+            name: None,
+            namespace: None,
+            status: None,
+            extra: Extra::new(),
+        }
+    }
 }
 
 /// Sends one DTMF key to the SIP trunk (sideband of a SIP session only); confirmed by

@@ -151,3 +151,138 @@ fn error_event_names_the_client_event() {
         Some("evt_start")
     );
 }
+
+#[test]
+fn an_unknown_client_event_is_kept_whole() {
+    let frame = r#"{"type":"session.output_audio.clear","event_id":"evt_7","reason":{"kind":"barge_in","at_ms":[120,240]},"flag":null}"#;
+    let event = ClientEvent::decode(frame).unwrap();
+    let ClientEvent::Unknown(unknown) = &event else {
+        panic!("an unknown type decodes to Unknown, got {event:?}");
+    };
+    assert_eq!(unknown.event_type(), "session.output_audio.clear");
+    assert_eq!(event.event_type(), "session.output_audio.clear");
+    assert_eq!(event.event_id(), None);
+    // Written back byte for byte, and as the same value through serde.
+    assert_eq!(event.encode(), frame);
+    same_json(&serde_json::to_string(&event).unwrap(), frame);
+    // A fork connection reads it the same way.
+    assert_eq!(ClientEvent::decode_fork(frame).unwrap(), event);
+}
+
+#[test]
+fn an_unknown_server_event_on_any_connection_is_kept_whole() {
+    let frame = "{\"type\":\"transport.hold\", \"event_id\":\"e\",\n \"session_id\":\"live_1\",\"music\":true}";
+    let event = ServerEvent::decode(frame).unwrap();
+    assert!(matches!(event, ServerEvent::Unknown(_)), "{event:?}");
+    assert_eq!(event.event_type(), "transport.hold");
+    assert_eq!(event.encode(), frame, "whitespace and order as received");
+}
+
+#[test]
+fn an_unknown_member_of_a_known_event_is_kept_and_written_back() {
+    let frame = r#"{"type":"session.input_transcript.delta","event_id":"e1","delta":"Hi","start_ms":0,"end_ms":200,"speaker":{"id":"caller","confidence":0.93},"lang":"en"}"#;
+    let event = ServerEvent::decode(frame).unwrap();
+    let ServerEvent::InputTranscriptDelta(delta) = &event else {
+        panic!("a transcript delta, got {event:?}");
+    };
+    assert_eq!(delta.delta, "Hi");
+    assert_eq!(delta.extra["lang"], "en");
+    assert_eq!(delta.extra["speaker"]["confidence"], 0.93);
+    assert_eq!(
+        delta.extra.len(),
+        2,
+        "only the unnamed members: {:?}",
+        delta.extra
+    );
+    same_json(&event.encode(), frame);
+
+    // The same on the client side, and set by hand.
+    let mut append = ClientEvent::input_audio_append("AAAA");
+    if let ClientEvent::InputAudioAppend(body) = &mut append {
+        body.extra.insert("sequence".into(), 42.into());
+    }
+    same_json(
+        &append.encode(),
+        r#"{"type":"session.input_audio.append","audio":"AAAA","sequence":42}"#,
+    );
+    assert_eq!(ClientEvent::decode(&append.encode()).unwrap(), append);
+}
+
+#[test]
+fn malformed_frames_are_typed_errors_not_panics() {
+    let cases: &[(&str, DecodeErrorKind)] = &[
+        ("", DecodeErrorKind::Syntax),
+        ("{", DecodeErrorKind::Syntax),
+        (
+            r#"{"type":"session.start","session":{"model":"gpt-live-1""#,
+            DecodeErrorKind::Syntax,
+        ),
+        ("not json", DecodeErrorKind::Syntax),
+        ("[1,2]", DecodeErrorKind::NotAnObject),
+        ("42", DecodeErrorKind::NotAnObject),
+        (r#""session.close""#, DecodeErrorKind::NotAnObject),
+        ("null", DecodeErrorKind::NotAnObject),
+        ("{}", DecodeErrorKind::MissingType),
+        (r#"{"event_id":"e"}"#, DecodeErrorKind::MissingType),
+        (r#"{"type":7}"#, DecodeErrorKind::MissingType),
+        (r#"{"type":null}"#, DecodeErrorKind::MissingType),
+        (
+            r#"{"type":"session.close","type":"session.start"}"#,
+            DecodeErrorKind::InvalidEvent,
+        ),
+    ];
+    for (frame, kind) in cases {
+        for (side, result) in [
+            ("client", ClientEvent::decode(frame).map(|_| ())),
+            ("fork", ClientEvent::decode_fork(frame).map(|_| ())),
+            ("server", ServerEvent::decode(frame).map(|_| ())),
+        ] {
+            let err = result.expect_err(frame);
+            assert_eq!(err.kind(), *kind, "{side} {frame:?}: {err}");
+            assert!(!err.to_string().is_empty());
+        }
+    }
+
+    // A known type with a bad body names the event and the field, on both sides.
+    let err =
+        ClientEvent::decode(r#"{"type":"session.input_audio.append","audio":7}"#).unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidEvent);
+    assert_eq!(err.event_type(), Some("session.input_audio.append"));
+    assert_eq!(err.path(), Some("audio"));
+    let err = ServerEvent::decode(r#"{"type":"session.closed","event_id":"e","reason":"expired"}"#)
+        .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidEvent);
+    assert_eq!(err.event_type(), Some("session.closed"));
+    assert!(err.to_string().contains("missing field `session`"), "{err}");
+}
+
+#[test]
+fn audio_formats_are_the_sdks() {
+    for (format, json) in [
+        (AudioFormat::pcmu(), r#"{"type":"audio/pcmu","rate":8000}"#),
+        (AudioFormat::pcma(), r#"{"type":"audio/pcma","rate":8000}"#),
+        (
+            AudioFormat::pcm(16000),
+            r#"{"type":"audio/pcm","rate":16000}"#,
+        ),
+        (
+            AudioFormat::pcm(24000),
+            r#"{"type":"audio/pcm","rate":24000}"#,
+        ),
+    ] {
+        assert_eq!(serde_json::to_string(&format).unwrap(), json);
+        assert_eq!(serde_json::from_str::<AudioFormat>(json).unwrap(), format);
+    }
+    assert_eq!(AudioFormat::pcma().rate(), Some(8000));
+    assert!(
+        !AudioFormat::pcma().is_twilio_native(),
+        "A-law is not Twilio's"
+    );
+    assert!(!AudioFormat::pcm(24000).is_twilio_native());
+    // A format this version does not know is kept, with its members.
+    let opus = r#"{"type":"audio/opus","rate":48000,"channels":2}"#;
+    let format: AudioFormat = serde_json::from_str(opus).unwrap();
+    assert!(matches!(format, AudioFormat::Unknown(_)));
+    assert_eq!(format.rate(), None);
+    same_json(&serde_json::to_string(&format).unwrap(), opus);
+}

@@ -1,0 +1,203 @@
+//! Every field of the SDK's Live types is named by the models, and survives a round trip.
+//!
+//! `fixtures/live-sdk-max-examples.json` holds events generated from the pydantic models of
+//! openai-python 3.57.0 (`openai/types/live/`), one object per line:
+//!
+//! - `minimal: false, nulls: false`: every optional field filled in, at every depth; for each
+//!   union the member with the most fields, and then one example per member of every union
+//!   (audio formats, voices, delegations, tools, tool choices, questions, stored decision
+//!   items, Responses input items, …), each member once per direction, in its first carrier.
+//! - `minimal: true`: only the required fields, for the same unions: a field the models
+//!   require but the SDK leaves optional fails to decode.
+//! - `nulls: true`: every optional field that the SDK types as nullable sent as `null`.
+//!
+//! `alts` records which union member was picked (path, index in the SDK's order).
+//!
+//! Validating the fixture against the SDK, outside CI (the project never depends on Python):
+//! in a scratch virtualenv with `openai==3.57.0`, build a pydantic `TypeAdapter` of the
+//! union each entry belongs to (`openai.types.live.ClientEvent`, `ServerEvent`, or the
+//! sideband and fork unions `ConnectClientEvent`, `ConnectServerEvent`, `ForkClientEvent`,
+//! `ForkServerEvent`, after `direction` and `connection`), validate `example`, check the
+//! result's class name equals `class`, and that its `to_dict(mode="json")` equals `example`.
+//! The same check holds for `openai-live-examples.json`.
+
+use openai_realtime::live::{ClientEvent, ServerEvent};
+use serde_json::Value;
+
+const EXAMPLES: &str = include_str!("fixtures/live-sdk-max-examples.json");
+
+fn examples() -> Vec<Value> {
+    serde_json::from_str(EXAMPLES).expect("the fixture parses")
+}
+
+/// Decodes an entry as its direction and connection say; returns the decoded event's
+/// `Debug` text, its `event_type()` and its encoding.
+fn round_trip(entry: &Value) -> Result<(String, String, String), String> {
+    let frame = entry["example"].to_string();
+    let decoded = if entry["direction"] == "client" {
+        let event = if entry["connection"] == "fork" {
+            ClientEvent::decode_fork(&frame)
+        } else {
+            ClientEvent::decode(&frame)
+        };
+        event.map(|e| {
+            let unknown = matches!(e, ClientEvent::Unknown(_));
+            (
+                unknown,
+                format!("{e:?}"),
+                e.event_type().to_owned(),
+                e.encode(),
+            )
+        })
+    } else {
+        ServerEvent::decode(&frame).map(|e| {
+            let unknown = matches!(e, ServerEvent::Unknown(_));
+            (
+                unknown,
+                format!("{e:?}"),
+                e.event_type().to_owned(),
+                e.encode(),
+            )
+        })
+    };
+    match decoded {
+        Err(err) => Err(format!("does not decode: {err}")),
+        Ok((true, ..)) => Err("decodes to Unknown".to_owned()),
+        Ok((false, debug, event_type, encoded)) => Ok((debug, event_type, encoded)),
+    }
+}
+
+fn label(entry: &Value) -> String {
+    format!(
+        "{} {} {} minimal={} nulls={} alts={}",
+        entry["direction"],
+        entry["connection"],
+        entry["class"],
+        entry["minimal"],
+        entry["nulls"],
+        entry["alts"]
+    )
+}
+
+/// The JSON with every `null` member removed, at every depth.
+fn strip_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(key, v)| (key.clone(), strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(list) => Value::Array(list.iter().map(strip_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn every_sdk_field_is_named_and_survives_a_round_trip() {
+    let list = examples();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for entry in list.iter().filter(|e| e["nulls"] == false) {
+        checked += 1;
+        let label = label(entry);
+        let (debug, event_type, encoded) = match round_trip(entry) {
+            Ok(decoded) => decoded,
+            Err(err) => {
+                failures.push(format!("{label}: {err}"));
+                continue;
+            }
+        };
+        if event_type != entry["example"]["type"] {
+            failures.push(format!("{label}: event_type() is {event_type}"));
+        }
+        // A member the models do not name lands in an `Extra`, whose Debug text is
+        // `Extra({"name": …})` when it holds anything.
+        if let Some(at) = debug.find("Extra({\"") {
+            let rest = &debug[at..];
+            let shown = &rest[..rest.len().min(200)];
+            failures.push(format!("{label}: a member the models do not name: {shown}"));
+        }
+        let back: Value = serde_json::from_str(&encoded).expect("the encoding is JSON");
+        if back != entry["example"] {
+            failures.push(format!(
+                "{label}: re-encoded JSON differs\n  sent: {}\n  back: {back}",
+                entry["example"]
+            ));
+        }
+    }
+    assert!(
+        checked > 250,
+        "the fixture has the SDK's examples ({checked} found)"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    println!("{checked} SDK examples: every field named, every re-encoding equal");
+}
+
+#[test]
+fn every_sdk_event_class_has_a_generated_example() {
+    let list = examples();
+    let types = |direction: &str| -> Vec<String> {
+        list.iter()
+            .filter(|e| e["direction"] == direction)
+            .map(|e| e["example"]["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (client, server) = (types("client"), types("server"));
+    for event_type in ClientEvent::TYPES {
+        assert!(client.iter().any(|t| t == event_type), "no {event_type}");
+    }
+    for event_type in ServerEvent::TYPES {
+        assert!(server.iter().any(|t| t == event_type), "no {event_type}");
+    }
+}
+
+/// An explicit `null` of an optional member that the models type decodes as absent and is
+/// written back absent: the one place where a re-encoding differs from the frame, and only
+/// by `null`s (the SDK and the service read `null` and absent alike there). Parts kept as
+/// JSON keep their `null`s, and so does the `delegation_id` of the three appends, which the
+/// service requires.
+#[test]
+fn a_null_optional_member_is_the_only_difference() {
+    let list = examples();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for entry in list.iter().filter(|e| e["nulls"] == true) {
+        checked += 1;
+        let label = label(entry);
+        let example = &entry["example"];
+        match round_trip(entry) {
+            Err(err) => failures.push(format!("{label}: {err}")),
+            Ok((_, _, encoded)) => {
+                let back: Value = serde_json::from_str(&encoded).unwrap();
+                if strip_nulls(&back) != strip_nulls(example) {
+                    failures.push(format!("{label}:\n  sent: {example}\n  back: {back}"));
+                }
+                let is_append = example["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("session.") && t.ends_with(".append"));
+                if is_append
+                    && example.get("delegation_id").is_some()
+                    && back.get("delegation_id") != Some(&Value::Null)
+                {
+                    failures.push(format!("{label}: delegation_id null lost: {back}"));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 30,
+        "the fixture has null examples ({checked} found)"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
