@@ -31,8 +31,10 @@
 //! One difference is allowed, and only by `null`s: an optional member that a model types
 //! (an `Option` field) reads `null` as absent and writes it back absent, as the SDK and the
 //! service read both alike. Members kept as JSON ([`serde_json::Value`] fields, `extra`) keep
-//! their `null`s, and so does the `delegation_id` of the three appends, which the service
-//! requires.
+//! their `null`s, and so do the members the SDK documents as `null` when they do not apply:
+//! the `delegation_id` of the three appends (required by the service), and of
+//! `response.event`; `decision.event`'s `delegation_id`, `trigger_id` and sources; a refusal's
+//! `name`.
 //!
 //! # Example: a phone bridge's side of a Live session
 //!
@@ -80,10 +82,14 @@
 //!   [`AudioFormat`], [`Voice`], [`InitialItem`].
 //! - Delegation: [`Delegation`], [`DelegationUpdate`], [`ResponsesConfig`], [`FunctionTool`],
 //!   [`DecisionsConfig`].
+//! - Decisions: [`DecisionQuestion`], [`Trigger`], and the answers of a `decision.event`:
+//!   [`Decision`], [`DecisionAnswer`].
+//! - WebRTC data-channel limits: [`ClientConfig`], [`Allowed`].
 //! - [`Extra`], and the ids only Live has: [`LiveSessionId`], [`DelegationId`],
 //!   [`TriggerId`].
 
 pub mod client_event;
+mod decision;
 mod delegation;
 mod event_enum;
 mod extra;
@@ -92,10 +98,18 @@ pub mod server_event;
 mod session;
 
 pub use client_event::ClientEvent;
+pub use decision::{
+    ChoiceAnswer, ChoiceProbability, ChoiceQuestion, ChoiceValue, Decision, DecisionAnswer,
+    DecisionChoiceOption, DecisionCompleted, DecisionInstructions, DecisionOutcome,
+    DecisionQuestion, DecisionTrigger, DecisionUsage, InputTokensDetails, OutputTokensDetails,
+    PredicateAnswer, PredicateQuestion, RefusalAnswer, ScoreAnswer, ScoreLevel, ScoreProbability,
+    ScoreQuestion, Trigger, TriggerQuestions,
+};
 pub use delegation::{
     ClientDelegation, DecisionsConfig, DecisionsDelegation, DecisionsDelegationUpdate,
-    DecisionsUpdateConfig, Delegation, DelegationUpdate, FunctionTool, ResponsesConfig,
+    DecisionsUpdateConfig, Delegation, DelegationUpdate, FunctionTool, Reasoning, ResponsesConfig,
     ResponsesDelegation, ResponsesDelegationUpdate, ResponsesTool, ResponsesUpdateConfig,
+    TextConfig,
 };
 pub use extra::Extra;
 pub use ids::{DelegationId, LiveSessionId, TriggerId};
@@ -103,9 +117,9 @@ pub use server_event::{
     CloseReason, DelegationTarget, LiveError, OutputAudioDelta, ServerEvent, SessionUsage,
 };
 pub use session::{
-    Audio, AudioFormat, AudioOutput, BuiltInVoice, CustomVoice, ForkSessionConfig, InitialContent,
-    InitialItem, Model, Rate, Role, SessionConfig, SessionResource, SessionStatus,
-    SessionUpdateConfig, Voice,
+    Allowed, Audio, AudioFormat, AudioOutput, BuiltInVoice, ClientConfig, CustomVoice,
+    DataChannelConfig, ForkSessionConfig, InitialContent, InitialItem, Model, Rate, Role,
+    ServerEventSelector, SessionConfig, SessionResource, SessionStatus, SessionUpdateConfig, Voice,
 };
 
 #[cfg(test)]

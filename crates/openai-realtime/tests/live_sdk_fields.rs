@@ -5,8 +5,9 @@
 //!
 //! - `minimal: false, nulls: false`: every optional field filled in, at every depth; for each
 //!   union the member with the most fields, and then one example per member of every union
-//!   (audio formats, voices, delegations, tools, tool choices, questions, stored decision
-//!   items, Responses input items, …), each member once per direction, in its first carrier.
+//!   at every depth (audio formats, voices, delegations, tools, tool choices, questions,
+//!   answers, stored decision items, Responses input items, …), with the enclosing unions set
+//!   to the members that lead to it; each member once per direction, in its first carrier.
 //! - `minimal: true`: only the required fields, for the same unions: a field the models
 //!   require but the SDK leaves optional fails to decode.
 //! - `nulls: true`: every optional field that the SDK types as nullable sent as `null`.
@@ -157,35 +158,49 @@ fn every_sdk_event_class_has_a_generated_example() {
     }
 }
 
+/// Top-level members the SDK documents as `null` when they do not apply, which the models
+/// keep apart from absent: `(event type, member)`.
+const KEPT_NULLS: &[(&str, &str)] = &[
+    ("session.instructions.append", "delegation_id"),
+    ("session.thinking.append", "delegation_id"),
+    ("session.commentary.append", "delegation_id"),
+    ("decision.event", "delegation_id"),
+    ("decision.event", "trigger_id"),
+    ("decision.event", "source_event_id"),
+    ("decision.event", "source_event_type"),
+    ("response.event", "delegation_id"),
+];
+
 /// An explicit `null` of an optional member that the models type decodes as absent and is
 /// written back absent: the one place where a re-encoding differs from the frame, and only
 /// by `null`s (the SDK and the service read `null` and absent alike there). Parts kept as
-/// JSON keep their `null`s, and so does the `delegation_id` of the three appends, which the
-/// service requires.
+/// JSON keep their `null`s, and so do the members the SDK documents as `null` when they do
+/// not apply ([`KEPT_NULLS`]).
 #[test]
 fn a_null_optional_member_is_the_only_difference() {
     let list = examples();
     let mut checked = 0;
+    let mut kept = 0;
     let mut failures = Vec::new();
     for entry in list.iter().filter(|e| e["nulls"] == true) {
         checked += 1;
         let label = label(entry);
         let example = &entry["example"];
-        match round_trip(entry) {
-            Err(err) => failures.push(format!("{label}: {err}")),
-            Ok((_, _, encoded)) => {
-                let back: Value = serde_json::from_str(&encoded).unwrap();
-                if strip_nulls(&back) != strip_nulls(example) {
-                    failures.push(format!("{label}:\n  sent: {example}\n  back: {back}"));
-                }
-                let is_append = example["type"]
-                    .as_str()
-                    .is_some_and(|t| t.starts_with("session.") && t.ends_with(".append"));
-                if is_append
-                    && example.get("delegation_id").is_some()
-                    && back.get("delegation_id") != Some(&Value::Null)
-                {
-                    failures.push(format!("{label}: delegation_id null lost: {back}"));
+        let back: Value = match round_trip(entry) {
+            Err(err) => {
+                failures.push(format!("{label}: {err}"));
+                continue;
+            }
+            Ok((_, _, encoded)) => serde_json::from_str(&encoded).unwrap(),
+        };
+        if strip_nulls(&back) != strip_nulls(example) {
+            failures.push(format!("{label}:\n  sent: {example}\n  back: {back}"));
+        }
+        for (event_type, member) in KEPT_NULLS {
+            if example["type"] == *event_type && example.get(*member) == Some(&Value::Null) {
+                kept += 1;
+                if back.get(*member) != Some(&Value::Null) {
+                    failures.push(format!("{label}: the null {member} is lost: {back}"));
                 }
             }
         }
@@ -194,6 +209,7 @@ fn a_null_optional_member_is_the_only_difference() {
         checked > 30,
         "the fixture has null examples ({checked} found)"
     );
+    assert_eq!(kept, KEPT_NULLS.len(), "every kept null was sent once");
     assert!(
         failures.is_empty(),
         "{} of {checked} fail:\n{}",

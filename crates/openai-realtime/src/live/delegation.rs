@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::codec::tagged_enum;
 
+use super::decision::DecisionQuestion;
 use super::extra::Extra;
 
 tagged_enum! {
@@ -33,8 +34,8 @@ tagged_enum! {
         /// answers with `session.commentary.append` / `session.thinking.append`.
         "client" => Client(ClientDelegation),
         /// `responses`: a Responses model with tools; function calls arrive inside
-        /// `response.event`.
-        "responses" => Responses(ResponsesDelegation),
+        /// `response.event`. Boxed: it is much larger than the other two.
+        "responses" => Responses(Box<ResponsesDelegation>),
         /// `decisions`: Decision API questions, answered in `decision.event`.
         "decisions" => Decisions(DecisionsDelegation),
     }
@@ -48,11 +49,11 @@ impl Delegation {
 
     /// `{"type":"responses","responses":config}`.
     pub fn responses(config: ResponsesConfig) -> Self {
-        Self::Responses(ResponsesDelegation {
+        Self::Responses(Box::new(ResponsesDelegation {
             responses: config,
             acknowledgement_delay_ms: None,
             extra: Extra::new(),
-        })
+        }))
     }
 }
 
@@ -62,8 +63,8 @@ tagged_enum! {
     pub enum DelegationUpdate {
         /// `client`
         "client" => Client(ClientDelegation),
-        /// `responses`
-        "responses" => Responses(ResponsesDelegationUpdate),
+        /// `responses` (boxed: it is much larger than the other two)
+        "responses" => Responses(Box<ResponsesDelegationUpdate>),
         /// `decisions`
         "decisions" => Decisions(DecisionsDelegationUpdate),
     }
@@ -130,15 +131,16 @@ pub struct ResponsesConfig {
     /// Whether the backend may call tools in parallel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
-    /// `{effort, summary}`, as JSON.
+    /// How much the backend reasons, and whether it summarises.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning: Option<Value>,
-    /// `auto`, `default`, `flex`, `priority`, …
+    pub reasoning: Option<Reasoning>,
+    /// `auto`, `default`, `flex`, `priority`, `ultrafast`, `fast_tier_temp_pilot` (the SDK's
+    /// values), or another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `{verbosity}`, as JSON.
+    /// How verbose the backend's text is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<Value>,
+    pub text: Option<TextConfig>,
     /// `"auto"`, `"none"`, `"required"` or a tool choice object, as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<Value>,
@@ -201,15 +203,15 @@ pub struct ResponsesUpdateConfig {
     /// Whether the backend may call tools in parallel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
-    /// `{effort, summary}`, as JSON.
+    /// How much the backend reasons, and whether it summarises.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning: Option<Value>,
+    pub reasoning: Option<Reasoning>,
     /// The service tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `{verbosity}`, as JSON.
+    /// How verbose the backend's text is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<Value>,
+    pub text: Option<TextConfig>,
     /// The tool choice, as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<Value>,
@@ -308,18 +310,28 @@ pub struct DecisionsDelegationUpdate {
     pub extra: Extra,
 }
 
-/// The Decision API backend (`DecisionsDelegationConfig`). Questions (`choice`, `predicate`,
-/// `score`) are kept as JSON.
+/// The Decision API backend (`DecisionsDelegationConfig`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DecisionsConfig {
     /// The Decision API model.
     pub model: String,
     /// The questions, evaluated together in order.
-    pub questions: Vec<Value>,
+    pub questions: Vec<DecisionQuestion>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl DecisionsConfig {
+    /// A backend running `model` on `questions`.
+    pub fn new(model: impl Into<String>, questions: Vec<DecisionQuestion>) -> Self {
+        Self {
+            model: model.into(),
+            questions,
+            extra: Extra::new(),
+        }
+    }
 }
 
 /// The Decision API settings of an update (`DecisionsDelegationUpdateConfig`).
@@ -331,7 +343,34 @@ pub struct DecisionsUpdateConfig {
     pub model: Option<String>,
     /// The questions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub questions: Option<Vec<Value>>,
+    pub questions: Option<Vec<DecisionQuestion>>,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `reasoning` of a Responses backend.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Reasoning {
+    /// `none`, `minimal`, `low`, `medium`, `high` or `xhigh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<String>,
+    /// `concise`, `detailed` or `auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `text` of a Responses backend.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TextConfig {
+    /// `low`, `medium` or `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verbosity: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,

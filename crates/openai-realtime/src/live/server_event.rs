@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
-use crate::codec::peek_type;
+use crate::codec::{nullable, peek_type};
 use crate::open_enum::open_enum;
 use crate::{ApiError, DecodeError, EventId, ItemId};
 
+use super::decision::{Decision, DecisionOutcome};
 use super::event_enum::live_event_enum;
 use super::extra::Extra;
 use super::ids::{DelegationId, LiveSessionId, TriggerId};
@@ -493,30 +494,55 @@ pub struct DelegationInfo {
 
 /// A Decision API result, for a delegation or a transcript trigger.
 ///
+/// The service writes `null` for the members that do not apply (`delegation_id` for a
+/// trigger, `trigger_id` and the sources for a delegation); they are kept apart from absent
+/// (outer `None`) so that the event is written back as it came. Read them with
+/// [`DecisionEvent::delegation`] and [`DecisionEvent::trigger`].
+///
 /// Wire name: `decision.event`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DecisionEvent {
     /// The service's id for this event.
     pub event_id: EventId,
-    /// `{type:"decision.completed", decision}`, the Decision API's response (model,
-    /// ordered answers, usage), as JSON.
-    pub event: Value,
-    /// The delegation it answers (none for a trigger).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegation_id: Option<DelegationId>,
-    /// The trigger firing it answers (none for a delegation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trigger_id: Option<TriggerId>,
-    /// The transcript delta that fired the trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_event_id: Option<EventId>,
-    /// `session.input_transcript.delta` or `session.output_transcript.delta`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_event_type: Option<String>,
+    /// The outcome: `decision.completed` with the answers.
+    pub event: DecisionOutcome,
+    /// The delegation it answers (`null` for a trigger).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    pub delegation_id: Option<Option<DelegationId>>,
+    /// The trigger firing it answers (`null` for a delegation).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    pub trigger_id: Option<Option<TriggerId>>,
+    /// The transcript delta that fired the trigger (`null` for a delegation).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    pub source_event_id: Option<Option<EventId>>,
+    /// `session.input_transcript.delta` or `session.output_transcript.delta` (`null` for a
+    /// delegation).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    pub source_event_type: Option<Option<String>>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl DecisionEvent {
+    /// The delegation it answers, if any.
+    pub fn delegation(&self) -> Option<&DelegationId> {
+        self.delegation_id.as_ref().and_then(Option::as_ref)
+    }
+
+    /// The trigger firing it answers, if any.
+    pub fn trigger(&self) -> Option<&TriggerId> {
+        self.trigger_id.as_ref().and_then(Option::as_ref)
+    }
+
+    /// The Decision API's response, when the outcome is `decision.completed`.
+    pub fn decision(&self) -> Option<&Decision> {
+        match &self.event {
+            DecisionOutcome::Completed(completed) => Some(&completed.decision),
+            _ => None,
+        }
+    }
 }
 
 /// An input item was stored for future decisions.
@@ -566,9 +592,10 @@ pub struct ResponseEvent {
     pub event_id: EventId,
     /// The nested Responses streaming event, as JSON.
     pub event: Value,
-    /// The delegation it belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegation_id: Option<DelegationId>,
+    /// The delegation it belongs to: absent, `null` (the service could not tell, as the SDK
+    /// documents) or an id. Read it with [`ResponseEvent::delegation`].
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    pub delegation_id: Option<Option<DelegationId>>,
     /// The `event_id` of a client command, when the service names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_event_id: Option<EventId>,
@@ -578,6 +605,11 @@ pub struct ResponseEvent {
 }
 
 impl ResponseEvent {
+    /// The delegation it belongs to, if the service named one.
+    pub fn delegation(&self) -> Option<&DelegationId> {
+        self.delegation_id.as_ref().and_then(Option::as_ref)
+    }
+
     /// The nested event's `type` (e.g. `response.output_item.done`).
     pub fn nested_type(&self) -> Option<&str> {
         self.event.get("type").and_then(Value::as_str)

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::codec::tagged_enum;
 use crate::open_enum::open_enum;
 
+use super::decision::Trigger;
 use super::delegation::{Delegation, DelegationUpdate};
 use super::extra::Extra;
 use super::ids::LiveSessionId;
@@ -259,19 +260,18 @@ pub struct SessionConfig {
     /// Text-only history given before start (at most 128 messages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<Vec<InitialItem>>,
-    /// WebRTC data-channel permissions (`{data_channel:{allowed_client_events,
-    /// allowed_server_events}}`), kept as JSON.
+    /// What an untrusted WebRTC frontend may send and receive on its data channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<Value>,
+    pub client: Option<ClientConfig>,
     /// A stable id of your end user, for the service's abuse monitoring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety_identifier: Option<String>,
     /// Whether to store the session for forks and recordings (default `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<bool>,
-    /// Decisions triggers on transcript events (at most one per event type), kept as JSON.
+    /// Decisions triggers on transcript events (at most one per event type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub triggers: Option<Vec<Value>>,
+    pub triggers: Option<Vec<Trigger>>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,
@@ -392,18 +392,18 @@ pub struct SessionResource {
     /// The history given at start (observed as `[]` when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<Vec<InitialItem>>,
-    /// WebRTC data-channel permissions, as JSON.
+    /// WebRTC data-channel permissions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<Value>,
+    pub client: Option<ClientConfig>,
     /// The end-user id given at start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety_identifier: Option<String>,
     /// Whether the session is stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<bool>,
-    /// Decisions triggers in effect, as JSON.
+    /// Decisions triggers in effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub triggers: Option<Vec<Value>>,
+    pub triggers: Option<Vec<Trigger>>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,
@@ -444,9 +444,9 @@ pub struct SessionUpdateConfig {
     /// Delegation settings to change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegation: Option<DelegationUpdate>,
-    /// Decisions triggers to set, as JSON.
+    /// Decisions triggers to set: a list replaces them, an empty list turns them off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub triggers: Option<Vec<Value>>,
+    pub triggers: Option<Vec<Trigger>>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,
@@ -470,9 +470,9 @@ pub struct ForkSessionConfig {
     /// The fork's audio format (`audio.format` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<Audio>,
-    /// WebRTC data-channel permissions, as JSON.
+    /// WebRTC data-channel permissions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<Value>,
+    pub client: Option<ClientConfig>,
     /// Responses backend overrides (`type: "responses"` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegation: Option<DelegationUpdate>,
@@ -564,6 +564,95 @@ pub struct InitialContent {
     pub part_type: Option<String>,
     /// The text.
     pub text: String,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `session.client` (`ClientConfig`): startup-only limits for an untrusted frontend on a
+/// WebRTC session; trusted sidebands are not limited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The data channel's permissions.
+    pub data_channel: DataChannelConfig,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Which events a WebRTC frontend's data channel may carry (`DataChannelConfig`). Absent
+/// means all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DataChannelConfig {
+    /// Client event types the frontend may send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_client_events: Option<Allowed<String>>,
+    /// Server events the frontend may receive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_server_events: Option<Allowed<ServerEventSelector>>,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// An allow-list: `"all"`, or the listed entries only (an empty list allows none).
+///
+/// # Examples
+///
+/// ```
+/// use openai_realtime::live::Allowed;
+///
+/// let all: Allowed<String> = serde_json::from_str(r#""all""#).unwrap();
+/// assert_eq!(all, Allowed::All);
+/// let some: Allowed<String> = serde_json::from_str(r#"["session.close"]"#).unwrap();
+/// assert_eq!(some, Allowed::Only(vec!["session.close".to_owned()]));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Allowed<T> {
+    /// `"all"`.
+    All,
+    /// The listed entries only.
+    Only(Vec<T>),
+}
+
+impl<T: Serialize> Serialize for Allowed<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::All => serializer.serialize_str("all"),
+            Self::Only(list) => list.serialize(serializer),
+        }
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Allowed<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match Value::deserialize(deserializer)? {
+            Value::String(text) if text == "all" => Ok(Self::All),
+            list @ Value::Array(_) => serde_json::from_value(list)
+                .map(Self::Only)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format_args!(
+                "expected \"all\" or a list, found {}",
+                crate::codec::json_kind(&other)
+            ))),
+        }
+    }
+}
+
+/// A server event a WebRTC frontend may receive (`ServerEventSelector`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ServerEventSelector {
+    /// The Live server event type; `response.event` for the Responses backend's events.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// With `response.event` (and only then): the nested Responses event type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_event: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,

@@ -286,3 +286,75 @@ fn audio_formats_are_the_sdks() {
     assert_eq!(format.rate(), None);
     same_json(&serde_json::to_string(&format).unwrap(), opus);
 }
+
+#[test]
+fn a_decision_event_reads_its_answers_and_keeps_its_nulls() {
+    let frame = r#"{"type":"decision.event","event_id":"e5","delegation_id":null,"trigger_id":"trg_1","source_event_id":"e4","source_event_type":"session.input_transcript.delta","event":{"type":"decision.completed","decision":{"model":"gpt-decision-1","answers":[{"type":"choice","name":"intent","choice":"cancel","confidence":0.91,"probabilities":[{"value":"cancel","probability":0.91},{"value":true,"probability":0.09}]},{"type":"predicate","name":"angry","probability":1},{"type":"refusal","name":null}],"usage":{"input_tokens":120,"input_tokens_details":{"cache_write_tokens":0,"cached_tokens":64},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":123}}}}"#;
+    let event = ServerEvent::decode(frame).unwrap();
+    let ServerEvent::DecisionEvent(decision_event) = &event else {
+        panic!("a decision.event, got {event:?}");
+    };
+    assert_eq!(decision_event.delegation(), None);
+    assert_eq!(decision_event.delegation_id, Some(None), "null, not absent");
+    assert_eq!(
+        decision_event.trigger().map(TriggerId::as_str),
+        Some("trg_1")
+    );
+    let decision = decision_event.decision().unwrap();
+    let Some(DecisionAnswer::Choice(intent)) = decision.answer("intent") else {
+        panic!("the intent answer is a choice: {:?}", decision.answers);
+    };
+    assert_eq!(intent.choice, ChoiceValue::Text("cancel".into()));
+    assert_eq!(intent.probabilities[1].value, ChoiceValue::Bool(true));
+    assert_eq!(intent.confidence.as_f64(), Some(0.91));
+    assert!(matches!(decision.answers[2], DecisionAnswer::Refusal(_)));
+    assert_eq!(decision.answers[2].name(), None);
+    assert_eq!(decision.usage.input_tokens_details.cached_tokens, 64);
+    // Written back as it came: `1` stays `1`, the nulls stay.
+    same_json(&event.encode(), frame);
+}
+
+#[test]
+fn data_channel_limits_are_all_or_a_list() {
+    let frame = r#"{"type":"session.start","session":{"model":"gpt-live-1","client":{"data_channel":{"allowed_client_events":"all","allowed_server_events":[{"type":"session.output_transcript.delta"},{"type":"response.event","response_event":"response.output_text.delta"}]}}}}"#;
+    let ClientEvent::SessionStart(start) = ClientEvent::decode(frame).unwrap() else {
+        panic!("session.start");
+    };
+    let channel = &start.session.client.as_ref().unwrap().data_channel;
+    assert_eq!(channel.allowed_client_events, Some(Allowed::All));
+    let Some(Allowed::Only(server)) = &channel.allowed_server_events else {
+        panic!("a list: {channel:?}");
+    };
+    assert_eq!(server[1].event_type, "response.event");
+    assert_eq!(
+        server[1].response_event.as_deref(),
+        Some("response.output_text.delta")
+    );
+    same_json(&ClientEvent::SessionStart(start).encode(), frame);
+
+    let err = ClientEvent::decode(
+        r#"{"type":"session.start","session":{"model":"gpt-live-1","client":{"data_channel":{"allowed_client_events":"some"}}}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidEvent);
+    assert!(
+        err.to_string().contains(r#"expected "all" or a list"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_trigger_asks_its_questions_on_one_transcript() {
+    let trigger = r#"{"type":"decisions","event_type":"session.input_transcript.delta","decisions":{"questions":[{"type":"score","instructions":[{"type":"input_text","text":"How upset is the caller?"}],"levels":[{"label":"calm"},{"label":"upset","description":"raised voice"}]}]}}"#;
+    let parsed: Trigger = serde_json::from_str(trigger).unwrap();
+    let Trigger::Decisions(decisions) = &parsed else {
+        panic!("a decisions trigger: {parsed:?}");
+    };
+    assert_eq!(decisions.event_type, "session.input_transcript.delta");
+    let DecisionQuestion::Score(score) = &decisions.decisions.questions[0] else {
+        panic!("a score question");
+    };
+    assert!(matches!(score.instructions, DecisionInstructions::Parts(_)));
+    assert_eq!(score.levels[1].description.as_deref(), Some("raised voice"));
+    same_json(&serde_json::to_string(&parsed).unwrap(), trigger);
+}
