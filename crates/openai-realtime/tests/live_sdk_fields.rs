@@ -32,8 +32,8 @@ fn examples() -> Vec<Value> {
 }
 
 /// Decodes an entry as its direction and connection say; returns the decoded event's
-/// `Debug` text, its `event_type()` and its encoding.
-fn round_trip(entry: &Value) -> Result<(String, String, String), String> {
+/// `Debug` text (when `debug`, else empty), its `event_type()` and its encoding.
+fn decode_encode(entry: &Value, debug: bool) -> Result<(String, String, String), String> {
     let frame = entry["example"].to_string();
     let decoded = if entry["direction"] == "client" {
         let event = if entry["connection"] == "fork" {
@@ -43,22 +43,22 @@ fn round_trip(entry: &Value) -> Result<(String, String, String), String> {
         };
         event.map(|e| {
             let unknown = matches!(e, ClientEvent::Unknown(_));
-            (
-                unknown,
-                format!("{e:?}"),
-                e.event_type().to_owned(),
-                e.encode(),
-            )
+            let text = if debug {
+                format!("{e:?}")
+            } else {
+                String::new()
+            };
+            (unknown, text, e.event_type().to_owned(), e.encode())
         })
     } else {
         ServerEvent::decode(&frame).map(|e| {
             let unknown = matches!(e, ServerEvent::Unknown(_));
-            (
-                unknown,
-                format!("{e:?}"),
-                e.event_type().to_owned(),
-                e.encode(),
-            )
+            let text = if debug {
+                format!("{e:?}")
+            } else {
+                String::new()
+            };
+            (unknown, text, e.event_type().to_owned(), e.encode())
         })
     };
     match decoded {
@@ -66,6 +66,10 @@ fn round_trip(entry: &Value) -> Result<(String, String, String), String> {
         Ok((true, ..)) => Err("decodes to Unknown".to_owned()),
         Ok((false, debug, event_type, encoded)) => Ok((debug, event_type, encoded)),
     }
+}
+
+fn round_trip(entry: &Value) -> Result<(String, String, String), String> {
+    decode_encode(entry, true)
 }
 
 fn label(entry: &Value) -> String {
@@ -216,4 +220,85 @@ fn a_null_optional_member_is_the_only_difference() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Every path to an object inside `value`, as lists of keys and indexes.
+fn object_paths(value: &Value, here: &mut Vec<Step>, found: &mut Vec<Vec<Step>>) {
+    match value {
+        Value::Object(map) => {
+            found.push(here.clone());
+            for (key, inner) in map {
+                here.push(Step::Key(key.clone()));
+                object_paths(inner, here, found);
+                here.pop();
+            }
+        }
+        Value::Array(list) => {
+            for (index, inner) in list.iter().enumerate() {
+                here.push(Step::Index(index));
+                object_paths(inner, here, found);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn object_at<'a>(value: &'a mut Value, path: &[Step]) -> &'a mut serde_json::Map<String, Value> {
+    let mut node = value;
+    for step in path {
+        node = match step {
+            Step::Key(key) => &mut node[key.as_str()],
+            Step::Index(index) => &mut node[*index],
+        };
+    }
+    node.as_object_mut().expect("the path leads to an object")
+}
+
+/// A member no model names, added to every object of every example (the event, its
+/// session, its audio format, a tool, an answer, …), is written back where it was.
+#[test]
+fn an_unknown_member_at_any_depth_is_written_back() {
+    let list = examples();
+    let mut objects = 0;
+    let mut failures = Vec::new();
+    for entry in list.iter().filter(|e| e["nulls"] == false) {
+        let mut paths = Vec::new();
+        object_paths(&entry["example"], &mut Vec::new(), &mut paths);
+        let mut changed = entry.clone();
+        for (depth, path) in paths.iter().enumerate() {
+            objects += 1;
+            object_at(&mut changed["example"], path).insert(
+                "x_future_member".to_owned(),
+                serde_json::json!({"kept": [depth, 2.5, null, "three"]}),
+            );
+        }
+        let label = label(entry);
+        match decode_encode(&changed, false) {
+            Err(err) => failures.push(format!("{label}: {err}")),
+            Ok((_, _, encoded)) => {
+                let back: Value = serde_json::from_str(&encoded).unwrap();
+                if back != changed["example"] {
+                    failures.push(format!(
+                        "{label}:\n  sent: {}\n  back: {back}",
+                        changed["example"]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(objects > 1000, "objects changed: {objects}");
+    assert!(
+        failures.is_empty(),
+        "{} examples fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    println!("{objects} objects: an unknown member written back at each");
 }
