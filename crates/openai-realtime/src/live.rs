@@ -82,8 +82,8 @@
 //!   [`AudioFormat`], [`Voice`], [`InitialItem`].
 //! - Delegation: [`Delegation`], [`DelegationUpdate`], [`ResponsesConfig`], [`FunctionTool`],
 //!   [`DecisionsConfig`].
-//! - Decisions: [`DecisionQuestion`], [`Trigger`], and the answers of a `decision.event`:
-//!   [`Decision`], [`DecisionAnswer`].
+//! - Decisions: [`DecisionQuestion`], [`Trigger`], [`DecisionItem`], and the answers of a
+//!   `decision.event`: [`Decision`], [`DecisionAnswer`].
 //! - WebRTC data-channel limits: [`ClientConfig`], [`Allowed`].
 //! - [`Extra`], and the ids only Live has: [`LiveSessionId`], [`DelegationId`],
 //!   [`TriggerId`].
@@ -100,10 +100,11 @@ mod session;
 pub use client_event::ClientEvent;
 pub use decision::{
     ChoiceAnswer, ChoiceProbability, ChoiceQuestion, ChoiceValue, Decision, DecisionAnswer,
-    DecisionChoiceOption, DecisionCompleted, DecisionInstructions, DecisionOutcome,
-    DecisionQuestion, DecisionTrigger, DecisionUsage, InputTokensDetails, OutputTokensDetails,
-    PredicateAnswer, PredicateQuestion, RefusalAnswer, ScoreAnswer, ScoreLevel, ScoreProbability,
-    ScoreQuestion, Trigger, TriggerQuestions,
+    DecisionChoiceOption, DecisionCompleted, DecisionCustomToolCall, DecisionFunctionCall,
+    DecisionInstructions, DecisionItem, DecisionMessage, DecisionOutcome, DecisionQuestion,
+    DecisionRole, DecisionToolOutput, DecisionTrigger, DecisionUsage, InputTokensDetails,
+    MessageContent, OutputTokensDetails, PredicateAnswer, PredicateQuestion, RefusalAnswer,
+    ScoreAnswer, ScoreLevel, ScoreProbability, ScoreQuestion, Trigger, TriggerQuestions,
 };
 pub use delegation::{
     ClientDelegation, DecisionsConfig, DecisionsDelegation, DecisionsDelegationUpdate,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::codec::{nullable, peek_type, tagged_enum};
 use crate::{CallId, DecodeError, EventId, ItemId};
 
+use super::decision::DecisionItem;
 use super::event_enum::live_event_enum;
 use super::extra::Extra;
 use super::ids::DelegationId;
@@ -251,6 +252,16 @@ impl ClientEvent {
         })
     }
 
+    /// `decision.item.create`: context for later decisions (Decisions delegation or
+    /// triggers), e.g. [`DecisionItem::user_text`].
+    pub fn decision_item_create(item: DecisionItem) -> Self {
+        Self::DecisionItemCreate(DecisionItemCreate {
+            event_id: None,
+            item,
+            extra: Extra::new(),
+        })
+    }
+
     /// `response.create`.
     pub fn response_create() -> Self {
         Self::ResponseCreate(ResponseCreate {
@@ -465,9 +476,8 @@ pub struct DecisionCreate {
     pub extra: Extra,
 }
 
-/// Adds an input item for future decisions. The item (a message by `role`, or a
-/// `function_call`, `function_call_output`, `custom_tool_call`, `custom_tool_call_output`)
-/// is kept as JSON.
+/// Adds an input item for future decisions: a message by `role`, or a `function_call`,
+/// `function_call_output`, `custom_tool_call`, `custom_tool_call_output`.
 ///
 /// Wire name: `decision.item.create`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -476,8 +486,8 @@ pub struct DecisionItemCreate {
     /// Your id for this event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
-    /// The item, as JSON.
-    pub item: Value,
+    /// The item.
+    pub item: DecisionItem,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,

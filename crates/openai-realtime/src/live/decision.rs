@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
-use crate::codec::{nullable, tagged_enum};
+use crate::codec::{json_kind, nullable, serialize_tagged, tagged_enum};
+use crate::open_enum::open_enum;
 
 use super::extra::Extra;
 
@@ -428,6 +429,231 @@ pub struct InputTokensDetails {
 pub struct OutputTokensDetails {
     /// Reasoning tokens.
     pub reasoning_tokens: u64,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+open_enum! {
+    /// The author of a [`DecisionMessage`].
+    pub enum DecisionRole {
+        /// `user`
+        User = "user",
+        /// `developer`
+        Developer = "developer",
+        /// `system`
+        System = "system",
+        /// `assistant`
+        Assistant = "assistant",
+    }
+}
+
+/// An input item of the Decision API: context that later decisions read
+/// (`decision.item.create`), or the item as stored, with its `id` (`decision.item.created`).
+///
+/// Messages are told apart by `role` (their `type`, `message`, is optional); the other items
+/// by `type`. An item of another kind is `Unknown`, with its JSON.
+///
+/// # Examples
+///
+/// ```
+/// use openai_realtime::live::{ClientEvent, DecisionItem};
+///
+/// let note = ClientEvent::decision_item_create(DecisionItem::user_text("The caller's plan is Gold."));
+/// assert_eq!(
+///     note.encode(),
+///     r#"{"type":"decision.item.create","item":{"role":"user","content":"The caller's plan is Gold."}}"#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DecisionItem {
+    /// A message (`role` user, developer, system or assistant).
+    Message(DecisionMessage),
+    /// `function_call`
+    FunctionCall(DecisionFunctionCall),
+    /// `function_call_output`
+    FunctionCallOutput(DecisionToolOutput),
+    /// `custom_tool_call`
+    CustomToolCall(DecisionCustomToolCall),
+    /// `custom_tool_call_output`
+    CustomToolCallOutput(DecisionToolOutput),
+    /// An item of a kind this version does not know, kept as received.
+    Unknown(Value),
+}
+
+impl DecisionItem {
+    /// A user message of plain text.
+    pub fn user_text(text: impl Into<String>) -> Self {
+        Self::Message(DecisionMessage {
+            role: DecisionRole::User,
+            content: MessageContent::Text(text.into()),
+            id: None,
+            phase: None,
+            item_type: None,
+            extra: Extra::new(),
+        })
+    }
+
+    /// The item's id, when it has one (a stored item always has).
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Self::Message(m) => m.id.as_deref(),
+            Self::FunctionCall(c) => c.id.as_deref(),
+            Self::CustomToolCall(c) => c.id.as_deref(),
+            Self::FunctionCallOutput(o) | Self::CustomToolCallOutput(o) => o.id.as_deref(),
+            Self::Unknown(value) => value.get("id").and_then(Value::as_str),
+        }
+    }
+}
+
+impl Serialize for DecisionItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Message(message) => message.serialize(serializer),
+            Self::FunctionCall(body) => serialize_tagged("function_call", body, serializer),
+            Self::FunctionCallOutput(body) => {
+                serialize_tagged("function_call_output", body, serializer)
+            }
+            Self::CustomToolCall(body) => serialize_tagged("custom_tool_call", body, serializer),
+            Self::CustomToolCallOutput(body) => {
+                serialize_tagged("custom_tool_call_output", body, serializer)
+            }
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DecisionItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = Value::deserialize(deserializer)?;
+        if !value.is_object() {
+            return Err(D::Error::custom(format_args!(
+                "invalid type: {}, expected an object",
+                json_kind(&value)
+            )));
+        }
+        fn body<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            value: Value,
+            tag: &str,
+        ) -> Result<T, E> {
+            serde_json::from_value(value).map_err(|err| E::custom(format_args!("`{tag}`: {err}")))
+        }
+        let tag = value.get("type").and_then(Value::as_str).map(str::to_owned);
+        match tag.as_deref() {
+            Some("function_call") => body(value, "function_call").map(Self::FunctionCall),
+            Some("function_call_output") => {
+                body(value, "function_call_output").map(Self::FunctionCallOutput)
+            }
+            Some("custom_tool_call") => body(value, "custom_tool_call").map(Self::CustomToolCall),
+            Some("custom_tool_call_output") => {
+                body(value, "custom_tool_call_output").map(Self::CustomToolCallOutput)
+            }
+            None | Some("message") if value.get("role").is_some() => {
+                body(value, "message").map(Self::Message)
+            }
+            _ => Ok(Self::Unknown(value)),
+        }
+    }
+}
+
+/// The content of a [`DecisionMessage`]: text, or a list of parts (`input_text`,
+/// `input_image`, `input_json`; `output_text`, `refusal` for the assistant), kept as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum MessageContent {
+    /// Plain text.
+    Text(String),
+    /// Content parts, as JSON.
+    Parts(Vec<Value>),
+}
+
+/// A message item of the Decision API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DecisionMessage {
+    /// Who wrote it.
+    pub role: DecisionRole,
+    /// What it says.
+    pub content: MessageContent,
+    /// Its id (always present once stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// For an assistant message: `commentary` or `final_answer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// `message`, when the sender wrote it.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub item_type: Option<String>,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The body of a `function_call` item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DecisionFunctionCall {
+    /// The call's id, which its output repeats.
+    pub call_id: String,
+    /// The function's name.
+    pub name: String,
+    /// The arguments, as JSON text.
+    pub arguments: String,
+    /// The item's id (always present once stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The function's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `in_progress`, `completed` or `incomplete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The body of a `custom_tool_call` item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DecisionCustomToolCall {
+    /// The call's id, which its output repeats.
+    pub call_id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The tool's input text.
+    pub input: String,
+    /// The item's id (always present once stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The tool's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `in_progress`, `completed` or `incomplete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Members this version does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The body of a `function_call_output` or `custom_tool_call_output` item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DecisionToolOutput {
+    /// The `call_id` of the call it answers.
+    pub call_id: String,
+    /// Text, or a list of `input_text` / `input_image` parts, as JSON.
+    pub output: Value,
+    /// The item's id (always present once stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `in_progress`, `completed` or `incomplete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
     pub extra: Extra,

@@ -9,7 +9,7 @@ use crate::codec::{nullable, peek_type};
 use crate::open_enum::open_enum;
 use crate::{ApiError, DecodeError, EventId, ItemId};
 
-use super::decision::{Decision, DecisionOutcome};
+use super::decision::{Decision, DecisionItem, DecisionOutcome};
 use super::event_enum::live_event_enum;
 use super::extra::Extra;
 use super::ids::{DelegationId, LiveSessionId, TriggerId};
@@ -553,8 +553,8 @@ impl DecisionEvent {
 pub struct DecisionItemCreated {
     /// The service's id for this event.
     pub event_id: EventId,
-    /// The stored item (with its `id`), as JSON.
-    pub item: Value,
+    /// The stored item, with its `id`.
+    pub item: DecisionItem,
     /// The `event_id` of the `decision.item.create`, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_event_id: Option<EventId>,

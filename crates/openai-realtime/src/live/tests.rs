@@ -358,3 +358,48 @@ fn a_trigger_asks_its_questions_on_one_transcript() {
     assert_eq!(score.levels[1].description.as_deref(), Some("raised voice"));
     same_json(&serde_json::to_string(&parsed).unwrap(), trigger);
 }
+
+#[test]
+fn decision_items_are_read_by_role_or_type() {
+    let stored = r#"{"type":"decision.item.created","event_id":"e2","client_event_id":"c1","item":{"id":"di_1","type":"message","role":"assistant","phase":"final_answer","content":[{"type":"output_text","text":"Booked."}]}}"#;
+    let event = ServerEvent::decode(stored).unwrap();
+    let ServerEvent::DecisionItemCreated(created) = &event else {
+        panic!("decision.item.created: {event:?}");
+    };
+    let DecisionItem::Message(message) = &created.item else {
+        panic!("a message: {:?}", created.item);
+    };
+    assert_eq!(message.role, DecisionRole::Assistant);
+    assert_eq!(message.phase.as_deref(), Some("final_answer"));
+    assert_eq!(created.item.id(), Some("di_1"));
+    same_json(&event.encode(), stored);
+
+    let call = r#"{"type":"decision.item.create","item":{"type":"function_call","call_id":"call_1","name":"lookup","arguments":"{}"}}"#;
+    let ClientEvent::DecisionItemCreate(create) = ClientEvent::decode(call).unwrap() else {
+        panic!("decision.item.create");
+    };
+    assert!(matches!(&create.item, DecisionItem::FunctionCall(c) if c.name == "lookup"));
+
+    // A kind this version does not know, and a message with no `type`, both kept as sent.
+    for frame in [
+        r#"{"type":"decision.item.create","item":{"type":"web_page","url":"https://example.com"}}"#,
+        r#"{"type":"decision.item.create","item":{"role":"system","content":"Be strict."}}"#,
+    ] {
+        same_json(&ClientEvent::decode(frame).unwrap().encode(), frame);
+    }
+    let ClientEvent::DecisionItemCreate(unknown) = ClientEvent::decode(
+        r#"{"type":"decision.item.create","item":{"type":"web_page","url":"u"}}"#,
+    )
+    .unwrap() else {
+        panic!("decision.item.create");
+    };
+    assert!(matches!(unknown.item, DecisionItem::Unknown(_)));
+
+    // A known kind with a bad body is an error naming the event.
+    let err = ClientEvent::decode(
+        r#"{"type":"decision.item.create","item":{"type":"function_call","call_id":"c"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidEvent);
+    assert_eq!(err.event_type(), Some("decision.item.create"));
+}
