@@ -262,11 +262,13 @@ fn object_at<'a>(value: &'a mut Value, path: &[Step]) -> &'a mut serde_json::Map
 }
 
 /// A member no model names, added to every object of every example (the event, its
-/// session, its audio format, a tool, an answer, …), is written back where it was.
+/// session, its audio format, a tool, an answer, …), is written back where it was; and so is
+/// a `type` added to every object that has none (a session config, a usage, …).
 #[test]
 fn an_unknown_member_at_any_depth_is_written_back() {
     let list = examples();
     let mut objects = 0;
+    let mut typed = 0;
     let mut failures = Vec::new();
     for entry in list.iter().filter(|e| e["nulls"] == false) {
         let mut paths = Vec::new();
@@ -274,10 +276,16 @@ fn an_unknown_member_at_any_depth_is_written_back() {
         let mut changed = entry.clone();
         for (depth, path) in paths.iter().enumerate() {
             objects += 1;
-            object_at(&mut changed["example"], path).insert(
+            let object = object_at(&mut changed["example"], path);
+            object.insert(
                 "x_future_member".to_owned(),
                 serde_json::json!({"kept": [depth, 2.5, null, "three"]}),
             );
+            // An object with no tag gets a `type` too: one more member no model names.
+            if !object.contains_key("type") {
+                typed += 1;
+                object.insert("type".to_owned(), Value::from("x_future_type"));
+            }
         }
         let label = label(entry);
         match decode_encode(&changed, false) {
@@ -294,11 +302,12 @@ fn an_unknown_member_at_any_depth_is_written_back() {
         }
     }
     assert!(objects > 1000, "objects changed: {objects}");
+    assert!(typed > 500, "objects given a type: {typed}");
     assert!(
         failures.is_empty(),
         "{} examples fail:\n{}",
         failures.len(),
         failures.join("\n")
     );
-    println!("{objects} objects: an unknown member written back at each");
+    println!("{objects} objects ({typed} given a `type`): an unknown member written back at each");
 }

@@ -137,7 +137,7 @@ pub struct DecisionChoiceOption {
     pub description: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl DecisionChoiceOption {
@@ -192,7 +192,7 @@ pub struct ScoreLevel {
     pub description: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 tagged_enum! {
@@ -226,7 +226,7 @@ pub struct TriggerQuestions {
     pub questions: Vec<DecisionQuestion>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 tagged_enum! {
@@ -260,7 +260,7 @@ pub struct Decision {
     pub usage: DecisionUsage,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl Decision {
@@ -342,7 +342,7 @@ pub struct ChoiceProbability {
     pub value: ChoiceValue,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// The answer to a score question.
@@ -375,7 +375,7 @@ pub struct ScoreProbability {
     pub value: i64,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// The model declined to answer one question; the others can still have answers.
@@ -407,7 +407,7 @@ pub struct DecisionUsage {
     pub total_tokens: u64,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// The breakdown of [`DecisionUsage::input_tokens`].
@@ -420,7 +420,7 @@ pub struct InputTokensDetails {
     pub cached_tokens: u64,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// The breakdown of [`DecisionUsage::output_tokens`].
@@ -431,7 +431,7 @@ pub struct OutputTokensDetails {
     pub reasoning_tokens: u64,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 open_enum! {

@@ -149,7 +149,7 @@ pub struct ResponsesConfig {
     pub tools: Option<Vec<ResponsesTool>>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl ResponsesConfig {
@@ -220,7 +220,7 @@ pub struct ResponsesUpdateConfig {
     pub tools: Option<Vec<ResponsesTool>>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 tagged_enum! {
@@ -320,7 +320,7 @@ pub struct DecisionsConfig {
     pub questions: Vec<DecisionQuestion>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl DecisionsConfig {
@@ -346,7 +346,7 @@ pub struct DecisionsUpdateConfig {
     pub questions: Option<Vec<DecisionQuestion>>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// `reasoning` of a Responses backend.
@@ -361,7 +361,7 @@ pub struct Reasoning {
     pub summary: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// `text` of a Responses backend.
@@ -373,5 +373,5 @@ pub struct TextConfig {
     pub verbosity: Option<String>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }

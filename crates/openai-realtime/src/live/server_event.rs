@@ -632,7 +632,7 @@ pub struct SessionUsage {
     pub paused_seconds: Option<u64>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl SessionUsage {
@@ -652,7 +652,7 @@ pub struct ContextWindow {
     pub usage_ratio_number: Number,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl ContextWindow {

@@ -191,7 +191,7 @@ pub struct CustomVoice {
     pub id: String,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// `session.audio`: the format (both directions) and the output voice.
@@ -206,7 +206,7 @@ pub struct Audio {
     pub output: Option<AudioOutput>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// `session.audio.output`.
@@ -218,7 +218,7 @@ pub struct AudioOutput {
     pub voice: Option<Voice>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// The configuration sent in `session.start` on a primary connection (`SessionConfig` in the
@@ -274,7 +274,7 @@ pub struct SessionConfig {
     pub triggers: Option<Vec<Trigger>>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl SessionConfig {
@@ -406,7 +406,7 @@ pub struct SessionResource {
     pub triggers: Option<Vec<Trigger>>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl SessionResource {
@@ -449,7 +449,7 @@ pub struct SessionUpdateConfig {
     pub triggers: Option<Vec<Trigger>>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 impl SessionUpdateConfig {
@@ -481,7 +481,7 @@ pub struct ForkSessionConfig {
     pub store: Option<bool>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 open_enum! {
@@ -578,7 +578,7 @@ pub struct ClientConfig {
     pub data_channel: DataChannelConfig,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// Which events a WebRTC frontend's data channel may carry (`DataChannelConfig`). Absent
@@ -594,7 +594,7 @@ pub struct DataChannelConfig {
     pub allowed_server_events: Option<Allowed<ServerEventSelector>>,
     /// Members this version does not name.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<true>,
 }
 
 /// An allow-list: `"all"`, or the listed entries only (an empty list allows none).
