@@ -95,6 +95,18 @@ impl ClientEvent {
     ///
     /// What one dialect cannot express is left out; see [the dialect notes](crate::dialect).
     pub fn encode(&self, dialect: Dialect) -> String {
+        // The hot event, written directly when its text needs no escape (the same bytes, in
+        // both dialects: the name is the same).
+        if let Self::InputAudioBufferAppend(event) = self {
+            if let Some(text) = crate::fast::append(event) {
+                return text;
+            }
+        }
+        self.encode_generic(dialect)
+    }
+
+    /// [`encode`](Self::encode) without the fast path: what the fast path must match.
+    pub(crate) fn encode_generic(&self, dialect: Dialect) -> String {
         if let Self::Unknown(event) = self {
             return event.raw().to_owned();
         }

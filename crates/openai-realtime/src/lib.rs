@@ -90,6 +90,7 @@ pub mod client_event;
 mod codec;
 pub mod dialect;
 mod error;
+mod fast;
 mod ids;
 pub mod live;
 mod open_enum;

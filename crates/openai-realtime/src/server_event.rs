@@ -196,6 +196,16 @@ impl ServerEvent {
     /// event whose body does not match (the error names the event and field). An unknown
     /// `type` is not an error: it is [`ServerEvent::Unknown`].
     pub fn decode(json: &str, dialect: Dialect) -> Result<Self, DecodeError> {
+        // The hot event: the plain shape the service sends is scanned directly; anything
+        // else is left to the full decoder, which gives the same result for the plain shape.
+        if let Some(delta) = crate::fast::audio_delta(json) {
+            return Ok(Self::ResponseOutputAudioDelta(delta));
+        }
+        Self::decode_full(json, dialect)
+    }
+
+    /// [`decode`](Self::decode) without the fast path: what the fast path must match.
+    pub(crate) fn decode_full(json: &str, dialect: Dialect) -> Result<Self, DecodeError> {
         decode_in(json, dialect, Self::GA_TYPES, Self::decode_ga)
     }
 
