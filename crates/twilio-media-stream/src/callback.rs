@@ -233,12 +233,13 @@ pub enum CallbackError {
 /// # Examples
 ///
 /// ```
-/// use twilio_media_stream::callback::{CallStatus, CallStatusCallback};
+/// use twilio_media_stream::callback::{CallDirection, CallStatus, CallStatusCallback};
 ///
 /// let form = [
 ///     ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
 ///     ("CallSid", "CA0123456789abcdef0123456789abcdef"),
 ///     ("CallStatus", "completed"),
+///     ("Direction", "outbound-api"),
 ///     ("CallDuration", "42"),
 ///     ("SequenceNumber", "3"),
 ///     ("Timestamp", "Tue, 24 Nov 2026 17:40:00 +0000"),
@@ -248,6 +249,7 @@ pub enum CallbackError {
 /// assert!(callback.call_status.is_final());
 /// assert_eq!(callback.call_duration.map(|d| d.as_secs()), Some(42));
 /// assert_eq!(callback.sequence_number, Some(3));
+/// assert_eq!(callback.direction, Some(CallDirection::OutboundApi));
 /// # Ok::<(), twilio_media_stream::callback::CallbackError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,7 +268,7 @@ pub struct CallStatusCallback {
     /// `To`.
     pub to: Option<String>,
     /// `Direction` (`outbound-api` for calls created over REST).
-    pub direction: Option<String>,
+    pub direction: Option<CallDirection>,
     /// `Timestamp`, as sent (RFC 2822, e.g. `Tue, 24 Nov 2026 17:40:00 +0000`).
     pub timestamp: Option<String>,
     /// `CallbackSource` (`call-progress-events`).
@@ -301,7 +303,7 @@ impl CallStatusCallback {
             parent_call_sid: form.optional("ParentCallSid").map(CallSid::new),
             from: form.optional("From").map(str::to_owned),
             to: form.optional("To").map(str::to_owned),
-            direction: form.optional("Direction").map(str::to_owned),
+            direction: form.optional("Direction").map(CallDirection::from),
             timestamp: form.optional("Timestamp").map(str::to_owned),
             callback_source: form.optional("CallbackSource").map(str::to_owned),
             sequence_number: form.number("SequenceNumber")?,
