@@ -147,10 +147,14 @@ async fn a_forged_webhook_gets_the_servers_403_and_no_stream() {
         answer.twiml
     );
     assert_eq!(answer.stream, None);
-    assert!(matches!(
-        answer.stream_call(&format!("ws://{addr}")),
-        Err(IncomingCallError::NoStream { .. })
-    ));
+    // The refusal, not a missing <Stream>, is what the test's author needs to read.
+    let Err(IncomingCallError::Refused { status, body }) =
+        answer.stream_call(&format!("ws://{addr}"))
+    else {
+        panic!("a refused webhook is Refused");
+    };
+    assert_eq!(status, 403);
+    assert!(body.contains("X-Twilio-Signature"), "{body}");
     assert!(calls.try_recv().is_err(), "the bot never saw a call");
 }
 

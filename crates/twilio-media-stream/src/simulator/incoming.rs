@@ -244,9 +244,17 @@ impl Answer {
     ///
     /// # Errors
     ///
-    /// [`IncomingCallError::NoStream`] when the TwiML has no `<Connect><Stream>`;
-    /// [`IncomingCallError::Url`] when its `url` is not a `wss://` (or `ws://`) URL.
+    /// [`IncomingCallError::Refused`] when the webhook's status was not 2xx (its status
+    /// and body); [`IncomingCallError::NoStream`] when the TwiML has no
+    /// `<Connect><Stream>`; [`IncomingCallError::Url`] when its `url` is not a `wss://`
+    /// (or `ws://`) URL.
     pub fn stream_call(&self, server: &str) -> Result<CallScript, IncomingCallError> {
+        if !(200..300).contains(&self.status) {
+            return Err(IncomingCallError::Refused {
+                status: self.status,
+                body: self.twiml.clone(),
+            });
+        }
         let stream = self
             .stream
             .as_ref()
@@ -308,6 +316,15 @@ pub enum IncomingCallError {
         /// Why.
         #[source]
         source: BoxError,
+    },
+    /// The bot refused the webhook (a status other than 2xx): Twilio would play its
+    /// application error and open no stream.
+    #[error("the voice webhook was refused with HTTP {status}: {body}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The body as received.
+        body: String,
     },
     /// The answer is not well-formed TwiML.
     #[error("the answer is not TwiML: {reason}")]
