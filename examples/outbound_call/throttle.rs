@@ -1,6 +1,7 @@
 //! A log line that may repeat fast (a flood of idle connections, a listener out of file
 //! descriptors) is written at most once per interval; the next line written says how many
-//! were held back in between, so nothing is lost but the repetition.
+//! were held back in between, so nothing is lost but the repetition. This is
+//! [`voice_bridge::throttle::Throttle`] shared between the server's tasks.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -8,54 +9,26 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// How often a repeated line is written at most.
-pub const INTERVAL: Duration = Duration::from_secs(10);
+pub const INTERVAL: Duration = voice_bridge::throttle::DEFAULT_INTERVAL;
 
-/// One kind of log line, rate-limited. Time is tokio's, so tests on a paused clock see it.
-#[derive(Debug)]
-pub struct Throttle {
-    interval: Duration,
-    state: Mutex<State>,
-}
-
+/// One kind of log line, rate-limited, shared between tasks. Time is tokio's, so tests on a
+/// paused clock see it.
 #[derive(Debug, Default)]
-struct State {
-    last: Option<Instant>,
-    held_back: u64,
-}
-
-impl Default for Throttle {
-    fn default() -> Self {
-        Self::new(INTERVAL)
-    }
-}
+pub struct Throttle(Mutex<voice_bridge::throttle::Throttle>);
 
 impl Throttle {
     /// At most one line per `interval`.
     pub fn new(interval: Duration) -> Self {
-        Self {
-            interval,
-            state: Mutex::new(State::default()),
-        }
+        Self(Mutex::new(voice_bridge::throttle::Throttle::new(interval)))
     }
 
     /// One more occurrence: `Some(n)` when it is to be written now, `n` being how many were
     /// held back since the last line written; `None` when it is held back.
     pub fn hit(&self) -> Option<u64> {
-        let now = Instant::now();
-        let mut state = self
-            .state
+        self.0
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        match state.last {
-            Some(last) if now.duration_since(last) < self.interval => {
-                state.held_back += 1;
-                None
-            }
-            _ => {
-                state.last = Some(now);
-                Some(std::mem::take(&mut state.held_back))
-            }
-        }
+            .unwrap_or_else(|poison| poison.into_inner())
+            .hit(Instant::now())
     }
 }
 

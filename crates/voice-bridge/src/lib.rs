@@ -200,6 +200,7 @@ pub mod memory;
 pub mod observer;
 pub mod recording;
 pub mod report;
+pub mod throttle;
 mod tool;
 
 pub use agent::{
