@@ -13,6 +13,10 @@
 //! - known causes get advice: the retired beta interface (4000), a retired or unknown model
 //!   (4004, with the current models named), a bad key (3000), no access (403), rate limits and
 //!   quota (429), Azure's 400/401/404;
+//! - a GPT-Live model (`gpt-live-1`) or the Live path (`/v1/live/sessions`) fails before
+//!   anything is sent ([`KnownIssue::LiveOnRealtime`]): GPT-Live is another protocol, with its
+//!   own client in [`live::client`](crate::live::client) (the same TLS, secret headers and
+//!   [`Error`]);
 //! - [`Connection::update_session`] waits for `session.updated` and checks the audio formats;
 //! - an `error` event mid-session is an `Err` with its type, code, message, param and the id
 //!   of the client event that caused it; a failure close carries its code and reason;
@@ -51,7 +55,7 @@
 //! ```
 
 mod config;
-mod connect;
+pub(crate) mod connect;
 mod error;
 mod secret_headers;
 mod session;

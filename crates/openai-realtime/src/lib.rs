@@ -29,7 +29,7 @@
 //! - Ids: [`EventId`], [`ItemId`], [`ResponseId`], [`CallId`], [`ConversationId`],
 //!   [`SessionId`].
 //! - [`live`]: OpenAI's GPT-Live protocol (`gpt-live-1`), its own event enums and session
-//!   config beside the Realtime ones.
+//!   config beside the Realtime ones, and (feature `client`) its client, `live::client`.
 //!
 //! # Layout
 //!

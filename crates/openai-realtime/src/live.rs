@@ -85,9 +85,13 @@
 //! - Decisions: [`DecisionQuestion`], [`Trigger`], [`DecisionItem`], and the answers of a
 //!   `decision.event`: [`Decision`], [`DecisionAnswer`].
 //! - WebRTC data-channel limits: [`ClientConfig`], [`Allowed`].
+//! - [`client`] (feature `client`): connect, `session.start`, `session.started`, the send and
+//!   receive halves, `session.close` and `session.closed`, every refusal a typed error.
 //! - [`Extra`], and the ids only Live has: [`LiveSessionId`], [`DelegationId`],
 //!   [`TriggerId`].
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod client_event;
 mod decision;
 mod delegation;

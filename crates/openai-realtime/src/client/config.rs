@@ -150,6 +150,9 @@ pub struct Config {
     pub(crate) max_message_size: usize,
     pub(crate) read_buffer_size: usize,
     pub(crate) tls: Tls,
+    /// A GPT-Live connection ([`crate::live::client`]): the URL takes no query, the model
+    /// travels in `session.start`.
+    pub(crate) live: bool,
 }
 
 /// Whom a `wss://` connection trusts.
@@ -258,6 +261,7 @@ impl fmt::Debug for Config {
             .field("max_message_size", &self.max_message_size)
             .field("read_buffer_size", &self.read_buffer_size)
             .field("tls", &self.tls)
+            .field("live", &self.live)
             .finish()
     }
 }
@@ -280,7 +284,15 @@ impl Config {
             max_message_size: 32 << 20,
             read_buffer_size: DEFAULT_READ_BUFFER_SIZE,
             tls: Tls::BuiltIn,
+            live: false,
         }
+    }
+
+    /// The configuration a GPT-Live client builds on: `endpoint` as given (no query added).
+    pub(crate) fn live(endpoint: String, provider: Provider, api_key: Option<ApiKey>) -> Self {
+        let mut config = Self::new(endpoint, provider, api_key);
+        config.live = true;
+        config
     }
 
     /// OpenAI at `wss://api.openai.com/v1/realtime`, with `Authorization: Bearer <key>`.
@@ -342,6 +354,10 @@ impl Config {
     }
 
     /// The model (OpenAI) or deployment name (Azure). Default [`DEFAULT_MODEL`].
+    ///
+    /// A GPT-Live model (`gpt-live-1`, `gpt-live-1.1`) speaks another protocol: with OpenAI
+    /// it fails the connect before anything is sent ([`KnownIssue::LiveOnRealtime`](super::KnownIssue::LiveOnRealtime));
+    /// connect with [`live::client`](crate::live::client) instead.
     #[must_use]
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
@@ -602,6 +618,10 @@ impl Config {
                 "endpoint scheme `{}` is not ws or wss",
                 url.scheme()
             )));
+        }
+        if self.live {
+            // GPT-Live: no query parameters of ours; the model goes in `session.start`.
+            return Ok(url);
         }
         let (drop, add): (&[&str], Vec<(&str, &str)>) = match &self.provider {
             Provider::OpenAi | Provider::Azure => (&["model"], vec![("model", &self.model)]),

@@ -35,6 +35,8 @@ pub(crate) struct Target {
     pub(crate) beta_header: bool,
     /// The service's id for the upgrade request (`x-request-id`), for support tickets.
     pub(crate) request_id: Option<String>,
+    /// A GPT-Live connection (the advice and log lines name Live, not Realtime).
+    pub(crate) live: bool,
 }
 
 impl Target {
@@ -43,6 +45,7 @@ impl Target {
             .with_context(&self.url, &self.model, self.azure)
             .with_beta_header(self.beta_header)
             .with_request_id(self.request_id.clone())
+            .with_live(self.live)
     }
 
     /// A timeout error about this target.
@@ -51,6 +54,7 @@ impl Target {
             .with_context(&self.url, &self.model, self.azure)
             .with_beta_header(self.beta_header)
             .with_request_id(self.request_id.clone())
+            .with_live(self.live)
     }
 }
 
@@ -69,7 +73,9 @@ pub(crate) fn build_request(
         ),
         beta_header: config.dialect == Dialect::Beta,
         request_id: None,
+        live: config.live,
     };
+    check_api(config, &url, &target)?;
     let mut request = url.as_str().into_client_request().map_err(|e| {
         Error::config(format!("cannot build a request for {}", target.url)).with_ws_source(e)
     })?;
@@ -109,16 +115,84 @@ pub(crate) fn build_request(
     Ok((request, secrets, target))
 }
 
+/// Whether a model name is one of GPT-Live's (`gpt-live-1`, `gpt-live-1.1`, later ones).
+pub(crate) fn is_live_model(model: &str) -> bool {
+    model.starts_with("gpt-live")
+}
+
+/// Whether a model name is one of the Realtime API's (`gpt-realtime…`, the retired
+/// `gpt-4o…-realtime-preview` families) or its audio models (`gpt-audio…`).
+pub(crate) fn is_realtime_model(model: &str) -> bool {
+    model.starts_with("gpt-realtime")
+        || model.starts_with("gpt-audio")
+        || (model.starts_with("gpt-4o") && model.contains("realtime"))
+}
+
+/// Refuses, before anything is sent, a configuration aimed at the other API: a Live model or
+/// the Live path for the Realtime client, a Realtime model or path for the Live client.
+/// Model names are checked for OpenAI only (an Azure deployment is named by its owner).
+fn check_api(config: &Config, url: &url::Url, target: &Target) -> Result<(), Error> {
+    let path = url.path().trim_end_matches('/');
+    let openai = matches!(config.provider, Provider::OpenAi);
+    let wrong = if config.live {
+        let realtime_path = path.ends_with("/realtime") || path.contains("/realtime/");
+        (realtime_path || (openai && is_realtime_model(&config.model)))
+            .then_some(super::KnownIssue::RealtimeOnLive)
+    } else {
+        let live_path = path.ends_with("/live/sessions") || path.contains("/live/sessions/");
+        (live_path || (openai && is_live_model(&config.model)))
+            .then_some(super::KnownIssue::LiveOnRealtime)
+    };
+    match wrong {
+        None => Ok(()),
+        Some(issue) => {
+            let what = if config.live {
+                "a Realtime model or endpoint given to the GPT-Live client"
+            } else {
+                "a GPT-Live model or endpoint given to the Realtime client"
+            };
+            let err = target
+                .error(ErrorKind::Config)
+                .with_message(what)
+                .with_issue(issue);
+            tracing::error!(url = %target.url, model = %target.model, error = %err.report(), "refused before connecting");
+            Err(err)
+        }
+    }
+}
+
+/// A log line whose message names the API: `Realtime …` or `Live …` (the messages are
+/// static, so each is written twice).
+macro_rules! api_log {
+    ($level:ident, $live:expr, $($field:tt)*) => {
+        api_log!(@split $level, $live, [] $($field)*)
+    };
+    (@split $level:ident, $live:expr, [$($fields:tt)*] $message:literal) => {
+        if $live {
+            tracing::$level!($($fields)* concat!("Live ", $message));
+        } else {
+            tracing::$level!($($fields)* concat!("Realtime ", $message));
+        }
+    };
+    (@split $level:ident, $live:expr, [$($fields:tt)*] $head:tt $($rest:tt)*) => {
+        api_log!(@split $level, $live, [$($fields)* $head] $($rest)*)
+    };
+}
+
 /// Opens the socket and performs the upgrade.
 pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
     let (request, secrets, target) = build_request(config)?;
-    tracing::debug!(
-        url = %target.url,
-        model = %config.model,
-        dialect = ?config.dialect,
-        provider = ?config.provider,
-        "opening Realtime session"
-    );
+    if config.live {
+        tracing::debug!(url = %target.url, model = %config.model, provider = ?config.provider, "opening Live session");
+    } else {
+        tracing::debug!(
+            url = %target.url,
+            model = %config.model,
+            dialect = ?config.dialect,
+            provider = ?config.provider,
+            "opening Realtime session"
+        );
+    }
     let tls = config.tls.client_config()?;
     let mut ws_config = WebSocketConfig::default();
     ws_config.max_message_size = Some(config.max_message_size);
@@ -138,18 +212,20 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
             format!("connecting to {}", target.url),
             config.connect_timeout,
         );
-        tracing::warn!(url = %target.url, error = %err.report(), "Realtime connect timed out");
+        api_log!(warn, target.live, url = %target.url, error = %err.report(), "connect timed out");
         return Err(err);
     };
     match result {
         Ok((ws, response)) => {
             let mut target = target;
             target.request_id = request_id(response.headers());
-            tracing::debug!(
+            api_log!(
+                debug,
+                target.live,
                 url = %target.url,
                 status = response.status().as_u16(),
                 request_id = target.request_id.as_deref().unwrap_or("-"),
-                "Realtime WebSocket upgraded"
+                "WebSocket upgraded"
             );
             Ok((ws, target))
         }
@@ -170,19 +246,21 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
                 .error(ErrorKind::Refused)
                 .with_http(status, body)
                 .with_retry_after(retry_after);
-            tracing::error!(
+            api_log!(
+                error,
+                target.live,
                 url = %target.url,
                 model = %target.model,
                 status,
                 request_id = target.request_id.as_deref().unwrap_or("-"),
                 error = %err.report(),
-                "Realtime upgrade refused"
+                "upgrade refused"
             );
             Err(err)
         }
         Err(e) => {
             let err = target.error(ErrorKind::Connect).with_ws_source(e);
-            tracing::error!(url = %target.url, error = %err.report(), "Realtime connect failed");
+            api_log!(error, target.live, url = %target.url, error = %err.report(), "connect failed");
             Err(err)
         }
     }

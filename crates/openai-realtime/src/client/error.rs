@@ -21,19 +21,24 @@ pub enum ErrorKind {
     Config,
     /// TCP, DNS or TLS failed before the service answered the upgrade.
     Connect,
-    /// A deadline passed: connect, `session.created`, `session.updated`, or keepalive.
+    /// A deadline passed: connect, `session.created` (Live: `session.started`),
+    /// `session.updated`, keepalive, or Live's `session.closed` after `session.close`.
     Timeout,
     /// The service answered the upgrade with an HTTP error ([`Error::status`],
     /// [`Error::body`]).
     Refused,
     /// The service accepted the upgrade, then refused the session: an `error` event and/or a
-    /// close frame before `session.created` ([`Error::api_error`], [`Error::close_frame`]).
+    /// close frame before `session.created` (Live: `session.started`)
+    /// ([`Error::api_error`], [`Error::close_frame`]).
     Rejected,
     /// An `error` event during the session. The session stays open unless a close follows
     /// (then the error is [`ErrorKind::Closed`] and carries both).
     Api,
     /// The service closed the session with a failure code (anything but 1000/1001), or right
-    /// after an `error` event, or the connection dropped without a close frame.
+    /// after an `error` event, or the connection dropped without a close frame. On GPT-Live
+    /// also a `session.closed` for another reason than `close_requested`
+    /// ([`Error::session_closed`]: `expired`, `content`, …), and a socket that ended
+    /// without any `session.closed`.
     Closed,
     /// `session.update` was refused (an `error` event for it) or the session did not take
     /// the audio formats it asked for.
@@ -117,6 +122,20 @@ pub enum KnownIssue {
     AzureUnauthorized,
     /// Azure HTTP 404: bad resource, deployment or path.
     AzureNotFound,
+    /// A GPT-Live model (`gpt-live-1`) or the Live path (`/v1/live/sessions`) given to the
+    /// Realtime client, or the service's `invalid_model` for a Live model: refused before
+    /// connecting where the client can tell.
+    LiveOnRealtime,
+    /// A Realtime model (`gpt-realtime…`) or the Realtime path (`/v1/realtime`) given to the
+    /// GPT-Live client: refused before connecting.
+    RealtimeOnLive,
+    /// GPT-Live refused a member of the strict `session.start` configuration
+    /// (`unknown_parameter`, `invalid_value`, … with a `session.…` param).
+    SessionConfigRefused,
+    /// GPT-Live ended the session with `session.closed` reason `content`: the safety filter.
+    ContentFiltered,
+    /// GPT-Live ended the session with `session.closed` reason `connection_lost`.
+    ConnectionLost,
 }
 
 /// A failure of the Realtime client.
@@ -146,6 +165,12 @@ struct Inner {
     timeout: Option<Duration>,
     /// The `Retry-After` header of a refused upgrade, as sent.
     retry_after: Option<String>,
+    /// A GPT-Live connection: the advice names Live's models and rules.
+    live: bool,
+    /// A cause the client found itself, before the service said anything.
+    issue: Option<KnownIssue>,
+    /// GPT-Live's terminal event, when it ended the session for another reason than asked.
+    session_closed: Option<Box<crate::live::server_event::SessionClosed>>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -166,6 +191,9 @@ impl Error {
                 close: None,
                 timeout: None,
                 retry_after: None,
+                live: false,
+                issue: None,
+                session_closed: None,
                 source: None,
             }),
         }
@@ -233,6 +261,24 @@ impl Error {
         self.inner.api = body.as_deref().and_then(api_error_from_body);
         self.inner.status = Some(status);
         self.inner.body = body;
+        self
+    }
+
+    pub(crate) fn with_live(mut self, live: bool) -> Self {
+        self.inner.live = live;
+        self
+    }
+
+    pub(crate) fn with_issue(mut self, issue: KnownIssue) -> Self {
+        self.inner.issue = Some(issue);
+        self
+    }
+
+    pub(crate) fn with_session_closed(
+        mut self,
+        closed: crate::live::server_event::SessionClosed,
+    ) -> Self {
+        self.inner.session_closed = Some(Box::new(closed));
         self
     }
 
@@ -382,6 +428,18 @@ impl Error {
         self.inner.api.as_ref().and_then(|a| a.code.as_deref())
     }
 
+    /// GPT-Live's `session.closed`, when it ended the session for another reason than
+    /// `close_requested`: its [`reason`](crate::live::server_event::SessionClosed::reason)
+    /// (`expired`, `content`, `connection_lost`, …) and the final usage.
+    pub fn session_closed(&self) -> Option<&crate::live::server_event::SessionClosed> {
+        self.inner.session_closed.as_deref()
+    }
+
+    /// Whether the error comes from a GPT-Live connection ([`crate::live::client`]).
+    pub fn is_live(&self) -> bool {
+        self.inner.live
+    }
+
     /// The URL that was dialled, with any credential in it redacted.
     pub fn url(&self) -> Option<&str> {
         self.inner.url.as_deref()
@@ -405,6 +463,51 @@ impl Error {
         let close = i.close.as_ref().map(CloseFrame::code);
         let has =
             |c: &str| code == Some(c) || i.close.as_ref().is_some_and(|f| f.reason.ends_with(c));
+        if let Some(issue) = i.issue {
+            return Some(issue);
+        }
+        if let Some(closed) = &i.session_closed {
+            use crate::live::CloseReason;
+            match closed.reason {
+                CloseReason::Expired => return Some(KnownIssue::SessionExpired),
+                CloseReason::Content => return Some(KnownIssue::ContentFiltered),
+                CloseReason::ConnectionLost => return Some(KnownIssue::ConnectionLost),
+                _ => {}
+            }
+        }
+        let model = i.model.as_deref().unwrap_or_default();
+        if has("invalid_model") && super::connect::is_live_model(model) && !i.live {
+            return Some(KnownIssue::LiveOnRealtime);
+        }
+        if i.live && has("model_not_found") {
+            // Live answers `model_not_found` both for a name it does not know and for a
+            // Live model this project may not use.
+            return Some(if crate::live::client::MODELS.contains(&model) {
+                KnownIssue::NoModelAccess
+            } else {
+                KnownIssue::ModelNotFound
+            });
+        }
+        if i.live
+            && matches!(
+                code,
+                Some(
+                    "unknown_parameter"
+                        | "missing_required_parameter"
+                        | "invalid_value"
+                        | "invalid_type"
+                )
+            )
+            && i.api
+                .as_ref()
+                .and_then(|a| a.param.as_deref())
+                .is_some_and(|p| p == "session" || p.starts_with("session."))
+        {
+            return Some(KnownIssue::SessionConfigRefused);
+        }
+        if i.live && has("credit_balance_exhausted") {
+            return Some(KnownIssue::QuotaExceeded);
+        }
         // A 403 at the upgrade means no access, whatever the body's code says.
         if i.status == Some(403) {
             return Some(KnownIssue::NoModelAccess);
@@ -501,6 +604,11 @@ impl Error {
     fn advice_for(&self, issue: KnownIssue) -> String {
         let model = self.inner.model.as_deref().unwrap_or("(unknown)");
         let current = CURRENT_MODELS.join(", ");
+        if self.inner.live {
+            if let Some(advice) = self.live_advice(issue, model) {
+                return advice;
+            }
+        }
         match issue {
             KnownIssue::BetaRetired => "the Realtime beta interface is retired (since May 2026): \
                 drop the `OpenAI-Beta: realtime=v1` header and use the GA dialect \
@@ -553,7 +661,81 @@ impl Error {
                 "Azure found no such endpoint: check the resource name, the deployment \
                  `{model}` and the URL shape (GA: /openai/v1/realtime?model=<deployment>)"
             ),
+            KnownIssue::LiveOnRealtime => {
+                let what = if super::connect::is_live_model(model) {
+                    format!("`{model}` is a GPT-Live model")
+                } else {
+                    "the `/v1/live/sessions` path is GPT-Live's".to_owned()
+                };
+                format!(
+                    "{what}, another protocol than the Realtime API: connect with \
+                     `openai_realtime::live::client` (wss://api.openai.com/v1/live/sessions), \
+                     or use a Realtime model ({current}) at wss://api.openai.com/v1/realtime"
+                )
+            }
+            KnownIssue::RealtimeOnLive
+            | KnownIssue::SessionConfigRefused
+            | KnownIssue::ContentFiltered
+            | KnownIssue::ConnectionLost => self
+                .live_advice(issue, model)
+                .unwrap_or_else(|| format!("{issue:?}")),
         }
+    }
+
+    /// The advice of a GPT-Live connection, where it differs from the Realtime one.
+    fn live_advice(&self, issue: KnownIssue, model: &str) -> Option<String> {
+        let live_models = crate::live::client::MODELS.join(", ");
+        Some(match issue {
+            KnownIssue::ModelNotFound => format!(
+                "`{model}` is not a GPT-Live model the service knows: set a Live model \
+                 ({live_models}) in the session config"
+            ),
+            KnownIssue::NoModelAccess => format!(
+                "this key's organization or project has no access to `{model}`: enable \
+                 GPT-Live for the project, or use a key of a project that has it"
+            ),
+            KnownIssue::InvalidApiKey => "the API key is invalid or missing: check the \
+                `sk-…` key and how it is loaded (GPT-Live takes no ephemeral `ek_…` secrets)"
+                .to_owned(),
+            KnownIssue::SessionExpired => "the session reached its duration limit \
+                (`expires_at` of `session.started`): start a new session before it, seeding \
+                it with the conversation so far through the session config's `input`"
+                .to_owned(),
+            KnownIssue::SessionConfigRefused => {
+                let param = self
+                    .inner
+                    .api
+                    .as_ref()
+                    .and_then(|a| a.param.as_deref())
+                    .unwrap_or("session");
+                format!(
+                    "GPT-Live's session config is strict and refuses `{param}`: remove it \
+                     (Live has no turn detection, tools or transcription settings; the \
+                     voice is `audio.output.voice`, fixed at start)"
+                )
+            }
+            KnownIssue::ContentFiltered => "the safety filter ended the session: review the \
+                instructions and what the conversation asks of the model; going on takes a \
+                new session"
+                .to_owned(),
+            KnownIssue::ConnectionLost => "the service lost the session's transport: start a \
+                new session (a Live session does not resume), seeding it through the session \
+                config's `input`"
+                .to_owned(),
+            KnownIssue::RealtimeOnLive => {
+                let what = if super::connect::is_realtime_model(model) {
+                    format!("`{model}` is a Realtime API model")
+                } else {
+                    "the `/v1/realtime` path is the Realtime API's".to_owned()
+                };
+                format!(
+                    "{what}, which GPT-Live does not serve: use a Live model ({live_models}) \
+                     at wss://api.openai.com/v1/live/sessions, or connect with \
+                     `openai_realtime::client`"
+                )
+            }
+            _ => return None,
+        })
     }
 
     fn write_api(f: &mut fmt::Formatter<'_>, api: &ApiError) -> fmt::Result {
@@ -616,8 +798,21 @@ impl fmt::Display for Error {
             let body: String = body.chars().take(300).collect();
             write!(f, ": {}", body.trim())?;
         }
-        if let Some(close) = &i.close {
+        if let Some(closed) = &i.session_closed {
             let sep = if i.api.is_some() { ", then" } else { ":" };
+            write!(
+                f,
+                "{sep} `session.closed` with reason `{}` after {} s",
+                closed.reason,
+                closed.usage.seconds()
+            )?;
+        }
+        if let Some(close) = &i.close {
+            let sep = if i.api.is_some() || i.session_closed.is_some() {
+                ", then"
+            } else {
+                ":"
+            };
             write!(f, "{sep} {close}")?;
         }
         if let Some(advice) = self.advice() {
@@ -661,6 +856,12 @@ impl fmt::Debug for Error {
         }
         if let Some(r) = &i.retry_after {
             d.field("retry_after", r);
+        }
+        if i.live {
+            d.field("live", &true);
+        }
+        if let Some(c) = &i.session_closed {
+            d.field("session_closed", c);
         }
         if let Some(s) = &i.source {
             d.field("source", s);
