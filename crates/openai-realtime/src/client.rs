@@ -22,6 +22,10 @@
 //!   of the client event that caused it; a failure close carries its code and reason;
 //! - the session's `expires_at` is visible ([`Connection::time_left`]) before it passes.
 //!
+//! [`retrieve_model`] asks `GET /v1/models/{model}` with the same configuration, for the
+//! model's `shutdown_date` (see [`models`](crate::models)): a bot can warn weeks before its
+//! model is retired.
+//!
 //! The handshake (URL without any key, model, dialect) is logged at debug; every failure at
 //! warn or error with its cause. `wss://` uses rustls with the ring provider.
 //!
@@ -57,6 +61,7 @@
 mod config;
 pub(crate) mod connect;
 mod error;
+mod models;
 mod secret_headers;
 mod session;
 
@@ -65,6 +70,7 @@ pub use config::{
     DEFAULT_MODEL, DEFAULT_READ_BUFFER_SIZE, Provider, is_retired_model,
 };
 pub use error::{CloseFrame, Error, ErrorKind, KnownIssue, Report};
+pub use models::retrieve_model;
 pub use session::{Connection, Receiver, Sender};
 
 /// Connects with this configuration; the same as [`Connection::connect`].

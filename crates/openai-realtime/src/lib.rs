@@ -30,6 +30,9 @@
 //!   [`SessionId`].
 //! - [`live`]: OpenAI's GPT-Live protocol (`gpt-live-1`), its own event enums and session
 //!   config beside the Realtime ones, and (feature `client`) its client, `live::client`.
+//! - [`models`]: the [`Model`](models::Model) of `GET /v1/models/{model}` and the
+//!   [`Retirement`](models::Retirement) verdict on its `shutdown_date` (the lookup is
+//!   `client::retrieve_model`).
 //!
 //! # Layout
 //!
@@ -93,6 +96,7 @@ mod error;
 mod fast;
 mod ids;
 pub mod live;
+pub mod models;
 mod open_enum;
 pub mod resource;
 pub mod server_event;

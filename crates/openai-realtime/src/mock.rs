@@ -28,6 +28,10 @@
 //!   and writing its socket (pings go unanswered, as on a half-open TCP path) and holds what
 //!   it would send; resuming sends the backlog at once.
 //!
+//! - **Model lookups** on the same port: `GET /v1/models/{model}` answers the model object
+//!   with its `shutdown_date` (the announced dates by default,
+//!   [`MockServerBuilder::shutdown_date`] to change one), a 404 `model_not_found` for a
+//!   model it does not know, a 401 for a bad key.
 //! - **TLS** on demand ([`MockServerBuilder::tls_self_signed`]): `wss://` with a certificate
 //!   made at start, for clients that trust [`MockServer::certificate_der`].
 //! - **Load tests**: [`MockServerBuilder::record`] turns the per-frame log off, and a
@@ -96,6 +100,7 @@
 mod audio;
 mod engine;
 mod handle;
+mod models;
 mod response;
 mod script;
 mod server;
@@ -116,6 +121,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use handle::{Close, MockSession, Received, WaitError};
+pub use models::ModelLookup;
 pub use script::{Audio, DeltaSchedule, Output, Pacing, Script, Turn};
 pub use tap::Tap;
 
@@ -297,6 +303,43 @@ impl MockServerBuilder {
         self
     }
 
+    /// The `shutdown_date` that `GET /v1/models/{model}` reports for `model` (`None`: no
+    /// date), instead of the announced one
+    /// ([`ANNOUNCED_SHUTDOWNS`](crate::models::ANNOUNCED_SHUTDOWNS)); the model becomes
+    /// known to the lookup if it was not. A date in the past makes a model already retired.
+    ///
+    /// The lookup knows the accepted [`models`](Self::models), the models with an
+    /// announced date and the GPT-Live ones; another model gets the service's 404
+    /// (`model_not_found`). The key is checked as for the WebSocket (a 401 in the
+    /// service's words). The WebSocket is not affected: the mock still accepts the model.
+    ///
+    /// ```
+    /// use openai_realtime::mock::MockServer;
+    /// use openai_realtime::models::Date;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = MockServer::builder()
+    ///     .shutdown_date("gpt-realtime-2.1", Date::new(2026, 1, 1))
+    ///     .start()
+    ///     .await?;
+    /// assert!(server.models_url().ends_with("/v1/models"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn shutdown_date(
+        mut self,
+        model: impl Into<String>,
+        date: Option<crate::models::Date>,
+    ) -> Self {
+        let model = model.into();
+        let dates = &mut self.settings.catalogue.dates;
+        dates.retain(|(id, _)| *id != model);
+        dates.push((model, date));
+        self
+    }
+
     /// The responses every session plays (default: [`Script::new`]).
     #[must_use]
     pub fn script(mut self, script: Script) -> Self {
@@ -399,6 +442,7 @@ impl MockServer {
                 max_session_duration: Duration::from_secs(60 * 60),
                 record: true,
                 tap: None,
+                catalogue: models::Catalogue::default(),
             },
             tls: false,
         }
@@ -409,6 +453,24 @@ impl MockServer {
     pub fn url(&self) -> String {
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
         format!("{scheme}://{}/v1/realtime", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/v1/models` (`https://` with TLS): the models endpoint on
+    /// the same port; `GET …/{model}` answers one model.
+    pub fn models_url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/v1/models", self.addr)
+    }
+
+    /// Every request the models endpoint answered, oldest first.
+    pub fn model_lookups(&self) -> Vec<ModelLookup> {
+        self.state
+            .settings
+            .catalogue
+            .lookups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// With [`MockServerBuilder::tls_self_signed`]: the server's self-signed certificate

@@ -1,7 +1,8 @@
 //! The API key appears in no log line at any level, trace included, and that includes the
 //! `log` records of tungstenite (which logs each handshake request it writes): a successful
 //! connect (plain and TLS), a refused upgrade (401 with a body), and a session refused with
-//! an `error` and a close.
+//! an `error` and a close; and the model lookup (`GET /v1/models/{model}`, plain and TLS,
+//! answered and refused with a 401), whose HTTP client never holds the key either.
 //!
 //! One test in its own binary: it installs the process-wide subscriber and the `log` bridge
 //! (tracing-subscriber's `try_init` sets up tracing-log's `LogTracer`).
@@ -11,7 +12,7 @@ use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use openai_realtime::client::{ApiKey, Config, Connection};
+use openai_realtime::client::{ApiKey, Config, Connection, retrieve_model};
 use openai_realtime::mock::{HttpRefusal, MockServer};
 use tracing_subscriber::filter::LevelFilter;
 
@@ -92,6 +93,19 @@ async fn the_key_is_in_no_log_line_at_trace() {
         conn.close().await.unwrap();
         let debug = format!("{conn:?}");
         assert!(!debug.contains(KEY_MIDDLE), "{debug}");
+        // The model lookup on the same server, with the same key: accepted (the mock
+        // checks it), then refused with another key.
+        let model = retrieve_model(&config(&server, KEY), "gpt-realtime")
+            .await
+            .expect("the key works for the lookup");
+        assert!(model.shutdown_date.is_some());
+        let err = retrieve_model(&config(&server, &KEY.replace("XYZ", "XYW")), "gpt-realtime")
+            .await
+            .unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{err}");
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains(KEY_MIDDLE), "{shown}");
+        }
     }
 
     // Refused at the upgrade: 401 with the service's body.
@@ -126,6 +140,8 @@ async fn the_key_is_in_no_log_line_at_trace() {
         "no tungstenite trace lines captured"
     );
     assert!(logs.contains("Server handshake done"), "{logs}");
+    assert!(logs.contains("model looked up"), "{logs}");
+    assert!(logs.contains("model lookup failed"), "{logs}");
     assert!(
         !logs.contains(KEY_MIDDLE),
         "the key is in the logs: {}",

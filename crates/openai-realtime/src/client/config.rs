@@ -649,6 +649,57 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The URL of the model lookup beside the endpoint (`GET /v1/models/{model}`, see
+    /// [`retrieve_model`](super::retrieve_model)): `https` for `wss` (`http` for `ws`), the
+    /// last path segment (`realtime`) replaced by `models/{model}`, the query kept without
+    /// `model` and `deployment`.
+    ///
+    /// ```
+    /// use openai_realtime::client::{ApiKey, Config};
+    ///
+    /// let config = Config::openai(ApiKey::new("k"));
+    /// let url = config.models_url("gpt-realtime").unwrap();
+    /// assert_eq!(url.as_str(), "https://api.openai.com/v1/models/gpt-realtime");
+    /// let local = Config::url("ws://127.0.0.1:8080/v1/realtime?model=x&trace=1");
+    /// assert_eq!(
+    ///     local.models_url("gpt-realtime").unwrap().as_str(),
+    ///     "http://127.0.0.1:8080/v1/models/gpt-realtime?trace=1"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The endpoint is not a `ws`/`wss` URL.
+    pub fn models_url(&self, model: &str) -> Result<url::Url, super::Error> {
+        let mut url = self.request_url()?;
+        let scheme = if url.scheme() == "wss" {
+            "https"
+        } else {
+            "http"
+        };
+        url.set_scheme(scheme).map_err(|()| {
+            super::Error::config(format!("endpoint `{}` has no HTTP form", self.endpoint))
+        })?;
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !matches!(k.as_ref(), "model" | "deployment"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        url.set_query(None);
+        if !kept.is_empty() {
+            url.query_pairs_mut().extend_pairs(kept);
+        }
+        {
+            let mut segments = url.path_segments_mut().map_err(|()| {
+                super::Error::config(format!("endpoint `{}` has no path", self.endpoint))
+            })?;
+            segments.pop_if_empty().pop().push("models").push(model);
+        }
+        Ok(url)
+    }
+}
+
 /// The URL as it may appear in logs and errors: query values that carry credentials are
 /// replaced by `<redacted>`.
 pub(crate) fn redact_url(url: &url::Url) -> String {

@@ -79,7 +79,23 @@ pub(crate) fn build_request(
     let mut request = url.as_str().into_client_request().map_err(|e| {
         Error::config(format!("cannot build a request for {}", target.url)).with_ws_source(e)
     })?;
-    let headers = request.headers_mut();
+    if config.dialect == Dialect::Beta {
+        request.headers_mut().insert(
+            HeaderName::from_static("openai-beta"),
+            HeaderValue::from_static("realtime=v1"),
+        );
+    }
+    let secrets = credential_headers(config, request.headers_mut())?;
+    Ok((request, secrets, target))
+}
+
+/// The key's header and the configured extra headers: the credentials (the key's, and any
+/// hand-set `Authorization` or `api-key`) apart and marked sensitive, the others into
+/// `headers`. Shared by the upgrade and the REST lookups.
+pub(crate) fn credential_headers(
+    config: &Config,
+    headers: &mut http::HeaderMap,
+) -> Result<Secrets, Error> {
     let mut secrets = Secrets::new();
     if let Some(key) = &config.api_key {
         let (name, value) = match config.provider {
@@ -94,12 +110,6 @@ pub(crate) fn build_request(
         value.set_sensitive(true);
         secrets.push((HeaderName::from_static(name), value));
     }
-    if config.dialect == Dialect::Beta {
-        headers.insert(
-            HeaderName::from_static("openai-beta"),
-            HeaderValue::from_static("realtime=v1"),
-        );
-    }
     for (name, value) in &config.headers {
         let header = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))?;
@@ -112,7 +122,7 @@ pub(crate) fn build_request(
             headers.append(header, value);
         }
     }
-    Ok((request, secrets, target))
+    Ok(secrets)
 }
 
 /// Whether a model name is one of GPT-Live's (`gpt-live-1`, `gpt-live-1.1`, later ones).
@@ -267,7 +277,7 @@ pub(crate) async fn open(config: &Config) -> Result<(Ws, Target), Error> {
 }
 
 /// TCP (no Nagle: small frames go out at once), then TLS for `wss://` with rustls.
-async fn open_stream(
+pub(crate) async fn open_stream(
     uri: &ws_http::Uri,
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<MaybeTlsStream<TcpStream>, tungstenite::Error> {
@@ -321,7 +331,7 @@ fn built_in_tls() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
 }
 
 /// The request id the service or Azure put on the upgrade answer.
-fn request_id(headers: &http::HeaderMap) -> Option<String> {
+pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
     ["x-request-id", "apim-request-id", "x-ms-request-id"]
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok().map(str::to_owned))

@@ -50,6 +50,9 @@ pub enum ErrorKind {
     Transport,
     /// The session is already closing or closed on our side; nothing was sent.
     Local,
+    /// A REST request ([`retrieve_model`](super::retrieve_model)) was answered with an HTTP
+    /// error ([`Error::status`], [`Error::body`], [`Error::api_error`]).
+    Lookup,
 }
 
 /// A close frame as received from the service.
@@ -784,6 +787,11 @@ impl fmt::Display for Error {
             ErrorKind::Protocol => f.write_str("unusable frame from the service")?,
             ErrorKind::Transport => f.write_str("the connection failed")?,
             ErrorKind::Local => f.write_str("the session is closed")?,
+            ErrorKind::Lookup => write!(
+                f,
+                "the service answered with HTTP {}",
+                i.status.unwrap_or_default()
+            )?,
         }
         if let Some(message) = &i.message {
             write!(f, ": {message}")?;

@@ -38,6 +38,8 @@ pub(crate) struct Settings {
     /// Keep every frame in the session log.
     pub(crate) record: bool,
     pub(crate) tap: Option<TapFactory>,
+    /// `GET /v1/models/{model}`: the dates set by the test, and the lookups answered.
+    pub(crate) catalogue: super::models::Catalogue,
 }
 
 /// State shared by the accept loop, the sessions and the [`MockServer`](super::MockServer).
@@ -279,6 +281,10 @@ async fn serve<S>(tcp: S, peer: SocketAddr, state: Arc<State>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    // A model lookup (`GET /v1/models/…`) is answered there; anything else is an upgrade.
+    let Some(tcp) = super::models::route(tcp, &state).await else {
+        return;
+    };
     let mut upgrade = Upgrade::default();
     let n = state.next_request.fetch_add(1, Ordering::SeqCst) + 1;
     let request_id = HeaderValue::from_str(&format!("req_mock{n:06}"))
@@ -415,7 +421,7 @@ fn refusal_after_upgrade(
 }
 
 /// `sk-proj-...sQoA`, as the service shows a wrong key.
-fn mask_key(key: &str) -> String {
+pub(super) fn mask_key(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     if chars.len() <= 12 {
         return "*".repeat(chars.len().min(8));
