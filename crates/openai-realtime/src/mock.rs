@@ -32,6 +32,10 @@
 //!   with its `shutdown_date` (the announced dates by default,
 //!   [`MockServerBuilder::shutdown_date`] to change one), a 404 `model_not_found` for a
 //!   model it does not know, a 401 for a bad key.
+//! - **GPT-Live** on the same server, at [`LIVE_PATH`] ([`MockServer::live_url`]): the Live
+//!   protocol with its own script ([`LiveScript`], [`LiveTurn`]) and session handles
+//!   ([`MockLiveSession`]); see [`live`] for what it does and the choices it makes where the
+//!   service's behaviour is not documented.
 //! - **TLS** on demand ([`MockServerBuilder::tls_self_signed`]): `wss://` with a certificate
 //!   made at start, for clients that trust [`MockServer::certificate_der`].
 //! - **Load tests**: [`MockServerBuilder::record`] turns the per-frame log off, and a
@@ -100,6 +104,7 @@
 mod audio;
 mod engine;
 mod handle;
+pub mod live;
 mod models;
 mod response;
 mod script;
@@ -121,6 +126,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use handle::{Close, MockSession, Received, WaitError};
+pub use live::{
+    LIVE_MODELS, LIVE_PATH, LiveMockServerBuilderExt, LiveOutput, LiveReceived, LiveScript,
+    LiveTurn, MockLiveSession,
+};
 pub use models::ModelLookup;
 pub use script::{Audio, DeltaSchedule, Output, Pacing, Script, Turn};
 pub use tap::Tap;
@@ -443,6 +452,7 @@ impl MockServer {
                 record: true,
                 tap: None,
                 catalogue: models::Catalogue::default(),
+                live: live::LiveSettings::default(),
             },
             tls: false,
         }

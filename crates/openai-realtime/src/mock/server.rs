@@ -40,6 +40,8 @@ pub(crate) struct Settings {
     pub(crate) tap: Option<TapFactory>,
     /// `GET /v1/models/{model}`: the dates set by the test, and the lookups answered.
     pub(crate) catalogue: super::models::Catalogue,
+    /// The Live side's settings.
+    pub(crate) live: super::live::LiveSettings,
 }
 
 /// State shared by the accept loop, the sessions and the [`MockServer`](super::MockServer).
@@ -52,6 +54,9 @@ pub(crate) struct State {
     pub(crate) changed: Notify,
     next_id: AtomicUsize,
     next_request: AtomicUsize,
+    /// The Live sessions, and their numbering.
+    pub(crate) live: super::live::LiveSessions,
+    pub(crate) live_next_id: AtomicUsize,
 }
 
 impl State {
@@ -64,6 +69,8 @@ impl State {
             changed: Notify::new(),
             next_id: AtomicUsize::new(0),
             next_request: AtomicUsize::new(0),
+            live: super::live::LiveSessions::default(),
+            live_next_id: AtomicUsize::new(0),
         }
     }
 }
@@ -306,7 +313,7 @@ where
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut response: Response| {
         upgrade = read_upgrade(req);
-        if !PATHS.contains(&req.uri().path()) {
+        if !PATHS.contains(&req.uri().path()) && req.uri().path() != super::live::LIVE_PATH {
             let body = json!({"error": {
                 "message": format!("Invalid URL (GET {})", req.uri().path()),
                 "type": "invalid_request_error", "param": null, "code": null}});
@@ -354,6 +361,15 @@ where
             return;
         }
     };
+    if upgrade.uri.split('?').next() == Some(super::live::LIVE_PATH) {
+        let live = super::live::LiveUpgrade {
+            uri: upgrade.uri,
+            query: upgrade.query,
+            headers: upgrade.headers,
+            credential: upgrade.credential,
+        };
+        return super::live::serve(ws, live, state).await;
+    }
     run_session(ws, upgrade, state).await;
 }
 
@@ -407,6 +423,21 @@ fn refusal_after_upgrade(
             3000,
         ));
     }
+    if model.starts_with("gpt-live") {
+        // A Live model on the Realtime path (the mock's choice of close code).
+        return Some((
+            ApiError::new(
+                "invalid_request_error",
+                format!(
+                    "The model `{model}` is a Live model and cannot be used with the Realtime API. \
+                     Connect to /v1/live/sessions and send it in session.start."
+                ),
+            )
+            .with_code("invalid_model")
+            .with_param("model"),
+            4004,
+        ));
+    }
     if !settings.models.iter().any(|m| m == model) {
         return Some((
             ApiError::new(
@@ -421,7 +452,7 @@ fn refusal_after_upgrade(
 }
 
 /// `sk-proj-...sQoA`, as the service shows a wrong key.
-pub(super) fn mask_key(key: &str) -> String {
+pub(crate) fn mask_key(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     if chars.len() <= 12 {
         return "*".repeat(chars.len().min(8));
