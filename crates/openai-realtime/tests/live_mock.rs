@@ -14,7 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::{SinkExt, StreamExt};
 use openai_realtime::live::{CloseReason, LiveError, ServerEvent};
-use openai_realtime::mock::{KeyCheck, LiveMockServerBuilderExt, LiveScript, LiveTurn, MockServer};
+use openai_realtime::mock::{
+    HttpRefusal, KeyCheck, LiveMockServerBuilderExt, LiveScript, LiveTurn, MockServer,
+};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -919,7 +921,14 @@ async fn mute_fixture_and_the_handles_commands() {
         json!({"type": "session.output_audio.fixture.play", "event_id": "evt_f", "audio": fixture}),
     )
     .await;
+    // The three appends are refused while it plays.
+    peer.send(json!({"type": "session.commentary.append", "event_id": "evt_during", "delegation_id": null, "content": "Hi"}))
+        .await;
     let events = peer.until("session.output_audio.fixture.played").await;
+    let refused = of_type(&events, "error");
+    assert_eq!(refused.len(), 1, "{events:?}");
+    assert_eq!(refused[0]["error"]["code"], "fixture_playing");
+    assert_eq!(refused[0]["client_event_id"], "evt_during");
     assert_eq!(events[0]["type"], "session.output_audio.fixture.playing");
     assert_eq!(of_type(&events, "session.output_audio.delta").len(), 3);
     assert_eq!(events.last().unwrap()["client_event_id"], "evt_f");
@@ -960,7 +969,8 @@ async fn mute_fixture_and_the_handles_commands() {
             "session.start",
             "session.input_audio.mute",
             "session.input_audio.unmute",
-            "session.output_audio.fixture.play"
+            "session.output_audio.fixture.play",
+            "session.commentary.append",
         ]
     );
     assert!(live.sent().iter().any(|s| s.contains("evt_held")));
@@ -973,4 +983,66 @@ async fn mute_fixture_and_the_handles_commands() {
     let (events, close) = peer.closed().await;
     assert!(of_type(&events, "session.closed").is_empty());
     assert_eq!(close, Some(1011));
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_format_gets_its_own_delta_size_and_silence() {
+    let server = MockServer::start().await.unwrap();
+    // (format, bytes per 100 ms, the format's digital silence as bytes)
+    for (format, bytes, silence) in [
+        (json!({"type": "audio/pcmu", "rate": 8000}), 800, vec![0xff]),
+        (json!({"type": "audio/pcma", "rate": 8000}), 800, vec![0xd5]),
+        (
+            json!({"type": "audio/pcm", "rate": 16000}),
+            3200,
+            vec![0, 0],
+        ),
+        (
+            json!({"type": "audio/pcm", "rate": 24000}),
+            4800,
+            vec![0, 0],
+        ),
+    ] {
+        let (mut peer, started) = Peer::started(
+            &server,
+            json!({"model": "gpt-live-1", "audio": {"format": format}}),
+        )
+        .await;
+        assert_eq!(started["session"]["audio"]["format"], format);
+        let delta = peer.event().await;
+        let audio = BASE64.decode(delta["delta"].as_str().unwrap()).unwrap();
+        assert_eq!(audio.len(), bytes, "{format}");
+        assert!(
+            audio.chunks(silence.len()).all(|c| c == silence),
+            "{format}: silence"
+        );
+    }
+    // No format: PCM16 at 24 kHz, the SDK's default.
+    let (_, started) = Peer::started(&server, json!({"model": "gpt-live-1"})).await;
+    assert_eq!(
+        started["session"]["audio"]["format"],
+        json!({"type": "audio/pcm", "rate": 24000})
+    );
+    assert_all_decode(&server);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http_refusal_on_command_refuses_live_upgrades_too() {
+    let server = MockServer::start().await.unwrap();
+    server.refuse_upgrades(HttpRefusal::rate_limited());
+    let request = server.live_url().into_client_request().unwrap();
+    let error = tokio_tungstenite::connect_async(request).await.unwrap_err();
+    let tungstenite::Error::Http(response) = error else {
+        panic!("an HTTP refusal, got {error}");
+    };
+    assert_eq!(response.status(), 429);
+    assert_eq!(server.refused_upgrades(), 1);
+    assert!(server.live_sessions().is_empty());
+    server.accept_upgrades();
+    let (_peer, _) = Peer::started(&server, phone("gpt-live-1")).await;
+    assert_eq!(server.live_sessions().len(), 1);
+    assert!(
+        server.sessions().is_empty(),
+        "no Realtime session for a Live socket"
+    );
 }

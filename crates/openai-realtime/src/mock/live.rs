@@ -62,6 +62,12 @@
 //!   audio's (the service advances it only while input flows).
 //! - The caller's transcript comes whole when the caller stops, one fragment per word.
 //! - `session.commentary.append` is spoken word for word; the service's model rephrases it.
+//! - The `…appended` acknowledgements come at once with `start_ms` = `end_ms` = now on the
+//!   timeline, audio in flight or not (the service places them later, and not at all while no
+//!   input audio flows).
+//! - Only the session config is checked field by field; other client events are read by this
+//!   crate's lenient models (a bad body is refused, an unknown member is not).
+//! - Decisions `triggers` are echoed in the session but never fire.
 //!
 //! # Example
 //!

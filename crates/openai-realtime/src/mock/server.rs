@@ -244,7 +244,12 @@ mod query {
     }
 }
 
-const PATHS: &[&str] = &["/v1/realtime", "/openai/v1/realtime", "/openai/realtime"];
+const PATHS: &[&str] = &[
+    "/v1/realtime",
+    "/openai/v1/realtime",
+    "/openai/realtime",
+    super::live::LIVE_PATH,
+];
 
 fn error_response(
     status: u16,
@@ -313,7 +318,7 @@ where
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut response: Response| {
         upgrade = read_upgrade(req);
-        if !PATHS.contains(&req.uri().path()) && req.uri().path() != super::live::LIVE_PATH {
+        if !PATHS.contains(&req.uri().path()) {
             let body = json!({"error": {
                 "message": format!("Invalid URL (GET {})", req.uri().path()),
                 "type": "invalid_request_error", "param": null, "code": null}});
