@@ -238,6 +238,8 @@ async fn a_session_starts_streams_and_closes_with_its_usage() {
         rx.recv().await.is_none(),
         "the receiver ends after session.closed"
     );
+    // The receiver closed the socket; closing again is no error.
+    tx.close().await.expect("a second close is a no-op");
     server.await.unwrap();
 }
 

@@ -7,6 +7,8 @@
 //! - [`openai`] (feature `openai`): [`OpenAiLeg`](openai::OpenAiLeg), an [`AgentLeg`] over an
 //!   OpenAI Realtime session (OpenAI, Azure or any URL such as the mock server), in either
 //!   dialect.
+//! - [`openai_live`] (feature `openai`): [`OpenAiLiveLeg`](openai_live::OpenAiLiveLeg), an
+//!   [`AgentLeg`] over an OpenAI GPT-Live session (`gpt-live-1`), G.711 straight through.
 //!
 //! Both follow the mapping tables in [`guide`](crate::guide): every message of the
 //! provider's protocol becomes one of the bridge's events, and what cannot be read is
@@ -17,5 +19,7 @@
 
 #[cfg(feature = "openai")]
 pub mod openai;
+#[cfg(feature = "openai")]
+pub mod openai_live;
 #[cfg(feature = "twilio")]
 pub mod twilio;

@@ -20,11 +20,14 @@ pub enum AgentEvent {
     /// the bridge's line and report name the last thing it said.
     Waiting(String),
     /// The agent is connected and its session confirmed these audio formats (OpenAI:
-    /// `session.updated`). Caller audio is held back until this arrives.
+    /// `session.updated`; GPT-Live: `session.started`). Caller audio is held back until
+    /// this arrives.
     Ready(AgentReady),
     /// A chunk of the agent's speech.
     Audio(AgentAudio),
-    /// The agent heard the caller start speaking (OpenAI `speech_started`).
+    /// The caller started speaking over the agent, or may be about to be answered (OpenAI
+    /// `speech_started`; a GPT-Live leg sends it when the service stopped its own speech
+    /// for the caller's): the bridge's barge-in rule runs.
     SpeechStarted,
     /// The agent heard the caller stop speaking (OpenAI `speech_stopped`).
     SpeechStopped,
@@ -38,6 +41,9 @@ pub enum AgentEvent {
     ResponseDone(ResponseDone),
     /// The agent reported an error.
     Error(AgentError),
+    /// What the agent's service has billed so far, cumulative (GPT-Live:
+    /// `session.usage.updated` and the final `session.closed`). The report keeps the last.
+    Usage(AgentUsage),
     /// The leg ended; after this the leg sends nothing more.
     Ended(LegEnd),
 }
@@ -68,12 +74,89 @@ pub struct AgentReady {
     pub input: AudioFormat,
     /// The format the agent speaks in.
     pub output: AudioFormat,
+    /// Who stops the agent's speech when the caller talks over it.
+    pub interruption: Interruption,
 }
 
 impl AgentReady {
-    /// The agent takes caller audio in `input` and speaks in `output`.
+    /// The agent takes caller audio in `input` and speaks in `output`; the bridge stops
+    /// it on barge-in ([`Interruption::Bridge`]).
     pub const fn new(input: AudioFormat, output: AudioFormat) -> Self {
-        Self { input, output }
+        Self {
+            input,
+            output,
+            interruption: Interruption::Bridge,
+        }
+    }
+
+    /// Sets who stops the agent's speech on barge-in.
+    ///
+    /// ```
+    /// use voice_bridge::audio::AudioFormat;
+    /// use voice_bridge::{AgentReady, Interruption};
+    /// // GPT-Live: G.711 both ways, and the service stops itself.
+    /// let ready = AgentReady::new(AudioFormat::MuLaw, AudioFormat::MuLaw)
+    ///     .with_interruption(Interruption::Agent);
+    /// assert_eq!(ready.interruption, Interruption::Agent);
+    /// ```
+    #[must_use]
+    pub const fn with_interruption(mut self, interruption: Interruption) -> Self {
+        self.interruption = interruption;
+        self
+    }
+}
+
+/// Who stops the agent's speech when the caller talks over it, and so what the bridge's
+/// barge-in does beyond clearing the caller's queue of agent audio (which it always does).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interruption {
+    /// The bridge (OpenAI Realtime): it cancels the running response
+    /// ([`AgentCommand::CancelResponse`]) and cuts each item the caller was hearing at what
+    /// was heard ([`AgentCommand::Truncate`]), so the agent does not believe it said words
+    /// nobody heard.
+    #[default]
+    Bridge,
+    /// The agent itself (GPT-Live): the service owns turn-taking, stops its own output, and
+    /// its timeline is what it played in real time, so there is nothing to cancel or
+    /// truncate; the bridge sends neither.
+    Agent,
+}
+
+/// What the agent's service has billed for the session so far, cumulative: each
+/// [`AgentEvent::Usage`] replaces the previous one. The fields a service does not report
+/// are `None`.
+///
+/// ```
+/// use voice_bridge::{AgentEvent, AgentUsage};
+/// let usage = AgentUsage::seconds(63.0);
+/// assert_eq!(usage.session_seconds, Some(63.0));
+/// let event = AgentEvent::Usage(usage);
+/// # let _ = event;
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
+pub struct AgentUsage {
+    /// Billed session seconds (GPT-Live bills by the session second).
+    pub session_seconds: Option<f64>,
+    /// Of those, seconds of active inference (GPT-Live `active_seconds`).
+    pub active_seconds: Option<u64>,
+    /// Of those, seconds paused in standby (GPT-Live `paused_seconds`).
+    pub paused_seconds: Option<u64>,
+    /// Input tokens (services that bill by the token).
+    pub input_tokens: Option<u64>,
+    /// Output tokens (services that bill by the token).
+    pub output_tokens: Option<u64>,
+}
+
+impl AgentUsage {
+    /// A usage of `seconds` billed session seconds, nothing else known.
+    pub fn seconds(seconds: f64) -> Self {
+        Self {
+            session_seconds: Some(seconds),
+            ..Self::default()
+        }
     }
 }
 
@@ -260,6 +343,7 @@ pub enum AgentCommand {
     /// Caller audio, in [`AgentReady::input`] (OpenAI `input_audio_buffer.append`).
     Audio(AudioChunk),
     /// Cut an item's audio at what the caller heard (OpenAI `conversation.item.truncate`).
+    /// Sent only to an agent whose barge-in is the bridge's ([`Interruption::Bridge`]).
     Truncate {
         /// The item.
         item_id: ItemId,
@@ -268,7 +352,8 @@ pub enum AgentCommand {
         /// Milliseconds of that item's audio the caller heard.
         audio_end_ms: u32,
     },
-    /// Stop the response being generated (OpenAI `response.cancel`).
+    /// Stop the response being generated (OpenAI `response.cancel`). Sent only to an agent
+    /// whose barge-in is the bridge's ([`Interruption::Bridge`]).
     CancelResponse,
     /// A tool's result (OpenAI `conversation.item.create` with `function_call_output`).
     ToolResult {

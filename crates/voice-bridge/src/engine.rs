@@ -31,7 +31,7 @@ mod tests;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::agent::{AgentAudio, AgentCommand, AgentEvent, AgentReady};
+use crate::agent::{AgentAudio, AgentCommand, AgentEvent, AgentReady, AgentUsage};
 use crate::audio::{AudioFormat, Transcoder};
 use crate::call::{CallCapabilities, CallCommand, CallEvent, HandOver};
 use crate::config::BridgeConfig;
@@ -180,6 +180,7 @@ pub struct Engine {
     timings: Timings,
     counters: Counters,
     errors: Vec<ErrorRecord>,
+    agent_usage: Option<AgentUsage>,
 }
 
 #[derive(Debug, Clone)]
@@ -289,6 +290,7 @@ impl Engine {
             timings: Timings::default(),
             counters: Counters::default(),
             errors: Vec::new(),
+            agent_usage: None,
         }
     }
 
@@ -353,6 +355,7 @@ impl Engine {
             AgentEvent::ResponseStarted(_) => self.response_started(),
             AgentEvent::ResponseDone(_) => self.response_done(),
             AgentEvent::Error(error) => self.agent_error(error),
+            AgentEvent::Usage(usage) => self.agent_usage = Some(usage),
             AgentEvent::Ended(end) => self.agent_ended(end),
         }
         self.after_input();
@@ -422,6 +425,7 @@ impl Engine {
             timings: self.timings,
             counters: self.counters,
             errors: self.errors,
+            agent_usage: self.agent_usage,
         }
     }
 

@@ -204,8 +204,8 @@ pub mod throttle;
 mod tool;
 
 pub use agent::{
-    AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, ResponseDone, ResponseStatus,
-    Speaker, Transcript,
+    AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, AgentUsage, Interruption,
+    ResponseDone, ResponseStatus, Speaker, Transcript,
 };
 pub use bridge::Bridge;
 pub use call::{AudioSource, CallCapabilities, CallCommand, CallEvent, CallStart, HandOver};
@@ -233,6 +233,8 @@ pub use twilio_media_stream;
 
 #[cfg(feature = "openai")]
 pub use adapter::openai::OpenAiLeg;
+#[cfg(feature = "openai")]
+pub use adapter::openai_live::OpenAiLiveLeg;
 #[cfg(feature = "twilio")]
 pub use adapter::twilio::TwilioLeg;
 

@@ -156,10 +156,7 @@ mod tests {
             .send(CallEvent::Started(CallStart::new("CA1", "MZ1", mulaw)))
             .await
             .unwrap();
-        let ready = AgentReady {
-            input: mulaw,
-            output: mulaw,
-        };
+        let ready = AgentReady::new(mulaw, mulaw);
         model.send(AgentEvent::Ready(ready)).await.unwrap();
         let frame = AudioChunk::from_bytes(mulaw, vec![0xff; 160]).unwrap();
         phone.send(CallEvent::Audio(frame)).await.unwrap();

@@ -414,10 +414,7 @@ mod tests {
                 .send(CallEvent::Started(CallStart::new("CA1", "MZ1", g711)))
                 .await
                 .unwrap();
-            let ready = AgentReady {
-                input: g711,
-                output: g711,
-            };
+            let ready = AgentReady::new(g711, g711);
             model.send(AgentEvent::Ready(ready)).await.unwrap();
             model.send(AgentEvent::ResponseStarted(None)).await.unwrap();
             // 100 ms of the agent at once, then five caller frames on the 20 ms clock. The

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::agent::Speaker;
+use crate::agent::{AgentUsage, Speaker};
 use crate::call::HandOver;
 use crate::ids::{CallId, DtmfDigit, ItemId, StreamId, ToolCallId};
 use crate::leg::{LegEnd, Side};
@@ -41,6 +41,9 @@ pub struct CallReport {
     pub counters: Counters,
     /// Every error either side reported, and the bridge's own.
     pub errors: Vec<ErrorRecord>,
+    /// What the agent's service billed, as it last reported it (GPT-Live's session
+    /// seconds); `None` when the agent leg reports no usage.
+    pub agent_usage: Option<AgentUsage>,
 }
 
 /// How and why a call ended.

@@ -481,8 +481,11 @@ impl Sender {
     ///
     /// [`ErrorKind::Transport`] when the close frame cannot be written.
     pub async fn close(&self) -> Result<(), Error> {
-        self.shared.we_closed.store(true, Ordering::SeqCst);
         self.shared.closing.store(true, Ordering::SeqCst);
+        if self.shared.we_closed.swap(true, Ordering::SeqCst) {
+            // Closed already (the receiver closes the socket after `session.closed`).
+            return Ok(());
+        }
         let frame = tungstenite::protocol::CloseFrame {
             code: tungstenite::protocol::frame::coding::CloseCode::Normal,
             reason: "".into(),
@@ -490,9 +493,13 @@ impl Sender {
         let mut sink = self.shared.sink.lock().await;
         match sink.send(Message::Close(Some(frame))).await {
             Ok(())
-            | Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
-                Ok(())
-            }
+            | Err(
+                tungstenite::Error::ConnectionClosed
+                | tungstenite::Error::AlreadyClosed
+                | tungstenite::Error::Protocol(
+                    tungstenite::error::ProtocolError::SendAfterClosing,
+                ),
+            ) => Ok(()),
             Err(e) => Err(self
                 .shared
                 .target

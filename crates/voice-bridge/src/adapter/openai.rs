@@ -759,17 +759,14 @@ async fn confirm(connected: Connected) -> Result<Open, ClientError> {
     let confirmed = connection.update_session(session).await?;
     let (ready, vad_interrupts) = match confirmed {
         openai_realtime::Session::Realtime(session) => (
-            AgentReady {
-                input: format(session.input_format()),
-                output: format(session.output_format()),
-            },
+            AgentReady::new(
+                format(session.input_format()),
+                format(session.output_format()),
+            ),
             vad_interrupts(session),
         ),
         _ => (
-            AgentReady {
-                input: AudioFormat::PCM16_24K,
-                output: AudioFormat::PCM16_24K,
-            },
+            AgentReady::new(AudioFormat::PCM16_24K, AudioFormat::PCM16_24K),
             false,
         ),
     };

@@ -30,10 +30,15 @@
 //! caller heard, and truncating at the full length would only risk the "audio_end_ms
 //! beyond the item's length" error. Such a barge-in is not recorded.
 //!
+//! An agent that stops itself ([`Interruption::Agent`], GPT-Live) gets neither the cancel
+//! nor the truncation: the service already stopped, and its memory is what it played in
+//! real time. Steps 1 and 2 still run: the caller's queue holds agent audio the service
+//! has abandoned.
+//!
 //! While the call is ending (a tool's goodbye is playing) or the fallback is playing,
 //! the caller's speech interrupts nothing: the call is about to end either way.
 
-use crate::agent::AgentCommand;
+use crate::agent::{AgentCommand, Interruption};
 use crate::call::CallCommand;
 use crate::report::BargeIn;
 
@@ -65,12 +70,17 @@ impl Engine {
             truncated_ms: None,
             cancelled_response: false,
         };
+        // An agent that stops itself (GPT-Live) is neither cancelled nor truncated: its
+        // timeline is what it played.
+        let bridge_stops = self
+            .agent_ready
+            .is_none_or(|ready| ready.interruption == Interruption::Bridge);
         if generating {
             if let Some(current) = self.current_item.filter(|slot| !items.contains(slot)) {
                 items.push(current);
             }
             self.discard_response = true;
-            if self.config.cancel_on_barge_in {
+            if self.config.cancel_on_barge_in && bridge_stops {
                 self.push(Action::Agent(AgentCommand::CancelResponse));
                 record.cancelled_response = true;
             }
@@ -89,9 +99,11 @@ impl Engine {
                 record.item_id = Some(item.id.clone());
                 record.heard_ms = heard_ms;
                 record.sent_ms = item.sent_ms();
-                record.truncated_ms = Some(audio_end_ms);
+                record.truncated_ms = bridge_stops.then_some(audio_end_ms);
             }
-            self.push(Action::Agent(truncate));
+            if bridge_stops {
+                self.push(Action::Agent(truncate));
+            }
         }
         tracing::info!(
             item_id = record.item_id.as_ref().map(|id| id.as_str()),

@@ -63,7 +63,7 @@ impl Scenario {
 
     fn ready(&mut self, input: AudioFormat, output: AudioFormat) -> Vec<String> {
         self.agent_output = output;
-        self.agent(AgentEvent::Ready(AgentReady { input, output }))
+        self.agent(AgentEvent::Ready(AgentReady::new(input, output)))
     }
 
     fn call(&mut self, event: CallEvent) -> Vec<String> {
@@ -268,6 +268,45 @@ fn barge_in_truncates_the_earlier_item_still_playing_not_the_one_arriving() {
     let c = &report.counters;
     assert_eq!((c.marks_cleared, c.marks_played), (2, 0));
     assert_eq!((c.agent_frames_discarded, c.agent_deltas_joined), (2, 2));
+}
+
+#[test]
+fn barge_in_of_an_agent_that_stops_itself_clears_the_phone_and_sends_the_agent_nothing() {
+    use crate::agent::{AgentUsage, Interruption};
+    // GPT-Live: the service stops its own speech; its timeline is what it played.
+    let mut s = Scenario::new(BridgeConfig::default());
+    s.start_call(CallCapabilities::NONE);
+    let ready = AgentReady::new(AudioFormat::MuLaw, AudioFormat::MuLaw)
+        .with_interruption(Interruption::Agent);
+    s.agent(AgentEvent::Ready(ready));
+    s.agent(response_started());
+    assert_eq!(
+        delta_at(&mut s, 0, "live_out_1", 200),
+        ["call: play live_out_1 200ms pcmu", "call: mark vb-0"]
+    );
+    // Only the clear: no cancel, no truncation.
+    assert_eq!(s.at(120).agent(AgentEvent::SpeechStarted), ["call: clear"]);
+    s.agent(AgentEvent::ResponseDone(ResponseDone::new(
+        ResponseStatus::Cancelled,
+    )));
+    // The rest of the interrupted turn (its silence) is dropped; the next turn plays.
+    assert!(s.agent_frame("live_out_1").is_empty());
+    s.agent(response_started());
+    assert_eq!(s.agent_frame("live_out_2"), plays("live_out_2", 1, 1));
+    s.agent(AgentEvent::Usage(AgentUsage::seconds(7.0)));
+    s.agent(AgentEvent::Usage(AgentUsage::seconds(15.0)));
+
+    let report = s.report();
+    assert_eq!(report.barge_ins.len(), 1);
+    let barge_in = &report.barge_ins[0];
+    assert_eq!(barge_in.item_id, Some(ItemId::new("live_out_1")));
+    assert_eq!((barge_in.heard_ms, barge_in.truncated_ms), (120, None));
+    assert!(!barge_in.cancelled_response);
+    // The last usage the agent reported, not a sum.
+    assert_eq!(
+        report.agent_usage.and_then(|u| u.session_seconds),
+        Some(15.0)
+    );
 }
 
 #[test]
@@ -786,10 +825,7 @@ fn early_caller_audio_is_held_and_delivered_in_order() {
     }
     s.engine.handle_agent(
         s.now,
-        AgentEvent::Ready(AgentReady {
-            input: AudioFormat::MuLaw,
-            output: AudioFormat::MuLaw,
-        }),
+        AgentEvent::Ready(AgentReady::new(AudioFormat::MuLaw, AudioFormat::MuLaw)),
     );
     let mut delivered = Vec::new();
     while let Some(action) = s.engine.poll_action() {
