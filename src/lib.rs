@@ -16,7 +16,8 @@
 //! - `outbound`: the call's TwiML and REST request; `calls`: `call` and `batch`;
 //! - `serve`: the `serve` command and the bot every server is built from;
 //! - `check`: the preflight; `demo`: the offline demo; `advice`: what to do about the
-//!   agent's known refusals, in the command line's words;
+//!   agent's known refusals, in the command line's words; `retirement`: the model's
+//!   announced shutdown date (`check`'s line, `serve`'s warning at start);
 //! - `tap`: the bridge's observer, reporting what happens live; `transcript` prints it;
 //! - `output`: report, recording (`voice_bridge::recording`) and outcome lines on disk.
 
@@ -40,6 +41,8 @@ pub mod legs;
 pub mod outbound;
 #[path = "../examples/outbound_call/output.rs"]
 pub mod output;
+#[path = "../examples/outbound_call/retirement.rs"]
+pub mod retirement;
 #[path = "../examples/outbound_call/serve.rs"]
 pub mod serve;
 #[path = "../examples/outbound_call/server.rs"]

@@ -5,6 +5,9 @@
 //!   client's own error, whose text names the cause and what to do. When the beta
 //!   interface is refused, the model is tried once more over the GA interface, so a
 //!   retired model is named in the same line.
+//! - The model's shutdown date (`GET /v1/models/{model}`): a retired model fails the
+//!   check, naming the replacement; a date ahead is a warning with the date, the days left
+//!   and the replacement.
 //! - Twilio: reads the account (credentials, status, type) and looks the `From` number up
 //!   among the account's numbers and verified caller ids.
 //! - `PUBLIC_URL`: shows where Twilio will stream to.
@@ -15,16 +18,20 @@ use std::time::Duration;
 
 use openai_realtime::Dialect;
 use openai_realtime::client::KnownIssue;
+use openai_realtime::models::{Date, Retirement};
 use twilio_media_stream::rest;
 
 use crate::advice;
 use crate::config::{Config, TwilioConfig};
+use crate::retirement;
 
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// Whether it passed.
     pub ok: bool,
+    /// Passed, with something to act on soon (shown `WARN`).
+    pub warning: bool,
     /// What was found.
     pub text: String,
 }
@@ -33,13 +40,23 @@ impl Line {
     fn ok(text: impl Into<String>) -> Self {
         Self {
             ok: true,
+            warning: false,
             text: text.into(),
+        }
+    }
+
+    fn warning(text: impl Into<String>) -> Self {
+        Self {
+            ok: true,
+            warning: true,
+            text: one_line(&text.into()),
         }
     }
 
     fn failed(text: impl Into<String>) -> Self {
         Self {
             ok: false,
+            warning: false,
             text: one_line(&text.into()),
         }
     }
@@ -47,13 +64,21 @@ impl Line {
 
 impl std::fmt::Display for Line {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", if self.ok { "ok  " } else { "FAIL" }, self.text)
+        let status = match (self.ok, self.warning) {
+            (false, _) => "FAIL",
+            (true, true) => "WARN",
+            (true, false) => "ok  ",
+        };
+        write!(f, "{status} {}", self.text)
     }
 }
 
 /// Runs every check.
 pub async fn run(config: &Config) -> Vec<Line> {
-    let mut lines = vec![openai(config).await];
+    let mut lines = vec![
+        openai(config).await,
+        model(config, retirement::today()).await,
+    ];
     if let Some(twilio) = &config.twilio {
         lines.extend(self::twilio(twilio).await);
     }
@@ -92,6 +117,26 @@ pub async fn openai(config: &Config) -> Line {
             ))
         }
         Err(err) => Line::failed(format!("{what}: {err}")),
+    }
+}
+
+/// Reads the model's shutdown date and judges it on `today`.
+pub async fn model(config: &Config, today: Date) -> Line {
+    let what = format!("OpenAI model {} (shutdown date)", config.agent.model);
+    match retirement::look_up(&config.agent, today).await {
+        Ok(verdict @ Retirement::Retired { .. }) => {
+            Line::failed(format!("{what}: {}", retirement::words(&verdict)))
+        }
+        Ok(verdict @ Retirement::Ahead { .. }) => {
+            Line::warning(format!("{what}: {}", retirement::words(&verdict)))
+        }
+        Ok(verdict) => Line::ok(format!("{what}: {}", retirement::words(&verdict))),
+        // The service does not know the model: the same answer a session gets.
+        Err(err) if err.known_issue() == Some(KnownIssue::ModelNotFound) => {
+            Line::failed(format!("{what}: {err}"))
+        }
+        // A proxy or stand-in without the models endpoint: calls may still work.
+        Err(err) => Line::warning(format!("{what}: could not be read: {err}")),
     }
 }
 

@@ -117,6 +117,11 @@ pub async fn run(config: &Config, record: bool) -> Result<(), String> {
     let listener = listen(config).await?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     announce(config, &bot, addr);
+    // The model's shutdown date, logged once; beside the server, so no call waits on it.
+    let agent = config.agent.clone();
+    tokio::spawn(async move {
+        crate::retirement::log_at_start(&agent, crate::retirement::today()).await
+    });
     crate::server::serve(listener, bot, async {
         match tokio::signal::ctrl_c().await {
             Ok(()) => tracing::info!("Ctrl-C: stopping"),

@@ -55,15 +55,19 @@ async fn a_working_setup_passes_every_check() {
     let text: Vec<String> = lines.iter().map(ToString::to_string).collect();
     assert!(text[0].contains("confirmed the bot's settings"), "{text:?}");
     assert!(
-        text[1].contains("credentials accepted, status active"),
+        text[1].contains("gpt-realtime-2.1 (shutdown date): the model `gpt-realtime-2.1` has no announced shutdown date"),
         "{text:?}"
     );
     assert!(
-        text[2].contains("a voice-capable number of this account"),
+        text[2].contains("credentials accepted, status active"),
         "{text:?}"
     );
     assert!(
-        text[3].contains("wss://bot.example.test/media-stream"),
+        text[3].contains("a voice-capable number of this account"),
+        "{text:?}"
+    );
+    assert!(
+        text[4].contains("wss://bot.example.test/media-stream"),
         "{text:?}"
     );
     // The session was configured as a call would be, then closed.
@@ -100,9 +104,12 @@ async fn a_bad_key_and_bad_twilio_credentials_are_named() {
         !lines[0].ok && text[0].contains("API key is invalid"),
         "{text:?}"
     );
+    // The model look-up is refused too (401), which a proxy without the endpoint would
+    // also give: a warning, the session line above already fails.
+    assert!(lines[1].warning && text[1].contains("HTTP 401"), "{text:?}");
     assert!(
-        !lines[1].ok && text[1].contains("Twilio error 20003"),
+        !lines[2].ok && text[2].contains("Twilio error 20003"),
         "{text:?}"
     );
-    assert!(text[1].contains("TWILIO_AUTH_TOKEN"), "{text:?}");
+    assert!(text[2].contains("TWILIO_AUTH_TOKEN"), "{text:?}");
 }

@@ -17,4 +17,5 @@ mod readme;
 mod retired;
 mod secrets;
 mod security;
+mod shutdown;
 mod support;

@@ -272,6 +272,18 @@ const MESSAGES: &[(&str, &str)] = &[
         "set `--model` or OPENAI_MODEL to a current one",
         "examples/outbound_call/advice.rs",
     ),
+    ("(shutdown date)", "examples/outbound_call/check.rs"),
+    ("shuts down on", "examples/outbound_call/retirement.rs"),
+    ("was shut down on", "examples/outbound_call/retirement.rs"),
+    (
+        "sessions with it fail",
+        "examples/outbound_call/retirement.rs",
+    ),
+    ("could not be read", "examples/outbound_call/check.rs"),
+    (
+        "configuration: the agent model",
+        "examples/outbound_call/retirement.rs",
+    ),
     (
         "the agent was refused the session",
         "examples/outbound_call/stream.rs",

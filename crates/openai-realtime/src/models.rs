@@ -207,6 +207,13 @@ impl fmt::Display for Retirement {
     /// One sentence: what happens to the model and what to use instead (the Realtime
     /// replacement, and GPT-Live as the other choice).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or_live = |replacement: &str| {
+            if replacement == LIVE_MODEL {
+                String::new()
+            } else {
+                format!(" (or `{LIVE_MODEL}`, GPT-Live, another protocol)")
+            }
+        };
         match self {
             Self::NotAnnounced { model } => {
                 write!(f, "the model `{model}` has no announced shutdown date")
@@ -221,8 +228,8 @@ impl fmt::Display for Retirement {
                 write!(
                     f,
                     "the model `{model}` shuts down on {date}, in {days_left} {days}: move to \
-                     `{replacement}` before then (or to `{LIVE_MODEL}`, GPT-Live, another \
-                     protocol)"
+                     `{replacement}`{} before then",
+                    or_live(replacement)
                 )
             }
             Self::Retired {
@@ -231,30 +238,37 @@ impl fmt::Display for Retirement {
                 replacement,
             } => write!(
                 f,
-                "the model `{model}` was shut down on {date}: use `{replacement}` (or \
-                 `{LIVE_MODEL}`, GPT-Live, another protocol)"
+                "the model `{model}` was shut down on {date}: use `{replacement}`{}",
+                or_live(replacement)
             ),
         }
     }
 }
 
-/// The Realtime model to use instead of `model`: `gpt-realtime-2.1-mini` for a `-mini`
-/// model, `gpt-realtime-2.1` for the others (the current models of the Realtime guides;
-/// OpenAI's own replacement column was not seen, so this is the mapping integrators
-/// applied).
+/// The model to use instead of `model`: `gpt-realtime-2.1-mini` for a `-mini` model,
+/// `gpt-realtime-2.1` for the others (the current models of the Realtime guides; OpenAI's
+/// own replacement column was not seen, so this is the mapping integrators applied). When
+/// that is `model` itself (its own shutdown announced), the next one: `gpt-realtime-2.1`
+/// for the mini, [`LIVE_MODEL`] for `gpt-realtime-2.1`.
 ///
 /// ```
 /// use openai_realtime::models::replacement;
 ///
 /// assert_eq!(replacement("gpt-realtime-2025-08-28"), "gpt-realtime-2.1");
 /// assert_eq!(replacement("gpt-audio-mini-2025-12-15"), "gpt-realtime-2.1-mini");
+/// assert_eq!(replacement("gpt-realtime-2.1"), "gpt-live-1");
 /// ```
 pub fn replacement(model: &str) -> &'static str {
-    if model.contains("-mini") {
-        MINI_REPLACEMENT
+    let candidates: &[&'static str] = if model.contains("-mini") {
+        &[MINI_REPLACEMENT, REALTIME_REPLACEMENT, LIVE_MODEL]
     } else {
-        REALTIME_REPLACEMENT
-    }
+        &[REALTIME_REPLACEMENT, LIVE_MODEL]
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(|candidate| *candidate != model)
+        .unwrap_or(LIVE_MODEL)
 }
 
 /// The announced shutdown day of `model` in [`ANNOUNCED_SHUTDOWNS`], if any.
@@ -604,6 +618,14 @@ mod tests {
         assert!(text.contains("in 2 days"), "{text}");
         assert!(text.contains("`gpt-realtime-2.1-mini`"), "{text}");
         assert!(text.contains("`gpt-live-1`"), "{text}");
+        let live = Retirement::of(
+            "gpt-realtime-2.1",
+            Some(Date::JAN_20_2027),
+            day("2027-01-19"),
+        );
+        let text = live.to_string();
+        assert!(text.contains("move to `gpt-live-1` before then"), "{text}");
+        assert_eq!(text.matches("gpt-live-1").count(), 1, "{text}");
         let one = Retirement::of("gpt-realtime", Some(Date::JAN_20_2027), day("2027-01-19"));
         assert!(one.to_string().contains("in 1 day:"), "{one}");
         let retired = Retirement::of("gpt-realtime", Some(Date::JAN_20_2027), day("2027-02-01"));
