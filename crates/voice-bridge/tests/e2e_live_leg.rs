@@ -172,12 +172,11 @@ async fn live_service() -> (String, JoinHandle<Served>) {
                                 }
                                 loud_ms += 20;
                                 // The caller talks over the second answer: the service
-                                // stops its own speech after 100 ms of it, and says so
-                                // only by the silence and the caller's transcript.
-                                if onsets == 3 && loud_ms >= 100 && !track.is_empty() && !stopped_for_caller {
+                                // stops its own speech after 60 ms of it, and says so only
+                                // by the silence (the caller's words come when they stop).
+                                if onsets == 3 && loud_ms >= 60 && !track.is_empty() && !stopped_for_caller {
                                     stopped_for_caller = true;
                                     track.clear();
-                                    ws.send(transcript("session.input_transcript.delta", id, "wait", onset_ms, clock_ms)).await.unwrap();
                                 }
                             } else if speaking {
                                 quiet_ms += 20;
@@ -204,7 +203,7 @@ async fn live_service() -> (String, JoinHandle<Served>) {
                                             ws.send(transcript("session.output_transcript.delta", id + 2, "between nine and noon.", clock_ms + 1000, clock_ms + 2000)).await.unwrap();
                                         }
                                         3 => {
-                                            ws.send(transcript("session.input_transcript.delta", id, " can I change the address", onset_ms, end_ms)).await.unwrap();
+                                            ws.send(transcript("session.input_transcript.delta", id, "wait, can I change the address", onset_ms, end_ms)).await.unwrap();
                                             track.extend([THIRD; 2400]); // 300 ms
                                             ws.send(transcript("session.output_transcript.delta", id + 1, "Sure, go ahead.", clock_ms, clock_ms + 300)).await.unwrap();
                                         }
@@ -381,6 +380,11 @@ async fn a_live_call_takes_turns_calls_a_tool_is_interrupted_and_ends_cleanly() 
         (3000..12000).contains(&second_sent),
         "the service stopped mid-answer: {second_sent} bytes"
     );
+    tracing::info!(
+        second_sent,
+        second_heard = heard(&record, SECOND),
+        "the interrupted answer: put on the track by the service, heard by the caller"
+    );
     assert!(heard(&record, SECOND) <= second_sent);
     assert_eq!(record.clears.len(), 1, "{:?}", record.clears);
     assert_eq!(report.barge_ins.len(), 1, "{:?}", report.barge_ins);
@@ -407,7 +411,7 @@ async fn a_live_call_takes_turns_calls_a_tool_is_interrupted_and_ends_cleanly() 
             "It arrives on Friday, between nine and noon.",
             true,
         ),
-        (Speaker::Caller, "wait can I change the address", true),
+        (Speaker::Caller, "wait, can I change the address", true),
         (Speaker::Agent, "Sure, go ahead.", true),
     ] {
         assert!(lines.contains(&expected), "{expected:?} not in {lines:#?}");

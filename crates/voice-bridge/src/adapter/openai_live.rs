@@ -40,10 +40,12 @@
 //! What the bridge must still do is `clear` Twilio's buffer: audio already sent (the media
 //! message being joined, Twilio's jitter buffer) is speech the service has abandoned, and
 //! the caller would otherwise hear the agent go on after it stopped. The leg detects the
-//! service's interruption from what Live emits: **a caller transcript fragment during an
-//! agent turn, and the agent's output falling silent for
-//! [`interruption_silence`](OpenAiLiveLegBuilder::interruption_silence)**, in either order
-//! (the model often stops before its transcription of the caller arrives). Then it sends
+//! service's interruption from what Live emits and what the caller sends it: **the caller
+//! speaking during an agent turn (a caller transcript fragment, or 60 ms of loud caller
+//! audio on its way to the service, which hears the same audio), and the agent's output
+//! falling silent for [`interruption_silence`](OpenAiLiveLegBuilder::interruption_silence)**,
+//! in either order (the model stops on the caller's audio, often before its transcription
+//! of the caller arrives; some services send the caller's words only once they stop). Then it sends
 //! [`AgentEvent::SpeechStarted`] (the bridge's barge-in: the clear, and the report's record
 //! of what the caller heard) and ends the turn as cancelled. This is right for a phone call
 //! because the clear removes only what the service itself gave up; when the caller merely
@@ -138,9 +140,16 @@ use crate::tool::ToolCall;
 /// The default [`OpenAiLiveLegBuilder::delegation_tool`].
 pub const DEFAULT_DELEGATION_TOOL: &str = "delegate";
 
-/// Peak amplitude above which a sample is speech (about -36 dBFS): the service's silence is
-/// digital zero, and its speech peaks far above.
+/// Peak amplitude above which a sample of the agent's output is speech (about -36 dBFS): the
+/// service's silence is digital zero, and its speech peaks far above.
 const AUDIBLE_PEAK: u16 = 500;
+
+/// Peak amplitude above which the caller's audio counts as speech (about -24 dBFS): above a
+/// phone line's noise floor.
+const CALLER_PEAK: u16 = 2000;
+
+/// How much loud caller audio during an agent turn counts as the caller speaking over it.
+const CALLER_SPEECH: Duration = Duration::from_millis(60);
 
 type Events = Pin<Box<dyn Stream<Item = Result<ServerEvent, ClientError>> + Send>>;
 
@@ -334,8 +343,11 @@ struct Turns {
     speaking: bool,
     /// Silence since the last audible delta of this turn.
     silent: Duration,
-    /// Caller words arrived during this turn.
+    /// The caller spoke during this turn: their words arrived, or their audio was loud for
+    /// [`CALLER_SPEECH`].
     caller_over: bool,
+    /// Loud caller audio sent during this turn.
+    caller_loud: Duration,
     /// The agent's transcript of this segment so far.
     text: String,
 }
@@ -350,6 +362,7 @@ impl Turns {
             speaking: false,
             silent: Duration::ZERO,
             caller_over: false,
+            caller_loud: Duration::ZERO,
             text: String::new(),
         }
     }
@@ -617,8 +630,22 @@ impl OpenAiLiveLeg {
         }
     }
 
-    /// The service stopped for the caller (their words during this turn, and the output
-    /// silent long enough): tell the bridge, end the turn as cancelled.
+    /// Caller audio on its way to the service: loud enough for long enough during an agent
+    /// turn, it is the caller speaking over the agent (the service hears the same audio).
+    fn hear_caller(&mut self, chunk: &AudioChunk) {
+        if !self.turns.speaking || !peaks_above(chunk, CALLER_PEAK) {
+            return;
+        }
+        self.turns.caller_loud += chunk.format().play_time(chunk.byte_len() as u64);
+        if self.turns.caller_loud >= CALLER_SPEECH {
+            self.turns.caller_over = true;
+            self.interrupted_now();
+        }
+    }
+
+    /// The service stopped for the caller (their words or their loud audio during this
+    /// turn, and the output silent long enough): tell the bridge, end the turn as
+    /// cancelled.
     fn interrupted_now(&mut self) -> bool {
         let turns = &self.turns;
         if !(turns.speaking && turns.caller_over && turns.silent >= turns.interruption_silence) {
@@ -643,6 +670,7 @@ impl OpenAiLiveLeg {
         self.turns.item = ItemId::new(format!("live_out_{}", self.turns.segment));
         self.turns.speaking = true;
         self.turns.caller_over = false;
+        self.turns.caller_loud = Duration::ZERO;
         self.turns.silent = Duration::ZERO;
         self.pending.push_back(AgentEvent::ResponseStarted(None));
     }
@@ -848,19 +876,24 @@ fn usage(usage: &openai_realtime::live::SessionUsage) -> AgentUsage {
     }
 }
 
-/// Whether a delta holds speech (any sample above [`AUDIBLE_PEAK`]).
+/// Whether a delta of the agent's output holds speech (any sample above [`AUDIBLE_PEAK`]).
 fn is_audible(chunk: &AudioChunk) -> bool {
+    peaks_above(chunk, AUDIBLE_PEAK)
+}
+
+/// Whether any sample of `chunk` is louder than `peak`.
+fn peaks_above(chunk: &AudioChunk, peak: u16) -> bool {
     let bytes = chunk.to_bytes();
     match chunk.format() {
         AudioFormat::MuLaw => bytes
             .iter()
-            .any(|&code| g711::mulaw_to_linear(code).unsigned_abs() > AUDIBLE_PEAK),
+            .any(|&code| g711::mulaw_to_linear(code).unsigned_abs() > peak),
         AudioFormat::ALaw => bytes
             .iter()
-            .any(|&code| g711::alaw_to_linear(code).unsigned_abs() > AUDIBLE_PEAK),
+            .any(|&code| g711::alaw_to_linear(code).unsigned_abs() > peak),
         _ => bytes
             .chunks_exact(2)
-            .any(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs() > AUDIBLE_PEAK),
+            .any(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs() > peak),
     }
 }
 
@@ -912,6 +945,7 @@ impl AgentLeg for OpenAiLiveLeg {
     async fn send(&mut self, command: AgentCommand) -> Result<(), LegError> {
         match command {
             AgentCommand::Audio(chunk) => {
+                self.hear_caller(&chunk);
                 self.send_event(ClientEvent::input_audio_append(chunk.into_base64()))
                     .await?;
                 if let Some(greeting) = self.greeting.take() {
@@ -1041,6 +1075,24 @@ mod tests {
             drain(&mut leg),
             ["Caller live_in_1 \"stop\"", "barge-in", "done Cancelled"]
         );
+    }
+
+    #[test]
+    fn loud_caller_audio_then_silence_is_the_interruption_without_any_transcript() {
+        let mut leg = leg();
+        leg.on_audio(mulaw(true, 100));
+        // 40 ms of the caller is not yet speech over the agent; quiet audio never is.
+        leg.hear_caller(&mulaw(true, 40));
+        leg.hear_caller(&mulaw(false, 100));
+        leg.on_audio(mulaw(false, 100));
+        assert_eq!(drain(&mut leg), ["started"]);
+        assert!(!leg.turns.caller_over);
+        leg.hear_caller(&mulaw(true, 20));
+        assert_eq!(drain(&mut leg), ["barge-in", "done Cancelled"]);
+        // Caller audio between turns interrupts nothing.
+        leg.hear_caller(&mulaw(true, 200));
+        leg.on_audio(mulaw(false, 100));
+        assert!(drain(&mut leg).is_empty());
     }
 
     #[test]
