@@ -44,7 +44,8 @@
 //!   is not one of this leg's cancels is reported like any other error.
 //! - Server events become the bridge's events (audio deltas with their item, speech
 //!   started/stopped, transcripts of both sides, function calls with parsed arguments,
-//!   response start and end); the bridge's commands become client events (append,
+//!   response start and end, and the tokens of every `response.done` summed into
+//!   [`AgentEvent::Usage`]); the bridge's commands become client events (append,
 //!   truncate, cancel, function output, response, close). A key press becomes a user text
 //!   item `[DTMF 5]` and a `response.create`.
 //! - No `response.create` goes out while a response is active (`response.created` to
@@ -99,8 +100,8 @@ use openai_realtime::{
 use serde_json::Value;
 
 use crate::agent::{
-    AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, ResponseDone, ResponseStatus,
-    Speaker, Transcript,
+    AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, AgentUsage, ResponseDone,
+    ResponseStatus, Speaker, Transcript,
 };
 use crate::audio::{AudioChunk, AudioFormat};
 use crate::ids::{ItemId, ResponseId};
@@ -204,6 +205,7 @@ impl OpenAiLegBuilder {
             creates_raced: 0,
             creating: None,
             told_error: None,
+            usage: AgentUsage::default(),
         }
     }
 }
@@ -255,6 +257,8 @@ pub struct OpenAiLeg {
     /// The `error` event just delivered, while no other event followed it: a close right
     /// after it is reported as the close (the error was already told).
     told_error: Option<ApiError>,
+    /// Tokens of every `response.done` so far (the Realtime API bills by the token).
+    usage: AgentUsage,
 }
 
 enum State {
@@ -511,6 +515,9 @@ impl OpenAiLeg {
                     self.send_deferred_create();
                 }
                 let response = &done.response;
+                if let Some(usage) = &response.usage {
+                    self.add_usage(usage);
+                }
                 AgentEvent::ResponseDone(ResponseDone {
                     response_id: response.id.as_ref().map(response_id),
                     status: status(response.status.as_ref()),
@@ -519,6 +526,19 @@ impl OpenAiLeg {
             _ => return,
         };
         self.pending.push_back(event);
+    }
+
+    /// Adds a response's tokens to the session's, and tells the bridge the new total.
+    fn add_usage(&mut self, usage: &openai_realtime::Usage) {
+        let add = |total: &mut Option<u64>, more: Option<u64>| {
+            if let Some(more) = more {
+                *total = Some(total.unwrap_or(0) + more);
+            }
+        };
+        add(&mut self.usage.input_tokens, usage.input_tokens);
+        add(&mut self.usage.output_tokens, usage.output_tokens);
+        self.pending
+            .push_back(AgentEvent::Usage(self.usage.clone()));
     }
 
     /// An `Err` from the session: an `error` event (the session goes on), an unusable frame
@@ -961,6 +981,27 @@ mod tests {
             display_url(&plain),
             "ws://127.0.0.1:9/v1/realtime?model=gpt-realtime-2.1"
         );
+    }
+
+    #[test]
+    fn the_tokens_of_every_response_done_are_summed_into_the_usage() {
+        let mut leg = OpenAiLeg::new(Config::url("ws://127.0.0.1:1/v1/realtime"));
+        for (input, output) in [(120, 30), (80, 45)] {
+            let done = format!(
+                r#"{{"type":"response.done","event_id":"event_1","response":{{"object":"realtime.response","id":"resp_1","status":"completed","output":[],"usage":{{"total_tokens":{},"input_tokens":{input},"output_tokens":{output}}}}}}}"#,
+                input + output
+            );
+            leg.on_event(ServerEvent::decode(&done, openai_realtime::Dialect::Ga).unwrap());
+        }
+        let usages: Vec<(Option<u64>, Option<u64>)> = leg
+            .pending
+            .iter()
+            .filter_map(|event| match event {
+                AgentEvent::Usage(usage) => Some((usage.input_tokens, usage.output_tokens)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(usages, [(Some(120), Some(30)), (Some(200), Some(75))]);
     }
 
     #[test]
