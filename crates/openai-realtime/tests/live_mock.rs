@@ -1046,3 +1046,60 @@ async fn an_http_refusal_on_command_refuses_live_upgrades_too() {
         "no Realtime session for a Live socket"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_transcript_trigger_fires_a_decision_naming_the_fragment() {
+    let server = MockServer::builder()
+        .live_script(
+            LiveScript::new()
+                .continuous(false)
+                .turn(LiveTurn::speech("Sure.").with_caller_transcript("Get me a person.")),
+        )
+        .start()
+        .await
+        .unwrap();
+    let trigger = json!({"type": "decisions", "event_type": "session.input_transcript.delta",
+        "decisions": {"questions": [{"type": "predicate", "name": "wants_human",
+        "instructions": "Does the caller ask for a person?"}]}});
+    let session =
+        json!({"model": "gpt-live-1", "audio": {"format": PCMU()}, "triggers": [trigger]});
+    let (mut peer, started) = Peer::started(&server, session).await;
+    assert_eq!(started["session"]["triggers"][0], trigger);
+    speak(&mut peer, true, 400).await;
+    speak(&mut peer, false, 600).await;
+    let events = peer.until("session.output_transcript.delta").await;
+    let fragments = of_type(&events, "session.input_transcript.delta");
+    let decisions = of_type(&events, "decision.event");
+    assert_eq!(fragments.len(), 4);
+    assert_eq!(decisions.len(), fragments.len(), "one per fragment");
+    for (fragment, decision) in fragments.iter().zip(&decisions) {
+        assert_eq!(decision["source_event_id"], fragment["event_id"]);
+        assert_eq!(
+            decision["source_event_type"],
+            "session.input_transcript.delta"
+        );
+        assert!(decision["trigger_id"].is_string());
+        assert!(decision.get("delegation_id").is_none());
+        assert_eq!(
+            decision["event"]["decision"]["answers"][0]["name"],
+            "wants_human"
+        );
+    }
+    // The model's fragment fired nothing: no trigger on its type.
+    assert_eq!(events.last().unwrap()["delta"], "Sure.");
+    let t0 = Instant::now();
+    let mut rest = Vec::new();
+    while t0.elapsed() < Duration::from_secs(2) {
+        rest.push(peer.event().await);
+    }
+    assert!(of_type(&rest, "decision.event").is_empty(), "{rest:?}");
+
+    // Two triggers on one event type are refused.
+    let mut peer = Peer::connect(&server).await;
+    let session = json!({"model": "gpt-live-1", "triggers": [trigger, trigger]});
+    peer.send(json!({"type": "session.start", "session": session}))
+        .await;
+    let error = peer.event().await;
+    assert_eq!(error["error"]["param"], "session.triggers[1].event_type");
+    assert_all_decode(&server);
+}

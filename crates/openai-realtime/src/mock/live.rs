@@ -32,7 +32,9 @@
 //!   delegation: `response.event`s around a `function_call`, answered by
 //!   `response.item.create` `function_call_output` and one `response.create`) and
 //!   [`LiveTurn::decide`] (Decisions delegation: a `decision.event` with the answers).
-//!   `decision.create`, `decision.item.create` and `decision.item.delete` are answered too.
+//!   `decision.create`, `decision.item.create` and `decision.item.delete` are answered too,
+//!   and a Decisions trigger (`session.triggers`) gets a `decision.event` naming its firing
+//!   (`trigger_id`) and the transcript fragment that fired it (`source_event_id`).
 //! - **Errors.** Bad JSON, an unknown event (the message lists the supported ones), a bad body,
 //!   an event before `session.start`, a second `session.start`, a change of an immutable
 //!   setting in `session.update` (`immutable_field_update`), `response.item.create` without
@@ -67,7 +69,8 @@
 //!   input audio flows).
 //! - Only the session config is checked field by field; other client events are read by this
 //!   crate's lenient models (a bad body is refused, an unknown member is not).
-//! - Decisions `triggers` are echoed in the session but never fire.
+//! - A Decisions trigger fires on every transcript fragment of its event type (the service
+//!   decides when to evaluate), answering each question with a plausible default.
 //!
 //! # Example
 //!

@@ -248,6 +248,35 @@ impl LiveEngine {
         self.out.push_back(Outgoing::Text(event.to_string()));
     }
 
+    /// A transcript fragment, then a `decision.event` for each Decisions trigger on its type
+    /// (with the trigger's firing id and the fragment as its source).
+    fn transcript(&mut self, mut event: Value) {
+        let id = self.next_id("event");
+        event["event_id"] = Value::from(id.clone());
+        let kind = event["type"].clone();
+        self.push(event);
+        let triggers = self.session["triggers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for trigger in triggers.iter().filter(|t| t["event_type"] == kind) {
+            let questions = trigger["decisions"]["questions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let answers = questions.iter().map(default_answer).collect();
+            let decision = self.decision(answers);
+            let trigger_id = self.next_id("trig");
+            self.push(json!({
+                "type": "decision.event",
+                "trigger_id": trigger_id,
+                "source_event_id": id,
+                "source_event_type": kind,
+                "event": {"type": "decision.completed", "decision": decision},
+            }));
+        }
+    }
+
     /// An `event` answering the client's `client_event_id`, when it gave one.
     fn push_reply(&mut self, mut event: Value, client_event_id: Option<&str>) {
         if let Some(id) = client_event_id {
@@ -387,7 +416,7 @@ impl LiveEngine {
             let start = speaking.start_ms;
             let done = speaking.audio.is_empty();
             for (_, word, from, to) in words {
-                self.push(json!({
+                self.transcript(json!({
                     "type": "session.output_transcript.delta",
                     "delta": word,
                     "start_ms": start + from,
@@ -635,7 +664,7 @@ impl LiveEngine {
         let n = fragments.len().max(1) as u64;
         for (i, word) in fragments.iter().enumerate() {
             let i = i as u64;
-            self.push(json!({
+            self.transcript(json!({
                 "type": "session.input_transcript.delta",
                 "delta": word,
                 "start_ms": from + (to - from) * i / n,
@@ -884,6 +913,9 @@ impl LiveEngine {
                         )
                     },
                 );
+            }
+            if let Some(triggers) = map.get("triggers").and_then(Value::as_array) {
+                validate::triggers_config(triggers)?;
             }
             if let Some(delegation) = map.get("delegation").filter(|d| !d.is_null()) {
                 let kind = validate::delegation_config(delegation, "session.delegation", true)?;

@@ -101,10 +101,58 @@ pub(super) fn session_config(session: &Value) -> Result<String, LiveError> {
             return Err(invalid(&format!("session.{key}"), "expected an array."));
         }
     }
+    if let Some(triggers) = map.get("triggers").and_then(Value::as_array) {
+        triggers_config(triggers)?;
+    }
     if map.get("input").and_then(Value::as_array).map(Vec::len) > Some(128) {
         return Err(invalid("session.input", "at most 128 items."));
     }
     Ok(model)
+}
+
+/// Decisions triggers: `{type: "decisions", event_type, decisions: {questions}}`, at most one
+/// per transcript event type.
+pub(super) fn triggers_config(triggers: &[Value]) -> Result<(), LiveError> {
+    let mut seen = Vec::new();
+    for (i, trigger) in triggers.iter().enumerate() {
+        let path = format!("session.triggers[{i}]");
+        let map = object(trigger, &path)?;
+        only(map, &path, &["type", "event_type", "decisions"])?;
+        if map.get("type").and_then(Value::as_str) != Some("decisions") {
+            return Err(invalid(&format!("{path}.type"), "expected 'decisions'."));
+        }
+        let event_type = string(map, &path, "event_type")?
+            .ok_or_else(|| missing(&format!("{path}.event_type")))?;
+        if ![
+            "session.input_transcript.delta",
+            "session.output_transcript.delta",
+        ]
+        .contains(&event_type.as_str())
+        {
+            return Err(invalid(
+                &format!("{path}.event_type"),
+                "expected 'session.input_transcript.delta' or 'session.output_transcript.delta'.",
+            ));
+        }
+        if seen.contains(&event_type) {
+            return Err(invalid(
+                &format!("{path}.event_type"),
+                "at most one Decisions trigger per transcript event type.",
+            ));
+        }
+        seen.push(event_type);
+        let questions = map
+            .get("decisions")
+            .and_then(|d| d.get("questions"))
+            .ok_or_else(|| missing(&format!("{path}.decisions.questions")))?;
+        if !questions.is_array() {
+            return Err(invalid(
+                &format!("{path}.decisions.questions"),
+                "expected an array.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn audio_config(audio: &Value) -> Result<(), LiveError> {
