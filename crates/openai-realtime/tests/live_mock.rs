@@ -1103,3 +1103,56 @@ async fn a_transcript_trigger_fires_a_decision_naming_the_fragment() {
     assert_eq!(error["error"]["param"], "session.triggers[1].event_type");
     assert_all_decode(&server);
 }
+
+#[tokio::test(start_paused = true)]
+async fn barge_in_after_lets_a_short_noise_pass_and_stops_for_longer_speech() {
+    let server = MockServer::builder()
+        .live_script(
+            LiveScript::new()
+                .continuous(false)
+                .barge_in_after(Duration::from_millis(300))
+                .fallback(LiveTurn::new().then_say_for("one two three four five", 5000)),
+        )
+        .start()
+        .await
+        .unwrap();
+    let (mut peer, _) = Peer::started(&server, phone("gpt-live-1")).await;
+    server
+        .live_session(0, WAIT)
+        .await
+        .unwrap()
+        .start_turn()
+        .await;
+    let voiced = |events: &[Value]| {
+        of_type(events, "session.output_audio.delta")
+            .iter()
+            .filter(|d| {
+                BASE64
+                    .decode(d["delta"].as_str().unwrap())
+                    .unwrap()
+                    .iter()
+                    .any(|b| *b != 0xff)
+            })
+            .count()
+    };
+    let mut events = Vec::new();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_millis(500) {
+        events.push(peer.event().await);
+    }
+    // 200 ms of caller noise and a short pause: under the 300 ms, the model talks on.
+    speak(&mut peer, true, 200).await;
+    speak(&mut peer, false, 100).await;
+    let t1 = Instant::now();
+    let mut during = Vec::new();
+    while t1.elapsed() < Duration::from_millis(1000) {
+        during.push(peer.event().await);
+    }
+    assert_eq!(voiced(&during), 10, "still speaking");
+    // The caller goes on (past 300 ms since the first word): the model stops, and without
+    // the continuous track nothing more is sent, no transcript either.
+    speak(&mut peer, true, 300).await;
+    let rest = tokio::time::timeout(Duration::from_secs(3), peer.non_audio()).await;
+    assert!(rest.is_err(), "nothing after the barge-in: {rest:?}");
+    assert_all_decode(&server);
+}

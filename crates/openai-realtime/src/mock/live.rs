@@ -20,7 +20,8 @@
 //!   of [`LiveScript::delta_duration`] each, silence between turns (as the service sends),
 //!   scripted speech as a tone with `session.output_transcript.delta` fragments on the
 //!   session timeline (`start_ms`/`end_ms`).
-//! - **Turns and interruption.** An energy detector hears the caller: when the caller stops
+//! - **Turns and interruption.** An energy detector (10 ms frames over -25 dBFS, nothing
+//!   while muted) hears the caller: when the caller stops
 //!   (after [`LiveScript::end_of_turn`] of silence) the mock sends the caller's
 //!   `session.input_transcript.delta` fragments and plays the next [`LiveTurn`]. Caller speech
 //!   during the mock's speech stops it: the rest of that speech and its transcript are dropped
@@ -63,6 +64,10 @@
 //! - The session timeline is the wall clock (tokio's) since `session.started`, not the input
 //!   audio's (the service advances it only while input flows).
 //! - The caller's transcript comes whole when the caller stops, one fragment per word.
+//! - Barge-in stops the model after [`LiveScript::barge_in_after`] of caller speech (default
+//!   at once); the service's model "decides" when to stop.
+//! - [`MockServerBuilder::tap`](super::MockServerBuilder::tap) sees Realtime sessions only;
+//!   [`MockServerBuilder::record`](super::MockServerBuilder::record) applies to both.
 //! - `session.commentary.append` is spoken word for word; the service's model rephrases it.
 //! - The `…appended` acknowledgements come at once with `start_ms` = `end_ms` = now on the
 //!   timeline, audio in flight or not (the service places them later, and not at all while no
@@ -318,6 +323,7 @@ pub struct LiveScript {
     end_of_turn: Duration,
     usage_interval: Duration,
     continuous: bool,
+    barge_in_after: Duration,
 }
 
 impl Default for LiveScript {
@@ -338,6 +344,7 @@ impl LiveScript {
             end_of_turn: Duration::from_millis(500),
             usage_interval: Duration::from_secs(15),
             continuous: true,
+            barge_in_after: Duration::ZERO,
         }
     }
 
@@ -381,6 +388,16 @@ impl LiveScript {
     #[must_use]
     pub fn continuous(mut self, continuous: bool) -> Self {
         self.continuous = continuous;
+        self
+    }
+
+    /// How long the caller must speak over the model before it stops (default zero: at the
+    /// first voiced 10 ms of caller audio). The service's reaction time is not documented;
+    /// set it to test what a bridge plays between the caller's first word and the model's
+    /// silence.
+    #[must_use]
+    pub fn barge_in_after(mut self, speech: Duration) -> Self {
+        self.barge_in_after = speech;
         self
     }
 

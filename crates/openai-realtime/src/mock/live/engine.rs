@@ -632,6 +632,9 @@ impl LiveEngine {
                 if !self.caller_speaking {
                     self.caller_speaking = true;
                     self.caller_start_ms = start;
+                }
+                let after = self.setup.script.barge_in_after.as_millis() as u64;
+                if self.input_ms - self.caller_start_ms >= after.max(10) {
                     self.barge_in();
                 }
                 self.caller_last_voice_ms = self.input_ms;
