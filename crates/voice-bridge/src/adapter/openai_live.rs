@@ -15,14 +15,22 @@
 //! included (the session's timeline advances only while it does); a phone stream does.
 //!
 //! Live's output is one continuous track at real-time pace, silence included, with no item
-//! or response ids. The leg passes the whole track on, so the caller hears exactly what the
-//! service played, when it played it. It cuts the track into the bridge's vocabulary itself:
+//! or response ids. The leg passes each turn on whole, pauses between words included, so the
+//! caller hears what the service played, as it played it; the silence between turns stays
+//! behind (the phone plays silence when it has nothing to play, and a stream of silent
+//! media would keep the bridge's playback accounting from ever seeing the agent done, so a
+//! hang-up after the goodbye would wait for nothing). It cuts the track into the bridge's
+//! vocabulary itself:
 //!
 //! - a **turn** starts at the first audible delta after silence ([`AgentEvent::ResponseStarted`])
 //!   and ends after [`turn_gap`](OpenAiLiveLegBuilder::turn_gap) of silence
 //!   ([`AgentEvent::ResponseDone`], completed);
-//! - each turn's audio, and the silence after it, carries one item id of the leg's own,
+//! - each turn's audio, and the silence up to its end, carries one item id of the leg's own,
 //!   `live_out_{n}`, so the report's barge-ins and transcript lines name the turn;
+//! - the agent's transcript fragments go to the turn whose audio they speak: by their
+//!   `start_ms` on the session timeline against the output track's position, so words sent
+//!   just before their audio open the next turn's line rather than close the last one's, and
+//!   a turn's final line comes when the turn ends;
 //! - the caller's transcript fragments are joined into turns by their timeline gap
 //!   (`start_ms` against the last `end_ms`, [`caller_turn_gap`](OpenAiLiveLegBuilder::caller_turn_gap)),
 //!   `live_in_{n}`; each side's turn gets a final line when the other side's next turn starts
@@ -350,6 +358,12 @@ struct Turns {
     caller_loud: Duration,
     /// The agent's transcript of this segment so far.
     text: String,
+    /// Transcript fragments ahead of their audio (between turns): the next turn's.
+    next_text: Vec<String>,
+    /// The output track's position on the session timeline: the audio received so far.
+    track_ms: u64,
+    /// Silence between turns left behind, for the debug line at the end.
+    silence_dropped_ms: u64,
 }
 
 impl Turns {
@@ -364,6 +378,9 @@ impl Turns {
             caller_over: false,
             caller_loud: Duration::ZERO,
             text: String::new(),
+            next_text: Vec::new(),
+            track_ms: 0,
+            silence_dropped_ms: 0,
         }
     }
 }
@@ -513,10 +530,12 @@ impl OpenAiLiveLeg {
                 self.on_caller_words(delta.delta, delta.start_ms, delta.end_ms);
             }
             ServerEvent::OutputTranscriptDelta(delta) => {
-                self.turns.text.push_str(&delta.delta);
-                let piece = Transcript::new(Speaker::Agent, delta.delta, false)
-                    .with_item_id(self.turns.item.clone());
-                self.pending.push_back(AgentEvent::Transcript(piece));
+                if !self.turns.speaking && delta.start_ms >= self.turns.track_ms {
+                    // Words of audio still to come, and no turn open: the next turn's.
+                    self.turns.next_text.push(delta.delta);
+                    return;
+                }
+                self.agent_words(delta.delta);
             }
             ServerEvent::DelegationCreated(created) => {
                 let delegation = created.delegation;
@@ -583,10 +602,19 @@ impl OpenAiLiveLeg {
         }
     }
 
+    /// A fragment of the agent's words, in the current turn.
+    fn agent_words(&mut self, text: String) {
+        self.turns.text.push_str(&text);
+        let piece =
+            Transcript::new(Speaker::Agent, text, false).with_item_id(self.turns.item.clone());
+        self.pending.push_back(AgentEvent::Transcript(piece));
+    }
+
     /// One delta of the output track: turn boundaries, the service's interruption, and the
-    /// audio itself.
+    /// audio itself (silence between turns stays behind).
     fn on_audio(&mut self, chunk: AudioChunk) {
         let length = chunk.format().play_time(chunk.byte_len() as u64);
+        self.turns.track_ms += u64::try_from(length.as_millis()).unwrap_or(u64::MAX);
         if is_audible(&chunk) {
             if !self.turns.speaking {
                 self.start_turn();
@@ -597,6 +625,9 @@ impl OpenAiLiveLeg {
             if !self.interrupted_now() && self.turns.silent >= self.turns.gap {
                 self.end_turn(ResponseStatus::Completed);
             }
+        } else {
+            self.turns.silence_dropped_ms += u64::try_from(length.as_millis()).unwrap_or(0);
+            return;
         }
         self.pending.push_back(AgentEvent::Audio(AgentAudio::new(
             self.turns.item.clone(),
@@ -673,11 +704,15 @@ impl OpenAiLiveLeg {
         self.turns.caller_loud = Duration::ZERO;
         self.turns.silent = Duration::ZERO;
         self.pending.push_back(AgentEvent::ResponseStarted(None));
+        for words in std::mem::take(&mut self.turns.next_text) {
+            self.agent_words(words);
+        }
     }
 
     fn end_turn(&mut self, status: ResponseStatus) {
         self.turns.speaking = false;
         self.turns.caller_over = false;
+        self.finish_agent_text();
         self.pending
             .push_back(AgentEvent::ResponseDone(ResponseDone::new(status)));
     }
@@ -696,7 +731,16 @@ impl OpenAiLiveLeg {
         if self.turns.speaking {
             self.end_turn(ResponseStatus::Completed);
         }
+        // Words whose audio never came are still what the agent was saying.
+        for words in std::mem::take(&mut self.turns.next_text) {
+            self.agent_words(words);
+        }
         self.finish_agent_text();
+        tracing::debug!(
+            track_ms = self.turns.track_ms,
+            silence_between_turns_ms = self.turns.silence_dropped_ms,
+            "openai-live: output track ended"
+        );
         if let Some(line) = self.caller.finish() {
             self.pending.push_back(line);
         }
@@ -1042,6 +1086,56 @@ mod tests {
         leg.on_audio(mulaw(false, 100));
         assert_eq!(drain(&mut leg), ["done Completed"]);
         assert_eq!(leg.turns.item.as_str(), "live_out_1");
+    }
+
+    #[test]
+    fn words_ahead_of_their_audio_open_the_next_turn_and_silence_between_turns_stays_behind() {
+        fn words(leg: &mut OpenAiLiveLeg, text: &str, start_ms: u64) {
+            let frame = json!({"type": "session.output_transcript.delta", "event_id": "event_1",
+                "delta": text, "start_ms": start_ms, "end_ms": start_ms + 100});
+            leg.on_event(ServerEvent::decode(&frame.to_string()).unwrap());
+        }
+        fn audio_ms(leg: &OpenAiLiveLeg) -> u64 {
+            leg.pending
+                .iter()
+                .filter_map(|e| match e {
+                    AgentEvent::Audio(a) => Some(a.chunk.byte_len() as u64 / 8),
+                    _ => None,
+                })
+                .sum()
+        }
+        let mut leg = leg();
+        // The track's silence before the first turn goes nowhere.
+        leg.on_audio(mulaw(false, 100));
+        assert_eq!(audio_ms(&leg), 0);
+        // The first word comes just before its audio (as the service may send it).
+        words(&mut leg, "Hello", 100);
+        assert!(leg.pending.is_empty());
+        leg.on_audio(mulaw(true, 100));
+        words(&mut leg, " there.", 200);
+        leg.on_audio(mulaw(true, 100));
+        // The pause after the turn is played up to the gap (600 ms), then left behind.
+        for _ in 0..10 {
+            leg.on_audio(mulaw(false, 100));
+        }
+        assert_eq!(audio_ms(&leg), 800);
+        // The next turn's first word, again ahead of its audio: not the last turn's.
+        words(&mut leg, "Bye.", 1300);
+        leg.on_audio(mulaw(true, 100));
+        assert_eq!(
+            drain(&mut leg),
+            [
+                "started",
+                "Agent live_out_1 \"Hello\"",
+                "Agent live_out_1 \" there.\"",
+                "Agent live_out_1 \"Hello there.\" final",
+                "done Completed",
+                "started",
+                "Agent live_out_2 \"Bye.\"",
+            ]
+        );
+        assert_eq!(leg.turns.silence_dropped_ms, 500);
+        assert_eq!(leg.turns.track_ms, 1400);
     }
 
     #[test]
