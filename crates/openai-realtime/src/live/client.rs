@@ -496,9 +496,7 @@ impl Sender {
             | Err(
                 tungstenite::Error::ConnectionClosed
                 | tungstenite::Error::AlreadyClosed
-                | tungstenite::Error::Protocol(
-                    tungstenite::error::ProtocolError::SendAfterClosing,
-                ),
+                | tungstenite::Error::Protocol(tungstenite::error::ProtocolError::SendAfterClosing),
             ) => Ok(()),
             Err(e) => Err(self
                 .shared
