@@ -86,6 +86,38 @@ pub async fn try_session(agent: &AgentConfig, dialect: Dialect) -> Result<String
     ))
 }
 
+/// Opens a GPT-Live session with `agent`'s settings and the bot's session config (the
+/// service confirms it with `session.started`), then closes it: the session id, model and
+/// format the service resolved.
+///
+/// # Errors
+///
+/// The client's error: the connection or the start was refused, or the close failed.
+pub async fn try_live_session(agent: &AgentConfig) -> Result<String, Error> {
+    use openai_realtime::live::client::Connection as LiveConnection;
+    let client = agent
+        .live_client_config()
+        .with_connect_timeout(Duration::from_secs(10));
+    let session =
+        crate::tools::live_session(&Appointment::demo(), &agent.model, agent.voice.as_ref());
+    let connection = LiveConnection::connect(client, session).await?;
+    let session_id = connection.session_id().to_owned();
+    let resolved = connection.session();
+    // `{"type":"audio/pcmu","rate":8000}`, as the service wrote it.
+    let format = resolved.format().map_or_else(
+        || "format confirmed".to_owned(),
+        |f| serde_json::to_string(f).unwrap_or_default(),
+    );
+    let model = resolved.model.as_str().to_owned();
+    // The session was confirmed; a failed close is still worth a line.
+    if let Err(err) = connection.close().await {
+        tracing::warn!(%session_id, error = %err, "closing the test session failed");
+    }
+    Ok(format!(
+        "ok, session {session_id} started with the bot's settings (model {model}, {format} both ways)"
+    ))
+}
+
 /// What the service says of `agent`'s model over the GA interface, as a clause.
 pub async fn model_over_ga(agent: &AgentConfig) -> String {
     let model = &agent.model;

@@ -207,6 +207,28 @@ impl Appointment {
         )
     }
 
+    /// The callee's first name (the first word of the name).
+    pub fn first_name(&self) -> &str {
+        self.name.split_whitespace().next().unwrap_or(&self.name)
+    }
+
+    /// The greeting the agent opens the call with: who calls, and the appointment.
+    pub fn greeting(&self) -> String {
+        let place = self
+            .location
+            .as_deref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        format!(
+            "Hello {}, this is {} calling about your appointment with {} on {}{place}. Can \
+             you make it?",
+            self.first_name(),
+            self.caller(),
+            self.with,
+            self.when,
+        )
+    }
+
     /// The short message left on an answering machine.
     pub fn voicemail(&self) -> String {
         let place = self

@@ -4,7 +4,9 @@
 //!   the bot's `session.update` and waits for the service to confirm it; a refusal is the
 //!   client's own error, whose text names the cause and what to do. When the beta
 //!   interface is refused, the model is tried once more over the GA interface, so a
-//!   retired model is named in the same line.
+//!   retired model is named in the same line. A `gpt-live` model opens a GPT-Live session
+//!   instead, with the bot's session config in `session.start`, and waits for
+//!   `session.started`.
 //! - The model's shutdown date (`GET /v1/models/{model}`): a retired model fails the
 //!   check, naming the replacement; a date ahead is a warning with the date, the days left
 //!   and the replacement.
@@ -98,6 +100,13 @@ pub async fn run(config: &Config) -> Vec<Line> {
 /// Opens a session and confirms the bot's configuration.
 pub async fn openai(config: &Config) -> Line {
     let agent = &config.agent;
+    if agent.is_live() {
+        let what = format!("OpenAI GPT-Live (model {})", agent.model);
+        return match advice::try_live_session(agent).await {
+            Ok(detail) => Line::ok(format!("{what}: {detail}")),
+            Err(err) => Line::failed(format!("{what}: {err}")),
+        };
+    }
     let what = format!(
         "OpenAI Realtime (model {}, {} interface)",
         agent.model,

@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use voice_agent::appointment::Appointment;
 use voice_agent::config::AgentOptions;
 
-/// An appointment-confirmation bot: Twilio calls, an OpenAI Realtime agent speaks.
+/// An appointment-confirmation bot: Twilio calls, an OpenAI agent speaks (the Realtime API,
+/// or GPT-Live with `--model gpt-live-1`).
 ///
 /// With no subcommand it runs a whole simulated call offline (no credentials, no network)
 /// and writes its transcript, report and recording to ./out.
@@ -15,8 +16,8 @@ use voice_agent::config::AgentOptions;
 /// Configuration comes from the environment or a .env file in the working directory:
 /// TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, OPENAI_API_KEY, PUBLIC_URL
 /// (the tunnel's https host), and optionally PORT (5050), BIND_ADDR (127.0.0.1),
-/// OPENAI_REALTIME_URL, OPENAI_MODEL, OPENAI_VOICE, OPENAI_DIALECT, CALL_CONTEXT_SECRET,
-/// OUTPUT_DIR, TWILIO_API_URL, HEADER_READ_TIMEOUT_MS (10000),
+/// OPENAI_REALTIME_URL, OPENAI_LIVE_URL, OPENAI_MODEL, OPENAI_VOICE, OPENAI_DIALECT,
+/// CALL_CONTEXT_SECRET, OUTPUT_DIR, TWILIO_API_URL, HEADER_READ_TIMEOUT_MS (10000),
 /// MAX_UNAUTHENTICATED_CONNECTIONS (128). Logs: RUST_LOG (e.g. RUST_LOG=debug).
 #[derive(Debug, Parser)]
 #[command(name = "outbound_call", version, verbatim_doc_comment)]
@@ -34,13 +35,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Settings (also from the environment or .env)")]
 pub struct Options {
-    /// Realtime model [env: OPENAI_MODEL] [default: gpt-realtime-2.1]
+    /// Agent model: a Realtime one, or gpt-live-1 / gpt-live-1.1 for GPT-Live [env: OPENAI_MODEL] [default: gpt-realtime-2.1]
     #[arg(long, global = true)]
     pub model: Option<String>,
     /// Agent voice, e.g. marin, cedar, alloy [env: OPENAI_VOICE]
     #[arg(long, global = true)]
     pub voice: Option<String>,
-    /// Realtime interface: ga or beta (retired by OpenAI) [env: OPENAI_DIALECT] [default: ga]
+    /// Realtime interface (not for GPT-Live): ga or beta (retired by OpenAI) [env: OPENAI_DIALECT] [default: ga]
     #[arg(long, global = true)]
     pub dialect: Option<String>,
     /// Port the server listens on [env: PORT] [default: 5050]

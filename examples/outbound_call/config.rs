@@ -328,11 +328,17 @@ pub struct TwilioConfig {
 /// The agent (OpenAI Realtime) settings.
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
-    /// `OPENAI_API_KEY` (optional with `OPENAI_REALTIME_URL`).
+    /// `OPENAI_API_KEY` (optional with the model's local endpoint: `OPENAI_REALTIME_URL`, or
+    /// `OPENAI_LIVE_URL` for a `gpt-live` model).
     pub api_key: Option<ApiKey>,
-    /// `OPENAI_REALTIME_URL`: a full ws:// or wss:// URL replacing OpenAI's endpoint.
+    /// `OPENAI_REALTIME_URL`: a full ws:// or wss:// URL replacing OpenAI's Realtime
+    /// endpoint (also the base of the model look-up, `GET /v1/models/{model}`).
     pub realtime_url: Option<String>,
-    /// `--model` / `OPENAI_MODEL` (default `gpt-realtime-2.1`).
+    /// `OPENAI_LIVE_URL`: a full ws:// or wss:// URL replacing OpenAI's GPT-Live endpoint
+    /// (`wss://api.openai.com/v1/live/sessions`), used when the model is a `gpt-live` one.
+    pub live_url: Option<String>,
+    /// `--model` / `OPENAI_MODEL` (default `gpt-realtime-2.1`). A `gpt-live-…` model
+    /// selects the GPT-Live protocol ([`AgentConfig::is_live`]).
     pub model: String,
     /// `--voice` / `OPENAI_VOICE` (default: the service's).
     pub voice: Option<Voice>,
@@ -341,6 +347,44 @@ pub struct AgentConfig {
 }
 
 impl AgentConfig {
+    /// Whether the model is a GPT-Live one (`gpt-live-1`, `gpt-live-1.1`, any later
+    /// `gpt-live-…`): the bot then speaks the Live protocol to `OPENAI_LIVE_URL` or OpenAI's
+    /// `/v1/live/sessions`, and the Realtime settings (`--dialect`) do not apply.
+    pub fn is_live(&self) -> bool {
+        self.model.starts_with("gpt-live")
+    }
+
+    /// The protocol the model speaks, as the bot's lines name it.
+    pub fn api_name(&self) -> &'static str {
+        if self.is_live() {
+            "OpenAI GPT-Live"
+        } else {
+            "OpenAI Realtime"
+        }
+    }
+
+    /// The endpoint variable that applies to the model, and its value if set.
+    pub fn endpoint_override(&self) -> (&'static str, Option<&str>) {
+        if self.is_live() {
+            ("OPENAI_LIVE_URL", self.live_url.as_deref())
+        } else {
+            ("OPENAI_REALTIME_URL", self.realtime_url.as_deref())
+        }
+    }
+
+    /// The GPT-Live client configuration for these settings (the model travels in the
+    /// session's `session.start`, not in the URL).
+    pub fn live_client_config(&self) -> openai_realtime::live::client::Config {
+        use openai_realtime::live::client::Config as LiveConfig;
+        match (&self.live_url, &self.api_key) {
+            (Some(url), Some(key)) => LiveConfig::url(url.clone()).with_api_key(key.clone()),
+            (Some(url), None) => LiveConfig::url(url.clone()),
+            (None, Some(key)) => LiveConfig::openai(key.clone()),
+            // An empty key gets the service's own refusal.
+            (None, None) => LiveConfig::openai(ApiKey::new("")),
+        }
+    }
+
     /// The Realtime client configuration for these settings.
     pub fn client_config(&self) -> openai_realtime::client::Config {
         let config = match (&self.realtime_url, &self.api_key) {
@@ -362,9 +406,24 @@ impl AgentConfig {
         Self {
             api_key: None,
             realtime_url: Some(url.into()),
+            live_url: None,
             model: DEFAULT_MODEL.to_owned(),
             voice: None,
             dialect: Dialect::Ga,
+        }
+    }
+
+    /// Settings for a local GPT-Live endpoint without a key: `live_url` for the session,
+    /// `realtime_url` (the same server's Realtime URL) as the base of the model look-up.
+    pub fn local_live(
+        live_url: impl Into<String>,
+        realtime_url: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Self {
+        Self {
+            live_url: Some(live_url.into()),
+            model: model.into(),
+            ..Self::local(realtime_url)
         }
     }
 }
@@ -464,11 +523,23 @@ pub fn load(env: &Env, options: &AgentOptions, needs: Needs) -> Result<Config, C
     };
 
     let realtime_url = env.get("OPENAI_REALTIME_URL").map(str::to_owned);
+    let live_url = env.get("OPENAI_LIVE_URL").map(str::to_owned);
     let twilio_needed = matches!(needs, Needs::PlaceCalls | Needs::Check);
     let account_sid = require("TWILIO_ACCOUNT_SID", twilio_needed);
     let auth_token = require("TWILIO_AUTH_TOKEN", twilio_needed);
     let from_number = require("TWILIO_FROM_NUMBER", twilio_needed);
-    let api_key = require("OPENAI_API_KEY", realtime_url.is_none());
+    // A local endpoint for the model's protocol needs no key (a mock, a proxy that adds it).
+    let live_model = options
+        .model
+        .as_deref()
+        .or_else(|| env.get("OPENAI_MODEL"))
+        .is_some_and(|m| m.starts_with("gpt-live"));
+    let local_endpoint = if live_model {
+        live_url.is_some()
+    } else {
+        realtime_url.is_some()
+    };
+    let api_key = require("OPENAI_API_KEY", !local_endpoint);
     let public_url_raw = require(
         "PUBLIC_URL",
         needs == Needs::PlaceCalls
@@ -503,16 +574,20 @@ pub fn load(env: &Env, options: &AgentOptions, needs: Needs) -> Result<Config, C
             );
         }
     }
-    if let Some(url) = &realtime_url {
+    for (name, url, path) in [
+        ("OPENAI_REALTIME_URL", &realtime_url, "/v1/realtime"),
+        ("OPENAI_LIVE_URL", &live_url, "/v1/live/sessions"),
+    ] {
+        let Some(url) = url else { continue };
         match url::Url::parse(url) {
             Ok(parsed) if matches!(parsed.scheme(), "ws" | "wss") => {}
             Ok(parsed) => problems.push(format!(
-                "OPENAI_REALTIME_URL {url:?} has the scheme {}://; it must be a full ws:// or \
-                 wss:// URL (e.g. ws://127.0.0.1:8080/v1/realtime)",
+                "{name} {url:?} has the scheme {}://; it must be a full ws:// or \
+                 wss:// URL (e.g. ws://127.0.0.1:8080{path})",
                 parsed.scheme()
             )),
             Err(err) => problems.push(format!(
-                "OPENAI_REALTIME_URL {url:?} is not a URL ({err}); it must be a full ws:// or \
+                "{name} {url:?} is not a URL ({err}); it must be a full ws:// or \
                  wss:// URL"
             )),
         }
@@ -647,6 +722,7 @@ pub fn load(env: &Env, options: &AgentOptions, needs: Needs) -> Result<Config, C
         agent: AgentConfig {
             api_key: api_key.map(ApiKey::new),
             realtime_url,
+            live_url,
             model,
             voice,
             dialect,

@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use openai_realtime::mock::{Audio, KeyCheck, MockServer, Script, Turn};
+use openai_realtime::client::DEFAULT_MODEL;
+use openai_realtime::mock::{
+    Audio, KeyCheck, LiveMockServerBuilderExt as _, LiveScript, LiveTurn, MockServer, Script, Turn,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use twilio_media_stream::server::Verifier;
@@ -40,20 +43,38 @@ pub const CALLER_SPEECH: [(Duration, Duration); 2] = [
     (Duration::from_millis(8600), Duration::from_millis(9600)),
 ];
 
-/// The scripted agent: one turn per response, in order.
+/// The scripted GPT-Live agent: the same conversation in Live's terms. The greeting is
+/// the bot's own `session.commentary.append` (the mock speaks it word for word), so the
+/// turns start with the answer to the callee's first words: the reschedule call through
+/// the Responses delegation, then the confirmation; the goodbye, then `end_call`.
+pub fn live_script(appointment: &Appointment) -> LiveScript {
+    LiveScript::new()
+        .turn(
+            LiveTurn::function_call(RESCHEDULE, r#"{"preferred_times":["Thursday afternoon"]}"#)
+                .with_caller_transcript(
+                    "Sorry, Tuesday doesn't work for me. Could we move it to Thursday afternoon?",
+                )
+                .then_say_for(
+                    "Of course. I've asked for Thursday afternoon, and the office will call you \
+                     to confirm the exact time. Is there anything else?",
+                    3000,
+                ),
+        )
+        .turn(
+            LiveTurn::new()
+                .with_caller_transcript("No, that's all. Thank you!")
+                .then_say_for(
+                    format!("You're welcome, {}. Goodbye!", appointment.first_name()),
+                    1500,
+                )
+                .then_call(END_CALL, "{}"),
+        )
+        .fallback(LiveTurn::speech("Is there anything else I can help with?"))
+}
+
+/// The scripted Realtime agent: one turn per response, in order.
 pub fn script(appointment: &Appointment) -> Script {
-    let greeting = format!(
-        "Hello {}, this is {} calling about your appointment with {} on {}{}. Can you make it?",
-        first_name(appointment),
-        appointment.organization.as_deref().unwrap_or("the office"),
-        appointment.with,
-        appointment.when,
-        appointment
-            .location
-            .as_deref()
-            .map(|l| format!(" at {l}"))
-            .unwrap_or_default(),
-    );
+    let greeting = appointment.greeting();
     Script::new()
         .turn(Turn::new().say(greeting, Audio::tone(4000)))
         .turn(
@@ -72,20 +93,12 @@ pub fn script(appointment: &Appointment) -> Script {
             Turn::new()
                 .with_input_transcript("No, that's all. Thank you!")
                 .say(
-                    format!("You're welcome, {}. Goodbye!", first_name(appointment)),
+                    format!("You're welcome, {}. Goodbye!", appointment.first_name()),
                     Audio::tone(1500),
                 )
                 .call(END_CALL, "{}"),
         )
         .fallback(Turn::speech("Is there anything else I can help with?"))
-}
-
-fn first_name(appointment: &Appointment) -> &str {
-    appointment
-        .name
-        .split_whitespace()
-        .next()
-        .unwrap_or(&appointment.name)
 }
 
 /// What the demo produced.
@@ -99,20 +112,41 @@ pub struct DemoRun {
     pub record: CallRecord,
 }
 
-/// Runs the demo; `out_base` gets a `demo-<timestamp>/` folder.
+/// Runs the demo over the Realtime API ([`DEFAULT_MODEL`]); `out_base` gets a
+/// `demo-<timestamp>/` folder.
 ///
 /// # Errors
 ///
 /// A loopback server could not start, the simulated call could not connect, or no
 /// outcome was recorded.
 pub async fn run(out_base: &Path, watcher: Option<Watcher>) -> Result<DemoRun, String> {
+    run_with_model(out_base, watcher, DEFAULT_MODEL).await
+}
+
+/// Runs the demo with `model`: a `gpt-live-…` model runs it over GPT-Live (the mock's Live
+/// side, [`live_script`]), any other over the Realtime API ([`script`]).
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_with_model(
+    out_base: &Path,
+    watcher: Option<Watcher>,
+    model: &str,
+) -> Result<DemoRun, String> {
     let appointment = Appointment::demo();
     let mock = MockServer::builder()
         .key_check(KeyCheck::None)
         .script(script(&appointment))
+        .live_script(live_script(&appointment))
         .start()
         .await
         .map_err(|err| format!("cannot start the OpenAI mock on loopback: {err}"))?;
+    let mut agent = AgentConfig::local(mock.url());
+    agent.model = model.to_owned();
+    if agent.is_live() {
+        agent = AgentConfig::local_live(mock.live_url(), mock.url(), model);
+    }
 
     let token = demo_token();
     let public = PublicUrl::parse(DEMO_HOST).map_err(|err| err.to_string())?;
@@ -124,7 +158,7 @@ pub async fn run(out_base: &Path, watcher: Option<Watcher>) -> Result<DemoRun, S
             public: public.clone(),
             secret: secret.clone(),
         },
-        AgentConfig::local(mock.url()),
+        agent,
         Output::new(&out_dir),
     );
     bot.watcher = watcher.map(WatcherSlot);

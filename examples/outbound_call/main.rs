@@ -79,7 +79,12 @@ async fn run(cli: Cli) -> ExitCode {
             .out_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("out"));
-        return demo(out).await;
+        // Offline: only `--model` counts (a .env's OPENAI_MODEL is for real calls).
+        let model = options
+            .model
+            .clone()
+            .unwrap_or_else(|| openai_realtime::client::DEFAULT_MODEL.to_owned());
+        return demo(out, &model).await;
     };
     let env = match Env::load() {
         Ok(env) => env,
@@ -158,16 +163,21 @@ async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn demo(out: PathBuf) -> ExitCode {
+async fn demo(out: PathBuf, model: &str) -> ExitCode {
     let appointment = Appointment::demo();
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(
         stdout,
         "outbound_call: offline demo, a whole call on loopback (no credentials, no network)\n\
          \x20 bot:     this example's server, checking X-Twilio-Signature and the signed call context\n\
-         \x20 agent:   the OpenAI Realtime mock (openai-realtime), playing a scripted conversation\n\
+         \x20 agent:   the OpenAI mock (openai-realtime) speaking {} with model {model}, playing a scripted conversation\n\
          \x20 callee:  the Twilio simulator (twilio-media-stream), talking at {} (the first over the greeting)\n\
          \x20 about:   {}'s appointment with {} on {}\n",
+        if model.starts_with("gpt-live") {
+            "GPT-Live"
+        } else {
+            "the Realtime API"
+        },
         voice_agent::demo::CALLER_SPEECH
             .iter()
             .map(|(from, to)| format!("{:.1}-{:.1} s", from.as_secs_f32(), to.as_secs_f32()))
@@ -179,7 +189,7 @@ async fn demo(out: PathBuf) -> ExitCode {
     );
     drop(stdout);
     let watcher = transcript::printer(std::io::stdout());
-    let run = match voice_agent::demo::run(&out, Some(watcher)).await {
+    let run = match voice_agent::demo::run_with_model(&out, Some(watcher), model).await {
         Ok(run) => run,
         Err(err) => return fail(&err),
     };

@@ -29,7 +29,7 @@ use crate::connections::Admission;
 use crate::legs::CallLeg;
 use crate::output::{CallOutcome, unix_now};
 use crate::server::{Auth, Bot};
-use crate::tools::{AppointmentTools, session};
+use crate::tools::AppointmentTools;
 
 /// How long Twilio may take from the upgrade to `start`.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -146,10 +146,7 @@ async fn run_call(
     let tools = AppointmentTools::new(&call_sid, &appointment);
     let mut recorder = bot.record.then(CallRecorder::new);
     let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
-    let agent = crate::legs::agent_leg(
-        bot.agent.client_config(),
-        session(&appointment, bot.agent.voice.as_ref()),
-    );
+    let agent = crate::legs::agent_leg(&bot.agent, &appointment);
     let report = Bridge::new(call, agent)
         .with_config(bot.bridge.clone())
         .with_tools(tools.clone())

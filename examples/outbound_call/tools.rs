@@ -38,16 +38,20 @@ pub fn session(appointment: &Appointment, voice: Option<&Voice>) -> RealtimeSess
     session
 }
 
-/// The four tools, as declared to the agent.
-pub fn definitions() -> Vec<Tool> {
-    vec![
-        FunctionTool::new(
+/// The backend model that runs the tools of a GPT-Live session (its Responses delegation:
+/// Live's voice model has no tools of its own and hands tasks to this one).
+pub const LIVE_TOOL_MODEL: &str = "gpt-5.5";
+
+/// The four tools as name, description and JSON Schema of the arguments: one table for
+/// both protocols.
+fn specs() -> [(&'static str, &'static str, Value); 4] {
+    [
+        (
             CONFIRM,
             "The callee confirmed they will attend the appointment as scheduled.",
             json!({"type": "object", "properties": {}, "additionalProperties": false}),
-        )
-        .into(),
-        FunctionTool::new(
+        ),
+        (
             RESCHEDULE,
             "The callee wants another time. Call it with the times they said suit them.",
             json!({
@@ -62,9 +66,8 @@ pub fn definitions() -> Vec<Tool> {
                 "required": ["preferred_times"],
                 "additionalProperties": false
             }),
-        )
-        .into(),
-        FunctionTool::new(
+        ),
+        (
             CANCEL,
             "The callee wants to cancel the appointment.",
             json!({
@@ -72,15 +75,60 @@ pub fn definitions() -> Vec<Tool> {
                 "properties": {"reason": {"type": "string", "description": "Why, if they said."}},
                 "additionalProperties": false
             }),
-        )
-        .into(),
-        FunctionTool::new(
+        ),
+        (
             END_CALL,
             "End the call. Call it only after you have said goodbye.",
             json!({"type": "object", "properties": {}, "additionalProperties": false}),
-        )
-        .into(),
+        ),
     ]
+}
+
+/// The GPT-Live session for an appointment call: G.711 mu-law at 8000 Hz both ways (Twilio's
+/// audio passes through untouched), `model`, the appointment's instructions, the four tools
+/// as a Responses delegation run by [`LIVE_TOOL_MODEL`], and the chosen voice. Live has no
+/// turn detection setting and no transcription model to pick: both are the service's.
+pub fn live_session(
+    appointment: &Appointment,
+    model: &str,
+    voice: Option<&Voice>,
+) -> openai_realtime::live::SessionConfig {
+    use openai_realtime::live::{BuiltInVoice, Delegation, ResponsesConfig, SessionConfig};
+    let tools = live_definitions().into_iter().fold(
+        ResponsesConfig::new(LIVE_TOOL_MODEL),
+        ResponsesConfig::with_tool,
+    );
+    let mut session = SessionConfig::phone_call()
+        .with_model(model)
+        .with_instructions(appointment.instructions())
+        .with_delegation(Delegation::responses(tools));
+    if let Some(voice) = voice {
+        session = session.with_voice(BuiltInVoice::from(voice.as_str()));
+    }
+    session
+}
+
+/// The four tools, as declared to a Realtime agent.
+pub fn definitions() -> Vec<Tool> {
+    specs()
+        .into_iter()
+        .map(|(name, description, parameters)| {
+            FunctionTool::new(name, description, parameters).into()
+        })
+        .collect()
+}
+
+/// The four tools, as function tools of a GPT-Live session's Responses delegation (run by
+/// [`LIVE_TOOL_MODEL`]); their calls reach the same [`AppointmentTools`].
+pub fn live_definitions() -> Vec<openai_realtime::live::FunctionTool> {
+    specs()
+        .into_iter()
+        .map(|(name, description, parameters)| {
+            openai_realtime::live::FunctionTool::new(name)
+                .with_description(description)
+                .with_parameters(parameters)
+        })
+        .collect()
 }
 
 /// What the callee decided.

@@ -109,3 +109,101 @@ async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording()
     assert_eq!(lines[0]["call_sid"], run.record.call_sid.as_str());
     assert_eq!(lines[0]["stream_sid"], run.record.stream_sid.as_str());
 }
+
+/// The same demo over GPT-Live (`--model gpt-live-1`): the same outcome, report and
+/// recording, with Live's barge-in (the service stops itself; the bridge clears the phone,
+/// and there is no truncation to send).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_over_gpt_live_reaches_the_same_outcome_with_a_report_and_a_recording() {
+    let out = support::temp_dir("demo-live");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let watcher: Watcher = Arc::new(move |live: &Live| sink.lock().unwrap().push(live.clone()));
+
+    let run = voice_agent::demo::run_with_model(&out, Some(watcher), "gpt-live-1")
+        .await
+        .unwrap();
+
+    assert!(run.outcome.reached(), "{:?}", run.outcome);
+    assert_eq!(run.outcome.outcome, "reschedule_requested");
+    assert!(
+        run.outcome.why.contains("end_call ended the call"),
+        "{}",
+        run.outcome.why
+    );
+
+    // The agent's lines, one per turn: the greeting cut at the barge-in, the answer after
+    // the reschedule call, the goodbye; the caller's two turns.
+    let seen = seen.lock().unwrap().clone();
+    let said: Vec<&str> = seen
+        .iter()
+        .filter_map(|l| match l {
+            Live::Said { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        said.iter()
+            .any(|t| t.starts_with("Hello Jane, this is Bright Smile Dental")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|t| t.starts_with("Of course.")),
+        "the answer is a line of its own: {said:?}"
+    );
+    assert!(said.contains(&"You're welcome, Jane. Goodbye!"), "{said:?}");
+    assert!(seen.contains(&Live::BargeIn), "{seen:?}");
+    assert!(
+        !seen.iter().any(|l| matches!(l, Live::Truncated { .. })),
+        "Live has no truncation: {seen:?}"
+    );
+    let tools: Vec<&str> = seen
+        .iter()
+        .filter_map(|l| match l {
+            Live::ToolCall { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tools, ["reschedule_appointment", "end_call"]);
+    assert!(!run.record.clears.is_empty(), "{:?}", run.record.clears);
+
+    // The report: the barge-in with what the caller heard of the greeting, the two tools,
+    // and a hang-up right after the goodbye (the silence of Live's continuous track between
+    // turns is not played, so nothing is left to wait for).
+    let folder = run.outcome.folder.clone().expect("the call's folder");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["outcome"]["outcome"], "reschedule_requested");
+    assert_eq!(
+        report["report"]["outcome"]["reason"]["kind"],
+        "tool_ended_call"
+    );
+    let barge_ins = report["report"]["barge_ins"].as_array().unwrap();
+    assert!(!barge_ins.is_empty(), "{barge_ins:?}");
+    let heard = barge_ins[0]["heard_ms"].as_u64().unwrap();
+    assert!(heard > 1000 && heard < 2500, "{barge_ins:?}");
+    assert!(barge_ins[0]["truncated_ms"].is_null(), "{barge_ins:?}");
+    assert_eq!(report["report"]["tool_calls"].as_array().unwrap().len(), 2);
+    let duration = report["report"]["duration_ms"].as_u64().unwrap();
+    assert!(
+        duration < 16_000,
+        "the hang-up waited {duration} ms: the goodbye ends near 12 s"
+    );
+    support::assert_stereo_mulaw_wav(&folder.join("recording.wav"), 8000);
+    let [caller, agent] = support::channel_activity(&folder.join("recording.wav"));
+    let first = voice_agent::demo::CALLER_SPEECH[0];
+    assert!(
+        (caller[0].0 - first.0.as_secs_f64()).abs() < 0.05,
+        "caller: {caller:?}"
+    );
+    assert!(agent[0].0 < 0.5, "the agent speaks first: {agent:?}");
+    assert!(
+        agent[0].1 > 1.0 && agent[0].1 < 2.5,
+        "the greeting stops at the barge-in: {agent:?}"
+    );
+
+    // The bot spoke Live to the mock: one outcome line with the call's ids.
+    let lines = support::outcome_lines(&run.out_dir);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["call_sid"], run.record.call_sid.as_str());
+}

@@ -12,6 +12,7 @@ mod check;
 mod connections;
 mod demo;
 mod example;
+mod live;
 mod logs;
 mod readme;
 mod retired;
