@@ -659,6 +659,13 @@ impl Receiver {
         self.shared.we_closed.store(true, Ordering::SeqCst);
         let close = async {
             let mut sink = self.shared.sink.lock().await;
+            // A normal close with its code (1000); after the service's own close frame
+            // tungstenite has answered it already and this send is refused, harmlessly.
+            let frame = tungstenite::protocol::CloseFrame {
+                code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+                reason: "".into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
             let _ = sink.close().await;
         };
         let _ = tokio::time::timeout(self.shared.close_grace, close).await;
