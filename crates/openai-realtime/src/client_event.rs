@@ -79,7 +79,8 @@ impl ClientEvent {
     /// Decodes a client event written in `dialect`. Beta names and shapes decode to the same
     /// variants as GA.
     ///
-    /// Lenient, like a client should be: unknown fields are ignored and an unknown `type` is
+    /// Lenient, like a client should be: unknown fields are kept in `extra` ([`Extra`](crate::Extra),
+    /// written back by [`encode`](Self::encode)) and an unknown `type` is
     /// [`ClientEvent::Unknown`]. To refuse what the service refuses, use
     /// [`ClientEvent::decode_strict`].
     ///
@@ -132,6 +133,7 @@ impl ClientEvent {
                 Self::SessionUpdate(SessionUpdate {
                     event_id: e.event_id.clone(),
                     session,
+                    extra: Default::default(),
                 })
             }),
             Self::ResponseCreate(e)
@@ -198,17 +200,24 @@ impl ClientEvent {
         Self::InputAudioBufferAppend(InputAudioBufferAppend {
             event_id: None,
             audio: base64_audio.into(),
+            extra: Default::default(),
         })
     }
 
     /// `input_audio_buffer.commit`.
     pub fn input_audio_commit() -> Self {
-        Self::InputAudioBufferCommit(InputAudioBufferCommit { event_id: None })
+        Self::InputAudioBufferCommit(InputAudioBufferCommit {
+            event_id: None,
+            extra: Default::default(),
+        })
     }
 
     /// `input_audio_buffer.clear`.
     pub fn input_audio_clear() -> Self {
-        Self::InputAudioBufferClear(InputAudioBufferClear { event_id: None })
+        Self::InputAudioBufferClear(InputAudioBufferClear {
+            event_id: None,
+            extra: Default::default(),
+        })
     }
 
     /// `conversation.item.create` appending an item.
@@ -217,6 +226,7 @@ impl ClientEvent {
             event_id: None,
             previous_item_id: None,
             item,
+            extra: Default::default(),
         })
     }
 
@@ -231,6 +241,7 @@ impl ClientEvent {
         Self::ConversationItemRetrieve(ConversationItemRetrieve {
             event_id: None,
             item_id: item_id.into(),
+            extra: Default::default(),
         })
     }
 
@@ -242,6 +253,7 @@ impl ClientEvent {
             item_id: item_id.into(),
             content_index,
             audio_end_ms,
+            extra: Default::default(),
         })
     }
 
@@ -250,6 +262,7 @@ impl ClientEvent {
         Self::ConversationItemDelete(ConversationItemDelete {
             event_id: None,
             item_id: item_id.into(),
+            extra: Default::default(),
         })
     }
 
@@ -258,6 +271,7 @@ impl ClientEvent {
         Self::ResponseCreate(ResponseCreate {
             event_id: None,
             response: None,
+            extra: Default::default(),
         })
     }
 
@@ -266,6 +280,7 @@ impl ClientEvent {
         Self::ResponseCreate(ResponseCreate {
             event_id: None,
             response: Some(Box::new(params)),
+            extra: Default::default(),
         })
     }
 
@@ -274,6 +289,7 @@ impl ClientEvent {
         Self::ResponseCancel(ResponseCancel {
             event_id: None,
             response_id: None,
+            extra: Default::default(),
         })
     }
 
@@ -282,11 +298,15 @@ impl ClientEvent {
         Self::ResponseCancel(ResponseCancel {
             event_id: None,
             response_id: Some(response_id.into()),
+            extra: Default::default(),
         })
     }
 
     /// `output_audio_buffer.clear` (WebRTC/SIP only).
     pub fn output_audio_clear() -> Self {
-        Self::OutputAudioBufferClear(OutputAudioBufferClear { event_id: None })
+        Self::OutputAudioBufferClear(OutputAudioBufferClear {
+            event_id: None,
+            extra: Default::default(),
+        })
     }
 }

@@ -67,8 +67,11 @@
 //!   refuses them on a GA socket with `unknown_parameter`, as the service does.
 //! - Beta items and turn detection are flat objects in the beta SDK types; they are read by
 //!   their `type` like GA, so fields of another type (`arguments` on a `message`, `eagerness`
-//!   or, on `semantic_vad`, `threshold`/`prefix_padding_ms`/`silence_duration_ms`) are
-//!   ignored. Beta fields this crate does not know are ignored too.
+//!   or, on `semantic_vad`, `threshold`/`prefix_padding_ms`/`silence_duration_ms`) are not
+//!   named by the struct: like any field this crate does not know, in either dialect, they
+//!   are kept in its `extra` ([`Extra`](crate::Extra)) and written back where they came, so
+//!   a round trip in one dialect loses nothing. (Three closed shapes keep no extra members:
+//!   an audio format, a custom voice `{id}`, a tool choice object.)
 
 pub(crate) mod beta;
 

@@ -2,6 +2,7 @@
 //! service's `error` event payload) and [`RequestError`] (a client event the service would
 //! refuse, as reproduced by [`ClientEvent::decode_strict`](crate::ClientEvent::decode_strict)).
 
+use crate::Extra;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -184,6 +185,10 @@ pub struct ApiError {
     /// The `event_id` of the client event that caused the error, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl ApiError {
@@ -195,6 +200,7 @@ impl ApiError {
             message: message.into(),
             param: None,
             event_id: None,
+            extra: Default::default(),
         }
     }
 
@@ -333,6 +339,7 @@ impl RequestError {
             message: self.message.clone(),
             param: self.param.clone(),
             event_id: self.event_id.clone(),
+            extra: Default::default(),
         }
     }
 }

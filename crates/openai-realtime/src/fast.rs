@@ -144,13 +144,15 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
 }
 
 /// The frame the generic encoder writes for `event` (`type`, then `event_id` when set, then
-/// `audio`; the same name in both dialects), or `None` when a string needs an escape.
+/// `audio`; the same name in both dialects), or `None` when a string needs an escape or the
+/// event carries members the model does not name.
 pub(crate) fn append(event: &InputAudioBufferAppend) -> Option<String> {
     const TYPE: &str = r#"{"type":"input_audio_buffer.append","#;
     const EVENT_ID: &str = r#""event_id":""#;
     const AUDIO: &str = r#""audio":""#;
     let id = event.event_id.as_ref().map(EventId::as_str);
-    if !plain(&event.audio) || !id.is_none_or(plain) {
+    // Members the model does not name (kept from a decoded frame) are serde's to write.
+    if !event.extra.is_empty() || !plain(&event.audio) || !id.is_none_or(plain) {
         return None;
     }
     let id_len = id.map_or(0, |id| EVENT_ID.len() + id.len() + 2);
@@ -204,6 +206,7 @@ pub(crate) fn audio_delta(text: &str) -> Option<ResponseOutputAudioDelta> {
         output_index: output_index?,
         content_index: content_index?,
         delta: delta?.to_owned(),
+        extra: Default::default(),
     })
 }
 
@@ -340,6 +343,33 @@ mod tests {
             None,
             "a string to escape is left to serde"
         );
+    }
+
+    #[test]
+    fn members_the_model_does_not_name_leave_the_fast_paths_and_survive() {
+        // Decode: an extra key is a fallback; the full decoder keeps it.
+        let frame = FRAME.replace("\"delta\":", "\"obfuscation\":\"x1\",\"delta\":");
+        assert!(super::audio_delta(&frame).is_none());
+        let ServerEvent::ResponseOutputAudioDelta(delta) =
+            ServerEvent::decode(&frame, Dialect::Ga).unwrap()
+        else {
+            panic!("an audio delta");
+        };
+        assert_eq!(delta.extra["obfuscation"], "x1");
+        let back: serde_json::Value =
+            serde_json::from_str(&ServerEvent::from(delta).encode(Dialect::Ga)).unwrap();
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(&frame).unwrap()
+        );
+        // Encode: an append carrying one is the generic encoder's to write.
+        let text = r#"{"type":"input_audio_buffer.append","audio":"//8=","x":[1]}"#;
+        let event = ClientEvent::decode(text, Dialect::Ga).unwrap();
+        let ClientEvent::InputAudioBufferAppend(body) = &event else {
+            panic!("an append");
+        };
+        assert_eq!(super::append(body), None);
+        assert_eq!(event.encode(Dialect::Ga), text);
     }
 
     /// Bytes that matter to the scan and to JSON.

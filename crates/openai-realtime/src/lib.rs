@@ -110,6 +110,7 @@ pub use client_event::ClientEvent;
 pub use dialect::Dialect;
 pub use error::{ApiError, DecodeError, DecodeErrorKind, RequestError, RequestErrorCode};
 pub use ids::{CallId, ConversationId, EventId, ItemId, ResponseId, SessionId};
+pub use live::{Extra, named_only};
 pub use open_enum::UnknownValue;
 pub use resource::audio_format::AudioFormat;
 pub use resource::item::{

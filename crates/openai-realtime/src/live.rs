@@ -117,6 +117,7 @@ pub use delegation::{
     TextConfig,
 };
 pub use extra::Extra;
+pub use extra::named_only;
 pub use ids::{DelegationId, LiveSessionId, TriggerId};
 pub use server_event::{
     CloseReason, DelegationTarget, LiveError, OutputAudioDelta, ServerEvent, SessionUsage,

@@ -79,6 +79,7 @@ fn turn_detection() -> BoxedStrategy<Option<TurnDetection>> {
                 create_response: create,
                 interrupt_response: interrupt,
                 idle_timeout_ms: idle,
+                extra: Default::default(),
             })
         });
     let semantic = (
@@ -96,6 +97,7 @@ fn turn_detection() -> BoxedStrategy<Option<TurnDetection>> {
                 eagerness,
                 create_response: create,
                 interrupt_response: interrupt,
+                extra: Default::default(),
             })
         });
     option::of(prop_oneof![server, semantic]).boxed()
@@ -128,6 +130,7 @@ fn transcription(dialect: Dialect) -> BoxedStrategy<Option<Transcription>> {
                     keywords: keywords.filter(|_| ga),
                     prompt,
                     delay: delay.filter(|_| ga),
+                    extra: Default::default(),
                 },
             ),
     )
@@ -147,6 +150,7 @@ fn noise_reduction(dialect: Dialect) -> BoxedStrategy<Option<NoiseReduction>> {
             .prop_map(move |(kind, strength)| NoiseReduction {
                 kind,
                 strength: strength.filter(|_| ga),
+                extra: Default::default(),
             }),
     )
     .boxed()
@@ -165,6 +169,7 @@ fn audio_input(dialect: Dialect) -> BoxedStrategy<AudioInput> {
                 transcription,
                 noise_reduction,
                 turn_detection,
+                extra: Default::default(),
             },
         )
         .boxed()
@@ -176,6 +181,7 @@ fn function_tool() -> impl Strategy<Value = Tool> {
             name: Some(name),
             description,
             parameters: Some(json!({"type": "object", "properties": {}})),
+            extra: Default::default(),
         })
     })
 }
@@ -223,16 +229,16 @@ prop_compose! {
         max_output_tokens in option::of(max_tokens()),
         tracing in option::of(option::of(Just(Tracing::Auto))),
         ga_extras in (option::of(any::<bool>()), option::of(Just(Truncation::Auto)),
-            option::of(Just(Reasoning { effort: Some(ReasoningEffort::Low) }))),
+            option::of(Just(Reasoning { effort: Some(ReasoningEffort::Low), extra: Default::default() }))),
         temperature in option::of(ratio()),
     ) -> RealtimeSession {
         let ga = dialect != Dialect::Beta;
         // The flat beta shape has no place for an empty `audio.input` object.
         let input = input.filter(|input| ga || *input != AudioInput::default());
         let output = (out_format.is_some() || out_voice.is_some() || speed.is_some())
-            .then_some(AudioOutput { format: out_format, voice: out_voice, speed });
+            .then_some(AudioOutput { format: out_format, voice: out_voice, speed, extra: Default::default() });
         let audio = (input.is_some() || output.is_some())
-            .then_some(AudioConfig { input, output });
+            .then_some(AudioConfig { input, output, extra: Default::default() });
         let (parallel_tool_calls, truncation, reasoning) = ga_extras;
         RealtimeSession {
             model,
@@ -258,7 +264,7 @@ fn session(dialect: Dialect) -> BoxedStrategy<Session> {
         1 => option::of(audio_input(dialect)).prop_map(move |input| {
             let input = input.filter(|input| dialect != Dialect::Beta || *input != AudioInput::default());
             Session::from(TranscriptionSession {
-                audio: input.map(|input| TranscriptionAudio { input: Some(input) }),
+                audio: input.map(|input| TranscriptionAudio { input: Some(input), extra: Default::default() }),
                 ..TranscriptionSession::default()
             })
         }),
@@ -337,7 +343,9 @@ fn response_params(dialect: Dialect) -> BoxedStrategy<ResponseParams> {
                         output: Some(ResponseAudioOutput {
                             format: Some(format),
                             voice,
+                            extra: Default::default(),
                         }),
+                        extra: Default::default(),
                     }),
                     tool_choice: choice,
                     max_output_tokens: max,
@@ -357,31 +365,50 @@ fn event_id() -> impl Strategy<Value = Option<EventId>> {
 fn client_event(dialect: Dialect) -> BoxedStrategy<ClientEvent> {
     prop_oneof![
         (event_id(), session(dialect)).prop_map(|(event_id, session)| ClientEvent::SessionUpdate(
-            SessionUpdate { event_id, session }
+            SessionUpdate {
+                event_id,
+                session,
+                extra: Default::default()
+            }
         )),
         (event_id(), audio()).prop_map(|(event_id, audio)| {
-            ClientEvent::InputAudioBufferAppend(InputAudioBufferAppend { event_id, audio })
+            ClientEvent::InputAudioBufferAppend(InputAudioBufferAppend {
+                event_id,
+                audio,
+                extra: Default::default(),
+            })
         }),
         event_id().prop_map(|event_id| ClientEvent::InputAudioBufferCommit(
-            InputAudioBufferCommit { event_id }
+            InputAudioBufferCommit {
+                event_id,
+                extra: Default::default()
+            }
         )),
         event_id().prop_map(
-            |event_id| ClientEvent::InputAudioBufferClear(InputAudioBufferClear { event_id })
+            |event_id| ClientEvent::InputAudioBufferClear(InputAudioBufferClear {
+                event_id,
+                extra: Default::default()
+            })
         ),
         event_id().prop_map(|event_id| ClientEvent::OutputAudioBufferClear(
-            OutputAudioBufferClear { event_id }
+            OutputAudioBufferClear {
+                event_id,
+                extra: Default::default()
+            }
         )),
         (event_id(), option::of(id()), item()).prop_map(|(event_id, previous, item)| {
             ClientEvent::ConversationItemCreate(ConversationItemCreate {
                 event_id,
                 previous_item_id: previous.map(ItemId::new),
                 item,
+                extra: Default::default(),
             })
         }),
         (event_id(), id()).prop_map(|(event_id, item_id)| {
             ClientEvent::ConversationItemRetrieve(ConversationItemRetrieve {
                 event_id,
                 item_id: item_id.into(),
+                extra: Default::default(),
             })
         }),
         (event_id(), id(), any::<u32>(), any::<u32>()).prop_map(
@@ -391,6 +418,7 @@ fn client_event(dialect: Dialect) -> BoxedStrategy<ClientEvent> {
                     item_id: item_id.into(),
                     content_index,
                     audio_end_ms,
+                    extra: Default::default(),
                 })
             }
         ),
@@ -398,18 +426,21 @@ fn client_event(dialect: Dialect) -> BoxedStrategy<ClientEvent> {
             ClientEvent::ConversationItemDelete(ConversationItemDelete {
                 event_id,
                 item_id: item_id.into(),
+                extra: Default::default(),
             })
         }),
         (event_id(), option::of(response_params(dialect))).prop_map(|(event_id, response)| {
             ClientEvent::ResponseCreate(ResponseCreate {
                 event_id,
                 response: response.map(Box::new),
+                extra: Default::default(),
             })
         }),
         (event_id(), option::of(id())).prop_map(|(event_id, response_id)| {
             ClientEvent::ResponseCancel(ResponseCancel {
                 event_id,
                 response_id: response_id.map(ResponseId::new),
+                extra: Default::default(),
             })
         }),
     ]
@@ -438,6 +469,7 @@ fn usage() -> BoxedStrategy<Usage> {
                 ..InputTokenDetails::default()
             }),
             output_token_details: None,
+            extra: Default::default(),
         })
         .boxed()
 }
@@ -470,6 +502,7 @@ fn response(dialect: Dialect) -> BoxedStrategy<Response> {
                     kind: status.clone(),
                     reason: Some(reason),
                     error: None,
+                    extra: Default::default(),
                 }),
                 status,
                 output,
@@ -478,7 +511,9 @@ fn response(dialect: Dialect) -> BoxedStrategy<Response> {
                     output: Some(ResponseAudioOutput {
                         format: Some(format),
                         voice,
+                        extra: Default::default(),
                     }),
+                    extra: Default::default(),
                 }),
                 usage,
                 temperature: temperature.filter(|_| !ga),
@@ -508,6 +543,7 @@ fn log_prob() -> impl Strategy<Value = LogProb> {
         token,
         logprob: -logprob,
         bytes,
+        extra: Default::default(),
     })
 }
 
@@ -523,6 +559,7 @@ fn transcription_error() -> impl Strategy<Value = TranscriptionError> {
             code,
             message,
             param,
+            extra: Default::default(),
         })
 }
 
@@ -574,9 +611,17 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
         (id(), response(dialect), any::<bool>()).prop_map(|(event_id, response, created)| {
             let (event_id, response) = (EventId::new(event_id), Box::new(response));
             if created {
-                ServerEvent::ResponseCreated(ResponseCreated { event_id, response })
+                ServerEvent::ResponseCreated(ResponseCreated {
+                    event_id,
+                    response,
+                    extra: Default::default(),
+                })
             } else {
-                ServerEvent::ResponseDone(ResponseDone { event_id, response })
+                ServerEvent::ResponseDone(ResponseDone {
+                    event_id,
+                    response,
+                    extra: Default::default(),
+                })
             }
         }),
         (delta_ids(), audio(), 0u8..6).prop_map(
@@ -589,6 +634,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         output_index,
                         content_index,
                         delta: text,
+                        extra: Default::default(),
                     }),
                     1 => ServerEvent::ResponseOutputAudioDone(ResponseOutputAudioDone {
                         event_id,
@@ -596,6 +642,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         item_id,
                         output_index,
                         content_index,
+                        extra: Default::default(),
                     }),
                     2 => ServerEvent::ResponseOutputAudioTranscriptDelta(
                         ResponseOutputAudioTranscriptDelta {
@@ -605,6 +652,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                             output_index,
                             content_index,
                             delta: text,
+                            extra: Default::default(),
                         },
                     ),
                     3 => ServerEvent::ResponseOutputAudioTranscriptDone(
@@ -615,6 +663,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                             output_index,
                             content_index,
                             transcript: text,
+                            extra: Default::default(),
                         },
                     ),
                     4 => ServerEvent::ResponseOutputTextDelta(ResponseOutputTextDelta {
@@ -624,6 +673,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         output_index,
                         content_index,
                         delta: text,
+                        extra: Default::default(),
                     }),
                     _ => ServerEvent::ResponseOutputTextDone(ResponseOutputTextDone {
                         event_id,
@@ -632,6 +682,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         output_index,
                         content_index,
                         text,
+                        extra: Default::default(),
                     }),
                 }
             }
@@ -655,6 +706,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                             call_id,
                             name: Some(name).filter(|_| ga),
                             arguments,
+                            extra: Default::default(),
                         },
                     )
                 } else {
@@ -666,6 +718,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                             output_index,
                             call_id,
                             delta: arguments,
+                            extra: Default::default(),
                         },
                     )
                 }
@@ -680,6 +733,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                             event_id,
                             audio_start_ms: ms,
                             item_id,
+                            extra: Default::default(),
                         })
                     }
                     1 => {
@@ -687,18 +741,21 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                             event_id,
                             audio_end_ms: ms,
                             item_id,
+                            extra: Default::default(),
                         })
                     }
                     2 => ServerEvent::InputAudioBufferCommitted(InputAudioBufferCommitted {
                         event_id,
                         item_id,
                         previous_item_id: previous.map(ItemId::new),
+                        extra: Default::default(),
                     }),
                     _ => ServerEvent::ConversationItemTruncated(ConversationItemTruncated {
                         event_id,
                         item_id,
                         content_index: 0,
                         audio_end_ms: ms,
+                        extra: Default::default(),
                     }),
                 }
             }
@@ -714,11 +771,13 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         output_tokens: o,
                         total_tokens: i + o,
                         input_token_details: None,
+                        extra: Default::default(),
                     }
                 )),
                 (0u32..600).prop_map(|s| TranscriptionUsage::Duration(
                     TranscriptionDurationUsage {
-                        seconds: f64::from(s) / 10.0
+                        seconds: f64::from(s) / 10.0,
+                        extra: Default::default()
                     }
                 )),
             ]
@@ -745,8 +804,10 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         limit: Some(limit),
                         remaining: Some(remaining),
                         reset_seconds: Some(f64::from(reset) / 10.0),
+                        extra: Default::default(),
                     })
                     .collect(),
+                extra: Default::default(),
             })
         }),
         (id(), id(), 0u8..3).prop_map(|(event_id, response_id, which)| {
@@ -755,14 +816,17 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                 0 => ServerEvent::OutputAudioBufferStarted(OutputAudioBufferStarted {
                     event_id,
                     response_id,
+                    extra: Default::default(),
                 }),
                 1 => ServerEvent::OutputAudioBufferStopped(OutputAudioBufferStopped {
                     event_id,
                     response_id,
+                    extra: Default::default(),
                 }),
                 _ => ServerEvent::OutputAudioBufferCleared(OutputAudioBufferCleared {
                     event_id,
                     response_id,
+                    extra: Default::default(),
                 }),
             }
         }),
@@ -777,7 +841,9 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                     conversation: Conversation {
                         id: conversation_id.map(ConversationId::new),
                         object,
+                        extra: Default::default(),
                     },
+                    extra: Default::default(),
                 })
             }),
         (id(), option::of(id()), any::<bool>()).prop_map(|(event_id, item_id, deleted)| {
@@ -787,9 +853,13 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                     ServerEvent::ConversationItemDeleted(ConversationItemDeleted {
                         event_id,
                         item_id: item_id.into(),
+                        extra: Default::default(),
                     })
                 }
-                _ => ServerEvent::InputAudioBufferCleared(InputAudioBufferCleared { event_id }),
+                _ => ServerEvent::InputAudioBufferCleared(InputAudioBufferCleared {
+                    event_id,
+                    extra: Default::default(),
+                }),
             }
         }),
         (
@@ -814,6 +884,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                                 item_id,
                                 content_index,
                                 error,
+                                extra: Default::default(),
                             },
                         )
                     } else {
@@ -824,6 +895,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                                 content_index: index,
                                 delta,
                                 logprobs,
+                                extra: Default::default(),
                             },
                         )
                     }
@@ -838,7 +910,8 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         item_id,
                         output_index,
                         content_index,
-                        part,
+                        part: Box::new(part),
+                        extra: Default::default(),
                     })
                 } else {
                     ServerEvent::ResponseContentPartAdded(ResponseContentPartAdded {
@@ -847,7 +920,8 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                         item_id,
                         output_index,
                         content_index,
-                        part,
+                        part: Box::new(part),
+                        extra: Default::default(),
                     })
                 }
             }
@@ -864,6 +938,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
             ServerEvent::InputAudioBufferDtmfEventReceived(InputAudioBufferDtmfEventReceived {
                 event,
                 received_at,
+                extra: Default::default(),
             })
         }),
         (delta_ids(), text(), option::of(id())).prop_map(
@@ -875,6 +950,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                     output_index,
                     delta,
                     obfuscation,
+                    extra: Default::default(),
                 })
             }
         ),
@@ -883,6 +959,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                 event_id: event_id.into(),
                 item_id: item_id.into(),
                 output_index,
+                extra: Default::default(),
             })
         }),
         (id(), id(), 0u32..100, 0u32..100).prop_map(|(event_id, item_id, start, end)| {
@@ -891,6 +968,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                 audio_start_ms: start,
                 audio_end_ms: end,
                 item_id: item_id.into(),
+                extra: Default::default(),
             })
         }),
         (
@@ -912,6 +990,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                             speaker,
                             start,
                             end: start + length,
+                            extra: Default::default(),
                         },
                     )
                 }
@@ -924,6 +1003,7 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                     item_id,
                     output_index,
                     arguments,
+                    extra: Default::default(),
                 })
             }
         ),
@@ -934,20 +1014,29 @@ fn server_event(dialect: Dialect) -> BoxedStrategy<ServerEvent> {
                     event_id,
                     item_id,
                     output_index,
+                    extra: Default::default(),
                 }),
                 1 => ServerEvent::ResponseMcpCallCompleted(ResponseMcpCallCompleted {
                     event_id,
                     item_id,
                     output_index,
+                    extra: Default::default(),
                 }),
                 2 => ServerEvent::McpListToolsInProgress(McpListToolsInProgress {
                     event_id,
                     item_id,
+                    extra: Default::default(),
                 }),
-                3 => {
-                    ServerEvent::McpListToolsCompleted(McpListToolsCompleted { event_id, item_id })
-                }
-                _ => ServerEvent::McpListToolsFailed(McpListToolsFailed { event_id, item_id }),
+                3 => ServerEvent::McpListToolsCompleted(McpListToolsCompleted {
+                    event_id,
+                    item_id,
+                    extra: Default::default(),
+                }),
+                _ => ServerEvent::McpListToolsFailed(McpListToolsFailed {
+                    event_id,
+                    item_id,
+                    extra: Default::default(),
+                }),
             }
         }),
     ];

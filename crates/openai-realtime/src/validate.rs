@@ -113,7 +113,9 @@ impl ClientEvent {
         }
         let event =
             Self::decode(json, dialect).map_err(|err| from_decode_error(&err, &event_id))?;
-        let written: Value = serde_json::from_str(&event.encode(dialect)).unwrap_or(Value::Null);
+        // What the models name: a member kept only in an `Extra` is one the service refuses.
+        let named = crate::live::named_only(|| event.encode(dialect));
+        let written: Value = serde_json::from_str(&named).unwrap_or(Value::Null);
         let mut path = String::new();
         if let Some(param) = first_unknown(&value, &written, &mut path) {
             return Err(refuse(

@@ -6,6 +6,12 @@
 //! same to the service and the model writes neither. Where `null` carries meaning ("turn this
 //! off": `turn_detection`, `transcription`, `noise_reduction`, `tracing`, `prompt`), the model
 //! keeps it, and `null_that_turns_a_feature_off_survives` proves it without the null-dropping.
+//!
+//! Stricter, over both fixtures (the reference's examples and the SDK's with every field):
+//! every example comes back equal as a JSON value, nulls included but for the two listed in
+//! `NULLS_READ_AS_ABSENT`, and a member no model names, added to every object of every
+//! example, comes back in place (issue 15 part 5: a proxy, a recorder and a logger rely on
+//! it).
 
 use openai_realtime::{ClientEvent, Dialect, ServerEvent};
 use serde_json::Value;
@@ -163,4 +169,172 @@ fn null_that_turns_a_feature_off_survives() {
     let encoded: Value = serde_json::from_str(&event.encode(Dialect::Ga)).unwrap();
     let original: Value = serde_json::from_str(frame).unwrap();
     assert_eq!(encoded, original);
+}
+
+/// Every example of both fixtures (the reference's 115 and the SDK's 134 with every field
+/// set), both directions, in its dialect: `(label, dialect, direction, frame)`.
+fn every_example() -> Vec<(String, Dialect, String, Value)> {
+    const SDK: &str = include_str!("fixtures/sdk-max-examples.json");
+    let mut all = Vec::new();
+    for (file, text) in [("reference", EXAMPLES), ("sdk", SDK)] {
+        let list: Vec<Value> = serde_json::from_str(text).unwrap();
+        for entry in list {
+            let dialect = if entry["dialect"] == "beta" {
+                Dialect::Beta
+            } else {
+                Dialect::Ga
+            };
+            let name = entry.get("name").or(entry.get("class")).unwrap();
+            let label = format!("{file} {name} {dialect:?} {}", entry["variant"]);
+            let direction = entry["direction"].as_str().unwrap().to_owned();
+            all.push((label, dialect, direction, entry["example"].clone()));
+        }
+    }
+    assert_eq!(all.len(), 115 + 134);
+    all
+}
+
+fn round_trip(dialect: Dialect, direction: &str, frame: &Value) -> Value {
+    let json = frame.to_string();
+    let encoded = if direction == "server" {
+        let event = ServerEvent::decode(&json, dialect).unwrap();
+        assert!(!matches!(event, ServerEvent::Unknown(_)), "{json}");
+        event.encode(dialect)
+    } else {
+        let event = ClientEvent::decode(&json, dialect).unwrap();
+        assert!(!matches!(event, ClientEvent::Unknown(_)), "{json}");
+        event.encode(dialect)
+    };
+    serde_json::from_str(&encoded).unwrap()
+}
+
+/// The `null` members the models read as absent (plain optional fields), by example and
+/// path: the only difference a round trip may make. Any other difference fails.
+const NULLS_READ_AS_ABSENT: &[(&str, &str)] = &[
+    (
+        "reference \"session.created\" Ga \"realistic\"",
+        "session.audio.input.turn_detection.idle_timeout_ms",
+    ),
+    (
+        "reference \"session.created\" Ga \"realistic\"",
+        "session.include",
+    ),
+];
+
+/// Removes the `null` at `path` (dotted keys).
+fn remove_null(value: &mut Value, path: &str) {
+    let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+    let mut at = value;
+    for part in parent.split('.').filter(|p| !p.is_empty()) {
+        at = at.get_mut(part).unwrap();
+    }
+    let removed = at.as_object_mut().unwrap().remove(key);
+    assert_eq!(removed, Some(Value::Null), "{path}");
+}
+
+#[test]
+fn every_example_round_trips_to_the_same_json_value() {
+    for (label, dialect, direction, frame) in every_example() {
+        let mut expected = frame.clone();
+        for (example, path) in NULLS_READ_AS_ABSENT {
+            if *example == label {
+                remove_null(&mut expected, path);
+            }
+        }
+        assert_eq!(
+            round_trip(dialect, &direction, &frame),
+            expected,
+            "{label}: re-encoded JSON differs"
+        );
+    }
+}
+
+/// Adds a member no version names to every object of `value`, recursively, except audio
+/// formats (see below). Returns how many it added.
+fn add_unknown_members(value: &mut Value, key: &str) -> usize {
+    match value {
+        Value::Object(map) => {
+            let mut added = 0;
+            for (name, inner) in map.iter_mut() {
+                // Three values are enums of closed shapes with no room for more (an audio
+                // format, `AudioFormat::Pcmu`; a custom voice `{id}`, `Voice::Custom`; a
+                // tool choice `{type, name}`): their unknown members are not kept (an
+                // unknown format, voice or choice is kept whole).
+                if matches!(name.as_str(), "format" | "voice" | "tool_choice")
+                    || name.ends_with("_audio_format")
+                {
+                    continue;
+                }
+                // `metadata` and an MCP tool's `headers` are string maps: a string member is
+                // their kind.
+                if name == "metadata" || name == "headers" {
+                    if let Value::Object(metadata) = inner {
+                        metadata.insert(key.to_owned(), Value::from("kept"));
+                        added += 1;
+                    }
+                    continue;
+                }
+                added += add_unknown_members(inner, key);
+            }
+            map.insert(
+                key.to_owned(),
+                serde_json::json!({"kept": [1, "two", null]}),
+            );
+            added + 1
+        }
+        Value::Array(list) => list.iter_mut().map(|v| add_unknown_members(v, key)).sum(),
+        _ => 0,
+    }
+}
+
+/// A proxy, a recorder and a logger rely on `encode(decode(frame))` keeping what the models
+/// do not name: a member unknown to this version, added to every object of every example
+/// (the event itself, its session, items, content parts, tools, usage, errors…), comes
+/// back in place.
+#[test]
+fn members_no_model_names_survive_in_every_object_of_every_example() {
+    let mut objects = 0;
+    for (label, dialect, direction, frame) in every_example() {
+        let mut expected = frame.clone();
+        for (example, path) in NULLS_READ_AS_ABSENT {
+            if *example == label {
+                remove_null(&mut expected, path);
+            }
+        }
+        let mut with_unknown = frame.clone();
+        objects += add_unknown_members(&mut with_unknown, "x_not_named");
+        add_unknown_members(&mut expected, "x_not_named");
+        assert_eq!(
+            round_trip(dialect, &direction, &with_unknown),
+            expected,
+            "{label}: a member the model does not name was lost or moved"
+        );
+    }
+    // Every example has at least its own object; most have several.
+    assert!(objects > 500, "{objects} objects");
+}
+
+/// The three losses the issue named, each written as the service might send it.
+#[test]
+fn the_fields_the_issue_named_survive() {
+    let cases = [
+        (
+            Dialect::Ga,
+            r#"{"type":"conversation.item.input_audio_transcription.delta","event_id":"e1","item_id":"i1","content_index":0,"delta":"Hel","obfuscation":"aBc"}"#,
+        ),
+        (
+            Dialect::Ga,
+            r#"{"type":"conversation.item.retrieved","event_id":"e2","previous_item_id":"i0","item":{"id":"i1","type":"message","role":"user","content":[]}}"#,
+        ),
+        (
+            Dialect::Beta,
+            r#"{"type":"session.updated","event_id":"e3","session":{"id":"s1","turn_detection":{"type":"server_vad","threshold":0.5,"eagerness":"auto"}}}"#,
+        ),
+    ];
+    for (dialect, frame) in cases {
+        let event = ServerEvent::decode(frame, dialect).unwrap();
+        let back: Value = serde_json::from_str(&event.encode(dialect)).unwrap();
+        let sent: Value = serde_json::from_str(frame).unwrap();
+        assert_eq!(back, sent, "{frame}");
+    }
 }

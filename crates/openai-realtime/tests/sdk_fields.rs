@@ -5,14 +5,17 @@
 //! in, generated from the SDK's pydantic models (for a union, the member with the most
 //! fields), then every member of the GA sub-unions (items, MCP errors, tools, turn
 //! detection, audio formats, transcription usage, tool choice, truncation, tracing), each in a
-//! carrier event. A field the crate does not model would vanish from the re-encoding.
+//! carrier event. A field the crate does not model would be kept only in an `Extra`: the
+//! re-encoding is written with [`named_only`](openai_realtime::named_only), so such a
+//! field vanishes from it and fails here.
 //!
 //! The beta SDK types are flat objects whose fields all coexist; the generated beta examples
 //! keep only the fields that belong to the object's `type`: a `message` item has no
 //! `arguments`/`call_id`/`name`/`output`, and `server_vad` has no `eagerness` (the crate reads
-//! beta items and turn detection by their `type`, like GA, and drops fields of another type).
+//! beta items and turn detection by their `type`, like GA; fields of another type are kept
+//! in `extra`, not named).
 
-use openai_realtime::{ClientEvent, Dialect, ServerEvent};
+use openai_realtime::{ClientEvent, Dialect, ServerEvent, named_only};
 use serde_json::Value;
 
 const EXAMPLES: &str = include_str!("fixtures/sdk-max-examples.json");
@@ -61,12 +64,12 @@ fn every_sdk_field_survives_a_round_trip() {
         let encoded = if entry["direction"] == "server" {
             ServerEvent::decode(&json, dialect).map(|e| {
                 assert!(!matches!(e, ServerEvent::Unknown(_)), "{json}");
-                e.encode(dialect)
+                named_only(|| e.encode(dialect))
             })
         } else {
             ClientEvent::decode(&json, dialect).map(|e| {
                 assert!(!matches!(e, ClientEvent::Unknown(_)), "{json}");
-                e.encode(dialect)
+                named_only(|| e.encode(dialect))
             })
         };
         match encoded {

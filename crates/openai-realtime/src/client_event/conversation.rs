@@ -1,5 +1,6 @@
 //! `conversation.item.*` client events.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EventId, ItemId};
@@ -20,6 +21,10 @@ pub struct ConversationItemCreate {
     pub previous_item_id: Option<ItemId>,
     /// The item.
     pub item: Item,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Asks for an item, audio included. The answer is `conversation.item.retrieved`.
@@ -33,6 +38,10 @@ pub struct ConversationItemRetrieve {
     pub event_id: Option<EventId>,
     /// The item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Cuts an assistant item's audio at what the caller actually heard, and deletes its transcript,
@@ -52,6 +61,10 @@ pub struct ConversationItemTruncate {
     pub content_index: u32,
     /// Milliseconds of that item's audio that were played.
     pub audio_end_ms: u32,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Removes an item. The answer is `conversation.item.deleted`.
@@ -65,4 +78,8 @@ pub struct ConversationItemDelete {
     pub event_id: Option<EventId>,
     /// The item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

@@ -1,5 +1,6 @@
 //! `input_audio_buffer.*` and `output_audio_buffer.clear`.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::EventId;
@@ -18,6 +19,10 @@ pub struct InputAudioBufferAppend {
     pub event_id: Option<EventId>,
     /// Base64 audio in the session input format (at most 15 MiB).
     pub audio: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Commits the input buffer as a user item. Not needed with turn detection on; less than 100 ms
@@ -30,6 +35,10 @@ pub struct InputAudioBufferCommit {
     /// Your id for this event; an `error` it causes echoes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Drops the uncommitted input audio. The answer is `input_audio_buffer.cleared`.
@@ -41,6 +50,10 @@ pub struct InputAudioBufferClear {
     /// Your id for this event; an `error` it causes echoes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Stops the server-side playback (WebRTC and SIP only; a WebSocket client should not send it).
@@ -52,4 +65,8 @@ pub struct OutputAudioBufferClear {
     /// Your id for this event; an `error` it causes echoes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

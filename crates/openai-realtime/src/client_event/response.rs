@@ -1,5 +1,6 @@
 //! `response.create` and `response.cancel`.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EventId, ResponseId};
@@ -18,6 +19,10 @@ pub struct ResponseCreate {
     /// Overrides for this response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Box<ResponseParams>>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Cancels a response. The answer is `response.done` with status `cancelled`, or the harmless
@@ -33,4 +38,8 @@ pub struct ResponseCancel {
     /// The response; the default is the running one of the default conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_id: Option<ResponseId>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

@@ -1,5 +1,6 @@
 //! `session.update` (and the beta `transcription_session.update`).
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::EventId;
@@ -19,6 +20,10 @@ pub struct SessionUpdate {
     pub event_id: Option<EventId>,
     /// The configuration: a realtime or a transcription session. Only the fields present change.
     pub session: Session,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl SessionUpdate {
@@ -27,6 +32,7 @@ impl SessionUpdate {
         Self {
             event_id: None,
             session: session.into(),
+            extra: Default::default(),
         }
     }
 }

@@ -298,19 +298,45 @@ fn session_to_beta(session: &mut Map<String, Value>) {
         "max_response_output_tokens",
     );
     // Dropped, no beta counterpart: type, parallel_tool_calls, reasoning, truncation, prompt,
-    // include.
+    // include (and what is left of `audio`). The rest is unknown to the models: kept.
+    carry_rest(
+        ga,
+        beta,
+        &[
+            "type",
+            "parallel_tool_calls",
+            "reasoning",
+            "truncation",
+            "prompt",
+            "include",
+            "audio",
+        ],
+    );
+}
+
+/// Moves what a rewrite left in `from` to `to`, but the `dropped` keys: members the models
+/// do not name (kept in an `Extra` on the way in) go back out where they came, so a round
+/// trip in the beta dialect keeps them too.
+fn carry_rest(from: Map<String, Value>, to: &mut Map<String, Value>, dropped: &[&str]) {
+    for (key, value) in from {
+        if !dropped.contains(&key.as_str()) {
+            to.entry(key).or_insert(value);
+        }
+    }
 }
 
 fn input_audio_to_beta(ga: &mut Map<String, Value>, beta: &mut Map<String, Value>) {
     if let Some(mut transcription) = take_nested(ga, &["audio", "input", "transcription"]) {
         if let Value::Object(fields) = &mut transcription {
-            fields.retain(|key, _| matches!(key.as_str(), "model" | "language" | "prompt"));
+            // GA only: the beta object has model, language and prompt.
+            fields.retain(|key, _| !matches!(key.as_str(), "languages" | "keywords" | "delay"));
         }
         beta.insert("input_audio_transcription".into(), transcription);
     }
     if let Some(mut noise) = take_nested(ga, &["audio", "input", "noise_reduction"]) {
         if let Value::Object(fields) = &mut noise {
-            fields.retain(|key, _| key == "type");
+            // GA only: the beta object has its type alone.
+            fields.remove("strength");
         }
         beta.insert("input_audio_noise_reduction".into(), noise);
     }
@@ -370,6 +396,7 @@ fn session_from_beta(session: &mut Map<String, Value>) {
         "max_response_output_tokens",
         "max_output_tokens",
     );
+    carry_rest(beta, ga, &[]);
 }
 
 fn transcription_session_to_beta(session: &mut Map<String, Value>) {
@@ -384,6 +411,7 @@ fn transcription_session_to_beta(session: &mut Map<String, Value>) {
     move_key(&mut ga, beta, "include", "include");
     move_key(&mut ga, beta, "client_secret", "client_secret");
     move_key(&mut ga, beta, "modalities", "modalities");
+    carry_rest(ga, beta, &["type", "audio"]);
 }
 
 fn transcription_session_from_beta(session: &mut Map<String, Value>) {
@@ -394,6 +422,7 @@ fn transcription_session_from_beta(session: &mut Map<String, Value>) {
     move_key(&mut beta, ga, "include", "include");
     move_key(&mut beta, ga, "client_secret", "client_secret");
     move_key(&mut beta, ga, "modalities", "modalities");
+    carry_rest(beta, ga, &[]);
 }
 
 fn response_params_to_beta(params: &mut Map<String, Value>) {
@@ -423,7 +452,13 @@ fn response_params_to_beta(params: &mut Map<String, Value>) {
         "max_output_tokens",
         "max_response_output_tokens",
     );
-    // Dropped, no beta counterpart: parallel_tool_calls, reasoning, prompt.
+    // Dropped, no beta counterpart: parallel_tool_calls, reasoning, prompt (and what is left
+    // of `audio`). The rest is unknown to the models: kept.
+    carry_rest(
+        ga,
+        beta,
+        &["parallel_tool_calls", "reasoning", "prompt", "audio"],
+    );
 }
 
 fn response_params_from_beta(params: &mut Map<String, Value>) {
@@ -456,6 +491,7 @@ fn response_params_from_beta(params: &mut Map<String, Value>) {
         "max_response_output_tokens",
         "max_output_tokens",
     );
+    carry_rest(beta, ga, &[]);
 }
 
 fn response_audio_to_beta(ga: &mut Map<String, Value>, beta: &mut Map<String, Value>) {
@@ -512,6 +548,7 @@ fn response_to_beta(response: &mut Map<String, Value>) {
         beta.insert("output".into(), Value::Array(output));
     }
     response_audio_to_beta(&mut ga, beta);
+    carry_rest(ga, beta, &["audio"]);
 }
 
 fn response_from_beta(response: &mut Map<String, Value>) {
@@ -529,6 +566,7 @@ fn response_from_beta(response: &mut Map<String, Value>) {
         ga.insert("output".into(), Value::Array(output));
     }
     response_audio_from_beta(&mut beta, ga);
+    carry_rest(beta, ga, &[]);
 }
 
 fn rename_assistant_parts(item: &mut Map<String, Value>, renames: &[(&str, &str)]) {

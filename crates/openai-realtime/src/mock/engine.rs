@@ -311,8 +311,8 @@ impl Engine {
         match wire::decode_client(raw, self.dialect) {
             Ok(event) => self.dispatch(now, &event),
             Err(error) => {
-                self.refusal = Some(error.clone());
-                self.emit_error(error);
+                self.refusal = Some((*error).clone());
+                self.emit_error(*error);
             }
         }
         self.refusal.take()

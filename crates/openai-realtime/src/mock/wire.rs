@@ -7,16 +7,18 @@ use serde_json::Value;
 use crate::{ApiError, ClientEvent, Dialect, ServerEvent};
 
 /// Validates a client frame strictly (the service's refusals, with its codes, messages and
-/// params) and returns it in the GA shape.
-pub(crate) fn decode_client(raw: &str, dialect: Dialect) -> Result<Value, ApiError> {
-    let event = ClientEvent::decode_strict(raw, dialect).map_err(|e| e.to_api_error())?;
+/// params) and returns it in the GA shape. The refusal is boxed: it is the rare path.
+pub(crate) fn decode_client(raw: &str, dialect: Dialect) -> Result<Value, Box<ApiError>> {
+    let event = ClientEvent::decode_strict(raw, dialect).map_err(|e| Box::new(e.to_api_error()))?;
     let ga = match dialect {
         Dialect::Ga => serde_json::from_str(raw).ok(),
         _ => serde_json::from_str(&event.encode(Dialect::Ga)).ok(),
     };
     ga.ok_or_else(|| {
-        ApiError::new("invalid_request_error", "The event could not be parsed.")
-            .with_code("invalid_event")
+        Box::new(
+            ApiError::new("invalid_request_error", "The event could not be parsed.")
+                .with_code("invalid_event"),
+        )
     })
 }
 

@@ -1,5 +1,6 @@
 //! Conversation items: messages, function calls and their outputs, MCP items, references.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -32,8 +33,8 @@ tagged_enum! {
         "mcp_approval_response" => McpApprovalResponse(McpApprovalResponseItem),
         /// `mcp_list_tools` (GA only).
         "mcp_list_tools" => McpListTools(McpListToolsItem),
-        /// `mcp_call` (GA only).
-        "mcp_call" => McpCall(McpCallItem),
+        /// `mcp_call` (GA only); boxed, the largest item, so that events stay small.
+        "mcp_call" => McpCall(Box<McpCallItem>),
         /// `mcp_approval_request` (GA only).
         "mcp_approval_request" => McpApprovalRequest(McpApprovalRequestItem),
         /// `item_reference`: an earlier item, by id (in `response.create` input).
@@ -70,7 +71,10 @@ impl Item {
 
     /// A reference to an earlier item.
     pub fn reference(id: impl Into<ItemId>) -> Self {
-        Self::ItemReference(ItemReference { id: id.into() })
+        Self::ItemReference(ItemReference {
+            id: id.into(),
+            extra: Default::default(),
+        })
     }
 
     /// The item's id, when it has one.
@@ -131,6 +135,10 @@ pub struct MessageItem {
     /// The parts (text, audio, image). The service sends assistant items without audio bytes.
     #[serde(default)]
     pub content: Vec<ContentPart>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl MessageItem {
@@ -142,6 +150,7 @@ impl MessageItem {
             status: None,
             role,
             content,
+            extra: Default::default(),
         }
     }
 }
@@ -210,6 +219,10 @@ pub struct ContentPart {
     /// The referenced item (beta `item_reference` parts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<ItemId>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl ContentPart {
@@ -261,6 +274,10 @@ pub struct FunctionCallItem {
     pub name: String,
     /// The arguments, a JSON string (empty while they stream).
     pub arguments: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A `function_call_output` item: the client's answer.
@@ -280,6 +297,10 @@ pub struct FunctionCallOutputItem {
     pub call_id: CallId,
     /// The result, a string (JSON-encode objects).
     pub output: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An `mcp_approval_request` item: the model asks to call an MCP tool.
@@ -294,6 +315,10 @@ pub struct McpApprovalRequestItem {
     pub name: String,
     /// The arguments, a JSON string.
     pub arguments: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An `mcp_approval_response` item: the client approves or denies a request.
@@ -309,6 +334,10 @@ pub struct McpApprovalResponseItem {
     /// Why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An `mcp_list_tools` item: the tools an MCP server offers.
@@ -322,6 +351,10 @@ pub struct McpListToolsItem {
     pub server_label: String,
     /// The tools.
     pub tools: Vec<McpToolInfo>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// One tool of an `mcp_list_tools` item.
@@ -338,6 +371,10 @@ pub struct McpToolInfo {
     /// Extra annotations, as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Value>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// An `mcp_call` item: a call to an MCP tool and its outcome.
@@ -361,6 +398,10 @@ pub struct McpCallItem {
     /// The error, if the call failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<McpError>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 tagged_enum! {
@@ -383,6 +424,10 @@ pub struct McpCodedError {
     pub code: i64,
     /// The message.
     pub message: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An MCP tool execution error.
@@ -391,6 +436,10 @@ pub struct McpCodedError {
 pub struct McpToolExecutionError {
     /// The message.
     pub message: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An `item_reference`: an earlier item by id.
@@ -399,4 +448,8 @@ pub struct McpToolExecutionError {
 pub struct ItemReference {
     /// The referenced item.
     pub id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

@@ -1,6 +1,7 @@
 //! Responses: the per-response overrides of `response.create`, and the response object of
 //! `response.created`/`response.done`.
 
+use crate::Extra;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,10 @@ pub struct ResponseParams {
     /// Beta only: sampling temperature. Left out of GA encodings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl ResponseParams {
@@ -94,6 +99,10 @@ pub struct ResponseAudio {
     /// Output settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<ResponseAudioOutput>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// `response.audio.output`.
@@ -106,6 +115,10 @@ pub struct ResponseAudioOutput {
     /// The voice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<Voice>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// The response object of `response.created` and `response.done`.
@@ -150,6 +163,10 @@ pub struct Response {
     /// Beta only: the sampling temperature. Left out of GA encodings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 open_enum! {
@@ -181,6 +198,10 @@ pub struct StatusDetails {
     /// The error of a failed response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<StatusError>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 open_enum! {
@@ -210,6 +231,10 @@ pub struct StatusError {
     /// The message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// Token usage of a response.
@@ -231,6 +256,10 @@ pub struct Usage {
     /// Output tokens by kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_token_details: Option<OutputTokenDetails>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// Input tokens by kind.
@@ -252,6 +281,10 @@ pub struct InputTokenDetails {
     /// Cached tokens by kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_tokens_details: Option<CachedTokensDetails>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// Cached tokens by kind.
@@ -267,6 +300,10 @@ pub struct CachedTokensDetails {
     /// Image tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_tokens: Option<u64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// Output tokens by kind.
@@ -279,4 +316,8 @@ pub struct OutputTokenDetails {
     /// Audio tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio_tokens: Option<u64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }

@@ -2,6 +2,7 @@
 //! return. One set of types, written in the GA nested shape; the beta flat shape is a
 //! translation (see [`crate::dialect`]).
 
+use crate::Extra;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -182,6 +183,10 @@ pub struct RealtimeSession {
     /// Beta only: the client secret settings, kept as JSON. Left out of GA encodings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<Value>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl RealtimeSession {
@@ -207,6 +212,7 @@ impl RealtimeSession {
                     format: Some(AudioFormat::Pcmu),
                     ..AudioOutput::default()
                 }),
+                extra: Default::default(),
             }),
             ..Self::default()
         }
@@ -268,6 +274,10 @@ pub struct TranscriptionSession {
     /// Beta only: the modalities of a beta transcription session. Left out of GA encodings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modalities: Option<Vec<Modality>>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl TranscriptionSession {
@@ -284,6 +294,10 @@ pub struct TranscriptionAudio {
     /// Input audio settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<AudioInput>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// `session.audio`: input and output audio settings.
@@ -296,6 +310,10 @@ pub struct AudioConfig {
     /// What the service says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<AudioOutput>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// `session.audio.input`.
@@ -315,6 +333,10 @@ pub struct AudioInput {
     /// commits the buffer and creates responses itself.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub turn_detection: Option<Option<TurnDetection>>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// `session.audio.output`.
@@ -330,6 +352,10 @@ pub struct AudioOutput {
     /// Speaking speed, 0.25–1.5 (default 1.0); changes only between turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<f64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// `audio.input.transcription`: transcription of the input audio.
@@ -354,6 +380,10 @@ pub struct Transcription {
     /// Latency trade-off (gpt-realtime-whisper only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<TranscriptionDelay>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl Transcription {
@@ -414,6 +444,10 @@ pub struct NoiseReduction {
     /// Strength of the reduction (GA).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strength: Option<f64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl NoiseReduction {
@@ -422,6 +456,7 @@ impl NoiseReduction {
         Self {
             kind: Some(kind),
             strength: None,
+            extra: Default::default(),
         }
     }
 }
@@ -470,6 +505,10 @@ pub struct ServerVad {
     /// `input_audio_buffer.timeout_triggered` and respond.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout_ms: Option<u32>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl ServerVad {
@@ -488,6 +527,7 @@ impl ServerVad {
             create_response: Some(true),
             interrupt_response: Some(true),
             idle_timeout_ms: None,
+            extra: Default::default(),
         }
     }
 }
@@ -505,6 +545,10 @@ pub struct SemanticVad {
     /// Cancel the running response when speech starts (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupt_response: Option<bool>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl SemanticVad {
@@ -561,6 +605,10 @@ pub struct Reasoning {
     /// The effort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<ReasoningEffort>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// An output token cap: a number (1–4096) or `"inf"`.
@@ -633,6 +681,10 @@ pub struct TracingConfig {
     /// Arbitrary metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl Serialize for Tracing {
@@ -681,6 +733,10 @@ pub struct RetentionRatio {
     /// Token limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_limits: Option<TokenLimits>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// `truncation.token_limits`.
@@ -690,6 +746,10 @@ pub struct TokenLimits {
     /// Tokens kept after the instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_instructions: Option<u32>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl Serialize for Truncation {
@@ -734,6 +794,10 @@ pub struct Prompt {
     /// Values for the prompt's variables (strings or input objects), kept as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variables: Option<Map<String, Value>>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 impl Prompt {

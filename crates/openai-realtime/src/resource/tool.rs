@@ -1,5 +1,6 @@
 //! Tools the model may call, and how it chooses them.
 
+use crate::Extra;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -51,6 +52,10 @@ pub struct FunctionTool {
     /// The arguments, as a JSON Schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Value>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl FunctionTool {
@@ -60,6 +65,7 @@ impl FunctionTool {
             name: Some(name.into()),
             description: Some(description.into()),
             parameters: Some(parameters),
+            extra: Default::default(),
         }
     }
 }
@@ -103,6 +109,10 @@ pub struct McpTool {
     /// A tunnel id for private servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_id: Option<String>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl fmt::Debug for McpTool {

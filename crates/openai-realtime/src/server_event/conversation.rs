@@ -1,5 +1,6 @@
 //! `conversation.*` server events, input audio transcription included.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::tagged_enum;
@@ -16,6 +17,10 @@ pub struct ConversationCreated {
     pub event_id: EventId,
     /// The conversation.
     pub conversation: Conversation,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The conversation of `conversation.created`.
@@ -30,6 +35,10 @@ pub struct Conversation {
     /// `realtime.conversation`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// An item was created: the legacy GA event, still in the GA union. Beta servers sent
@@ -47,6 +56,10 @@ pub struct ConversationItemCreated {
     pub previous_item_id: Option<ItemId>,
     /// The item.
     pub item: Item,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An item was added to the conversation (while the model generates it, without content yet).
@@ -63,6 +76,10 @@ pub struct ConversationItemAdded {
     pub previous_item_id: Option<ItemId>,
     /// The item.
     pub item: Item,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An item is final (without audio). GA only: the beta dialect has no counterpart, and a beta
@@ -79,6 +96,10 @@ pub struct ConversationItemDone {
     pub previous_item_id: Option<ItemId>,
     /// The item.
     pub item: Item,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The answer to `conversation.item.retrieve` (audio included).
@@ -91,6 +112,10 @@ pub struct ConversationItemRetrieved {
     pub event_id: EventId,
     /// The item.
     pub item: Item,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The answer to `conversation.item.truncate`.
@@ -107,6 +132,10 @@ pub struct ConversationItemTruncated {
     pub content_index: u32,
     /// Where the audio now ends.
     pub audio_end_ms: u32,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The answer to `conversation.item.delete`.
@@ -119,6 +148,10 @@ pub struct ConversationItemDeleted {
     pub event_id: EventId,
     /// The item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A piece of the transcript of the caller's audio.
@@ -140,6 +173,10 @@ pub struct ConversationItemInputAudioTranscriptionDelta {
     /// Log probabilities, when asked for with `include`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Vec<LogProb>>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The transcript of the caller's audio (asynchronous to the response).
@@ -164,6 +201,10 @@ pub struct ConversationItemInputAudioTranscriptionCompleted {
     /// Log probabilities, when asked for with `include`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Vec<LogProb>>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A diarized segment of the caller's audio (GA only).
@@ -188,6 +229,10 @@ pub struct ConversationItemInputAudioTranscriptionSegment {
     pub start: f64,
     /// End, in seconds.
     pub end: f64,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Transcription of the caller's audio failed.
@@ -204,6 +249,10 @@ pub struct ConversationItemInputAudioTranscriptionFailed {
     pub content_index: u32,
     /// Why.
     pub error: TranscriptionError,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Why a transcription failed.
@@ -224,6 +273,10 @@ pub struct TranscriptionError {
     /// The parameter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// The log probability of one token.
@@ -238,6 +291,10 @@ pub struct LogProb {
     pub logprob: f64,
     /// Its bytes.
     pub bytes: Vec<u8>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// A language detected in the audio.
@@ -248,6 +305,10 @@ pub struct LogProb {
 pub struct TranscriptionLanguage {
     /// The language code.
     pub code: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// Transcription usage billed by tokens.
@@ -265,6 +326,10 @@ pub struct TranscriptionTokenUsage {
     /// Input tokens by kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_token_details: Option<TranscriptionInputTokenDetails>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Transcription input tokens by kind.
@@ -279,6 +344,10 @@ pub struct TranscriptionInputTokenDetails {
     /// Audio tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio_tokens: Option<u64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 /// Transcription usage billed by duration.
@@ -289,6 +358,10 @@ pub struct TranscriptionInputTokenDetails {
 pub struct TranscriptionDurationUsage {
     /// Seconds of audio.
     pub seconds: f64,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 tagged_enum! {
@@ -310,6 +383,7 @@ macro_rules! item_event_new {
                     event_id: event_id.into(),
                     previous_item_id: None,
                     item,
+                    extra: Extra::new(),
                 }
             }
         }
@@ -328,6 +402,7 @@ impl ConversationItemRetrieved {
         Self {
             event_id: event_id.into(),
             item,
+            extra: Default::default(),
         }
     }
 }
@@ -349,6 +424,7 @@ impl ConversationItemInputAudioTranscriptionCompleted {
             usage,
             languages: None,
             logprobs: None,
+            extra: Default::default(),
         }
     }
 }

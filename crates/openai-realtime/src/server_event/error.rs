@@ -1,5 +1,6 @@
 //! The `error` event.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -17,6 +18,10 @@ pub struct ErrorEvent {
     pub event_id: EventId,
     /// What went wrong, and which client event caused it.
     pub error: ApiError,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl ErrorEvent {
@@ -25,6 +30,7 @@ impl ErrorEvent {
         Self {
             event_id: event_id.into(),
             error,
+            extra: Default::default(),
         }
     }
 }

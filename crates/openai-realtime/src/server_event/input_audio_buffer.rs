@@ -1,5 +1,6 @@
 //! `input_audio_buffer.*` server events.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EventId, ItemId};
@@ -17,6 +18,10 @@ pub struct InputAudioBufferCommitted {
     /// The item before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_item_id: Option<ItemId>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The answer to `input_audio_buffer.clear`.
@@ -27,6 +32,10 @@ pub struct InputAudioBufferCommitted {
 pub struct InputAudioBufferCleared {
     /// The server event id.
     pub event_id: EventId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// VAD heard the caller start speaking: the barge-in signal. Clear the caller's playback and
@@ -42,6 +51,10 @@ pub struct InputAudioBufferSpeechStarted {
     pub audio_start_ms: u32,
     /// The user item that will hold this speech.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// VAD heard the caller stop speaking.
@@ -56,6 +69,10 @@ pub struct InputAudioBufferSpeechStopped {
     pub audio_end_ms: u32,
     /// The user item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The server VAD `idle_timeout_ms` fired; a response follows (GA only).
@@ -72,6 +89,10 @@ pub struct InputAudioBufferTimeoutTriggered {
     pub audio_end_ms: u32,
     /// The user item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A keypad press on a SIP call (GA only). This is the one server event without `event_id`.
@@ -84,4 +105,8 @@ pub struct InputAudioBufferDtmfEventReceived {
     pub event: String,
     /// When, in unix seconds.
     pub received_at: i64,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

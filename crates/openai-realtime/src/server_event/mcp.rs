@@ -1,5 +1,6 @@
 //! MCP server events (GA only).
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EventId, ItemId, ResponseId};
@@ -23,6 +24,10 @@ pub struct ResponseMcpCallArgumentsDelta {
     /// Padding that hides the delta size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obfuscation: Option<String>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An MCP call's arguments are complete.
@@ -41,6 +46,10 @@ pub struct ResponseMcpCallArgumentsDone {
     pub output_index: u32,
     /// The arguments, a JSON string.
     pub arguments: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An MCP call started.
@@ -55,6 +64,10 @@ pub struct ResponseMcpCallInProgress {
     pub item_id: ItemId,
     /// The index of the item in the response output.
     pub output_index: u32,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An MCP call succeeded.
@@ -69,6 +82,10 @@ pub struct ResponseMcpCallCompleted {
     pub item_id: ItemId,
     /// The index of the item in the response output.
     pub output_index: u32,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An MCP call failed.
@@ -83,6 +100,10 @@ pub struct ResponseMcpCallFailed {
     pub item_id: ItemId,
     /// The index of the item in the response output.
     pub output_index: u32,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Listing an MCP server's tools started.
@@ -95,6 +116,10 @@ pub struct McpListToolsInProgress {
     pub event_id: EventId,
     /// The item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Listing an MCP server's tools succeeded.
@@ -107,6 +132,10 @@ pub struct McpListToolsCompleted {
     pub event_id: EventId,
     /// The item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Listing an MCP server's tools failed.
@@ -119,4 +148,8 @@ pub struct McpListToolsFailed {
     pub event_id: EventId,
     /// The item.
     pub item_id: ItemId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

@@ -1,5 +1,6 @@
 //! `output_audio_buffer.*` server events (WebRTC and SIP only).
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EventId, ResponseId};
@@ -14,6 +15,10 @@ pub struct OutputAudioBufferStarted {
     pub event_id: EventId,
     /// The response.
     pub response_id: ResponseId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Server-side playback finished (WebRTC/SIP only).
@@ -26,6 +31,10 @@ pub struct OutputAudioBufferStopped {
     pub event_id: EventId,
     /// The response.
     pub response_id: ResponseId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Server-side playback was cleared (WebRTC/SIP only).
@@ -38,4 +47,8 @@ pub struct OutputAudioBufferCleared {
     pub event_id: EventId,
     /// The response.
     pub response_id: ResponseId,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

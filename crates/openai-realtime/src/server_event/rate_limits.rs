@@ -1,5 +1,6 @@
 //! `rate_limits.updated`.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::EventId;
@@ -15,6 +16,10 @@ pub struct RateLimitsUpdated {
     pub event_id: EventId,
     /// One entry per limit.
     pub rate_limits: Vec<RateLimit>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// One rate limit.
@@ -35,6 +40,10 @@ pub struct RateLimit {
     /// Seconds until it resets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset_seconds: Option<f64>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra<true>,
 }
 
 open_enum! {

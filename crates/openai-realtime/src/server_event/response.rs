@@ -1,5 +1,6 @@
 //! `response.*` server events.
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CallId, EventId, ItemId, ResponseId};
@@ -16,6 +17,10 @@ pub struct ResponseCreated {
     pub event_id: EventId,
     /// The response.
     pub response: Box<Response>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A response ended: `completed`, `cancelled` (`turn_detected` on barge-in), `failed` or
@@ -29,6 +34,10 @@ pub struct ResponseDone {
     pub event_id: EventId,
     /// The response.
     pub response: Box<Response>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A response added an output item.
@@ -45,6 +54,10 @@ pub struct ResponseOutputItemAdded {
     pub output_index: u32,
     /// The item.
     pub item: Item,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// An output item is final.
@@ -61,6 +74,10 @@ pub struct ResponseOutputItemDone {
     pub output_index: u32,
     /// The item.
     pub item: Item,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A content part was added (`part.type` stays `audio`/`text` in GA).
@@ -79,8 +96,12 @@ pub struct ResponseContentPartAdded {
     pub output_index: u32,
     /// The index of the content part in the item.
     pub content_index: u32,
-    /// The part.
-    pub part: ContentPart,
+    /// The part (boxed, so that events stay small on the per-frame path).
+    pub part: Box<ContentPart>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A content part is final.
@@ -99,8 +120,12 @@ pub struct ResponseContentPartDone {
     pub output_index: u32,
     /// The index of the content part in the item.
     pub content_index: u32,
-    /// The part.
-    pub part: ContentPart,
+    /// The part (boxed, so that events stay small on the per-frame path).
+    pub part: Box<ContentPart>,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A piece of output text. Beta name: `response.text.delta`.
@@ -121,6 +146,10 @@ pub struct ResponseOutputTextDelta {
     pub content_index: u32,
     /// The text.
     pub delta: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The output text is final. Beta name: `response.text.done`.
@@ -141,6 +170,10 @@ pub struct ResponseOutputTextDone {
     pub content_index: u32,
     /// The full text.
     pub text: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A piece of output audio, base64 in the session's output format, kept as received: with
@@ -162,6 +195,10 @@ pub struct ResponseOutputAudioDelta {
     pub content_index: u32,
     /// Base64 audio.
     pub delta: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The output audio is complete. Beta name: `response.audio.done`.
@@ -180,6 +217,10 @@ pub struct ResponseOutputAudioDone {
     pub output_index: u32,
     /// The index of the content part in the item.
     pub content_index: u32,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A piece of the transcript of the output audio. Beta name: `response.audio_transcript.delta`.
@@ -200,6 +241,10 @@ pub struct ResponseOutputAudioTranscriptDelta {
     pub content_index: u32,
     /// The text.
     pub delta: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The transcript of the output audio is final. Beta name: `response.audio_transcript.done`.
@@ -220,6 +265,10 @@ pub struct ResponseOutputAudioTranscriptDone {
     pub content_index: u32,
     /// The full transcript.
     pub transcript: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A piece of a function call's arguments.
@@ -240,6 +289,10 @@ pub struct ResponseFunctionCallArgumentsDelta {
     pub call_id: CallId,
     /// The piece of JSON.
     pub delta: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A function call's arguments are complete: run the function, then send a
@@ -266,6 +319,10 @@ pub struct ResponseFunctionCallArgumentsDone {
     pub name: Option<String>,
     /// The arguments, a JSON string.
     pub arguments: String,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl ResponseOutputItemAdded {
@@ -281,6 +338,7 @@ impl ResponseOutputItemAdded {
             response_id: response_id.into(),
             output_index,
             item,
+            extra: Default::default(),
         }
     }
 }
@@ -298,6 +356,7 @@ impl ResponseOutputItemDone {
             response_id: response_id.into(),
             output_index,
             item,
+            extra: Default::default(),
         }
     }
 }

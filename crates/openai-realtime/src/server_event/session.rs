@@ -1,5 +1,6 @@
 //! `session.created` and `session.updated` (beta also `transcription_session.*`).
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::EventId;
@@ -16,6 +17,10 @@ pub struct SessionCreated {
     pub event_id: EventId,
     /// The effective configuration (with `expires_at`).
     pub session: Session,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The answer to `session.update`: the full effective configuration. Check its audio formats
@@ -30,6 +35,10 @@ pub struct SessionUpdated {
     pub event_id: EventId,
     /// The effective configuration.
     pub session: Session,
+    /// Members this version does not name, kept as received and written back
+    /// (see [`Extra`]).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl SessionCreated {
@@ -38,6 +47,7 @@ impl SessionCreated {
         Self {
             event_id: event_id.into(),
             session: session.into(),
+            extra: Default::default(),
         }
     }
 }
@@ -48,6 +58,7 @@ impl SessionUpdated {
         Self {
             event_id: event_id.into(),
             session: session.into(),
+            extra: Default::default(),
         }
     }
 }
