@@ -172,6 +172,16 @@ async fn a_call_with_the_live_mock_calls_a_tool_is_interrupted_and_ends_cleanly(
         ],
         "{types:?}"
     );
+    // The mock records the client's close as its socket task ends, a moment after the
+    // bridge returns.
+    let ended = async {
+        while !session.is_ended() {
+            tokio::time::sleep(ms(10)).await;
+        }
+    };
+    tokio::time::timeout(WAIT, ended)
+        .await
+        .expect("the mock's socket ends");
     assert!(
         matches!(session.client_close(), Some(close) if close.code == 1000),
         "{:?}",
