@@ -184,6 +184,14 @@ async fn the_demo_over_gpt_live_reaches_the_same_outcome_with_a_report_and_a_rec
     assert!(heard > 1000 && heard < 2500, "{barge_ins:?}");
     assert!(barge_ins[0]["truncated_ms"].is_null(), "{barge_ins:?}");
     assert_eq!(report["report"]["tool_calls"].as_array().unwrap().len(), 2);
+    // Billed seconds, from the session.closed that answered the bridge's close: the call is
+    // shorter than the mock's 15 s between session.usage.updated, so only that can say it.
+    let seconds = report["report"]["agent_usage"]["session_seconds"].as_f64();
+    assert!(
+        seconds.is_some_and(|s| s >= 10.0),
+        "{:?}",
+        report["report"]["agent_usage"]
+    );
     let duration = report["report"]["duration_ms"].as_u64().unwrap();
     assert!(
         duration < 16_000,

@@ -360,6 +360,11 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
             self.agent_leg = LegState::GONE;
         }
         match result {
+            Some(Ok(Ok(()))) if last => {
+                if let Some(usage) = self.agent.final_usage() {
+                    self.engine.record_final_usage(usage);
+                }
+            }
             None | Some(Ok(Ok(()))) => {}
             Some(Ok(Err(error))) => self.agent_send_failed(&error, last),
             Some(Err(_elapsed)) => {

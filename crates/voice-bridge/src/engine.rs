@@ -450,6 +450,13 @@ impl Engine {
         millis(self.now - self.start)
     }
 
+    /// Records the agent's usage for the whole session, learned after the call ended (the
+    /// leg's [`final_usage`](crate::AgentLeg::final_usage) once it closed): a fact of the
+    /// report, taken even though the engine has ended.
+    pub(crate) fn record_final_usage(&mut self, usage: AgentUsage) {
+        self.agent_usage = Some(usage);
+    }
+
     /// Records a failed last command (hang-up, hand-over) in the report, logged once: the
     /// call is already over, so nothing else would tell the caller of the bridge.
     pub(crate) fn record_last_command_failure(

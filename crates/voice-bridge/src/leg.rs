@@ -60,7 +60,7 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::agent::{AgentCommand, AgentEvent};
+use crate::agent::{AgentCommand, AgentEvent, AgentUsage};
 use crate::call::{CallCommand, CallEvent};
 use crate::ids::{CallId, StreamId};
 
@@ -118,6 +118,14 @@ pub trait AgentLeg: Send {
     /// A [`LegError`] if the command could not be delivered; the bridge ends the agent
     /// leg and plays the fallback.
     async fn send(&mut self, command: AgentCommand) -> Result<(), LegError>;
+
+    /// What the agent's service billed for the whole session, if the leg learned it while
+    /// carrying out [`AgentCommand::Close`] (GPT-Live's `session.closed` carries the final
+    /// usage). The bridge asks once, after the close, and puts it in the report's
+    /// `agent_usage`: after the close it reads no more events from the leg. Default `None`.
+    fn final_usage(&mut self) -> Option<AgentUsage> {
+        None
+    }
 }
 
 #[async_trait]
@@ -143,6 +151,10 @@ impl<T: AgentLeg + ?Sized> AgentLeg for Box<T> {
 
     async fn send(&mut self, command: AgentCommand) -> Result<(), LegError> {
         (**self).send(command).await
+    }
+
+    fn final_usage(&mut self) -> Option<AgentUsage> {
+        (**self).final_usage()
     }
 }
 

@@ -272,6 +272,7 @@ impl OpenAiLiveLegBuilder {
             interruptions: 0,
             cancels_skipped: 0,
             truncations_skipped: 0,
+            final_usage: None,
         }
     }
 }
@@ -297,6 +298,8 @@ pub struct OpenAiLiveLeg {
     /// The bridge's cancels and truncations, which Live has no use for.
     cancels_skipped: u64,
     truncations_skipped: u64,
+    /// The usage of the `session.closed` that answered the bridge's close.
+    final_usage: Option<AgentUsage>,
 }
 
 /// How a tool call's result goes back to the service.
@@ -869,17 +872,24 @@ impl OpenAiLiveLeg {
             let confirmed = async {
                 while let Some(item) = events.next().await {
                     match item {
-                        Ok(ServerEvent::SessionClosed(_)) => return true,
-                        Err(error) if error.is_fatal() => return false,
+                        Ok(ServerEvent::SessionClosed(closed)) => return Some(closed),
+                        Err(error) if error.is_fatal() => return None,
                         _ => {}
                     }
                 }
-                false
+                None
             };
-            let confirmed = tokio::time::timeout(Duration::from_millis(700), confirmed)
+            let closed = tokio::time::timeout(Duration::from_millis(700), confirmed)
                 .await
-                .unwrap_or(false);
-            tracing::info!(confirmed, "openai-live: session closed by the bridge");
+                .ok()
+                .flatten();
+            let seconds = closed.as_ref().map(|c| c.usage.seconds());
+            tracing::info!(
+                confirmed = closed.is_some(),
+                seconds,
+                "openai-live: session closed by the bridge"
+            );
+            self.final_usage = closed.map(|c| usage(&c.usage));
         }
         sender.close().await.map_err(|error| {
             LegError::with_source("openai-live: closing the session failed", error)
@@ -1019,6 +1029,13 @@ impl AgentLeg for OpenAiLiveLeg {
             }
             AgentCommand::Close => self.close().await,
         }
+    }
+
+    /// The usage of the `session.closed` that answered the bridge's close: the whole
+    /// session's billed seconds, where the last `session.usage.updated` may be up to its
+    /// interval behind (or absent on a short call).
+    fn final_usage(&mut self) -> Option<AgentUsage> {
+        self.final_usage.take()
     }
 }
 
