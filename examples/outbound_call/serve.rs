@@ -71,9 +71,9 @@ pub async fn listen(config: &Config) -> Result<TcpListener, String> {
 
 /// Logs what the server does, once, at start (no secret).
 pub fn announce(config: &Config, bot: &Bot, addr: SocketAddr) {
-    let agent = match &config.agent.realtime_url {
-        Some(url) => format!("{url} (OPENAI_REALTIME_URL)"),
-        None => "OpenAI".to_owned(),
+    let agent = match config.agent.endpoint_override() {
+        (name, Some(url)) => format!("{url} ({name})"),
+        (_, None) => config.agent.api_name().to_owned(),
     };
     match &bot.auth {
         Auth::Signed { public, .. } => tracing::info!(
@@ -93,7 +93,7 @@ pub fn announce(config: &Config, bot: &Bot, addr: SocketAddr) {
              stream gets the demo appointment, webhooks are refused"
         ),
     }
-    if config.agent.dialect == Dialect::Beta {
+    if config.agent.dialect == Dialect::Beta && !config.agent.is_live() {
         tracing::warn!(
             model = %config.agent.model,
             "configuration: --dialect beta (OPENAI_DIALECT): {} and refuses it, so every call \
