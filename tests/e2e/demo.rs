@@ -1,22 +1,27 @@
 //! The offline demo, as `cargo run --example outbound_call` runs it.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use openai_realtime::client::DEFAULT_MODEL;
 use serde_json::Value;
+use voice_agent::demo::DemoRun;
 use voice_agent::tap::{Live, Watcher};
 
 use crate::support;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording() {
-    let out = support::temp_dir("demo");
+/// Runs the demo with `model`, watching it live, and checks the outcome both APIs reach:
+/// the callee asked to move the appointment, and `end_call` hung up.
+async fn run_demo(folder: &str, model: &str) -> (DemoRun, Vec<Live>) {
+    let out = support::temp_dir(folder);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&seen);
     let watcher: Watcher = Arc::new(move |live: &Live| sink.lock().unwrap().push(live.clone()));
 
-    let run = voice_agent::demo::run(&out, Some(watcher)).await.unwrap();
+    let run = voice_agent::demo::run_with_model(&out, Some(watcher), model)
+        .await
+        .unwrap();
 
-    // The outcome: the callee asked to move the appointment.
     assert!(run.outcome.reached(), "{:?}", run.outcome);
     assert_eq!(run.outcome.outcome, "reschedule_requested");
     assert!(
@@ -24,16 +29,52 @@ async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording()
         "{}",
         run.outcome.why
     );
-
-    // The live transcript saw the greeting, the barge-in, the tool calls and the goodbye.
     let seen = seen.lock().unwrap().clone();
-    let said: Vec<&str> = seen
-        .iter()
+    (run, seen)
+}
+
+/// The final transcript lines, of either side.
+fn said(seen: &[Live]) -> Vec<&str> {
+    seen.iter()
         .filter_map(|l| match l {
             Live::Said { text, .. } => Some(text.as_str()),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The tools the agent called, in order.
+fn tool_names(seen: &[Live]) -> Vec<&str> {
+    seen.iter()
+        .filter_map(|l| match l {
+            Live::ToolCall { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Caller left, agent right, as the callee heard it: the callee's first words where the
+/// script puts them, the greeting first, cut short when the callee spoke over it at 2.0 s.
+fn assert_greeting_cut_at_the_barge_in(wav: &Path) {
+    let [caller, agent] = support::channel_activity(wav);
+    let first = voice_agent::demo::CALLER_SPEECH[0];
+    assert!(
+        (caller[0].0 - first.0.as_secs_f64()).abs() < 0.05,
+        "caller: {caller:?}"
+    );
+    assert!(agent[0].0 < 0.5, "the agent speaks first: {agent:?}");
+    assert!(
+        agent[0].1 > 1.0 && agent[0].1 < 2.5,
+        "the greeting stops at the barge-in: {agent:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording() {
+    let (run, seen) = run_demo("demo", DEFAULT_MODEL).await;
+
+    // The live transcript saw the greeting, the barge-in, the tool calls and the goodbye.
+    let said = said(&seen);
     assert!(
         said.iter()
             .any(|t| t.contains("Dr. Patel") && t.contains("Tuesday, March 3")),
@@ -49,14 +90,7 @@ async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording()
         seen.iter().any(|l| matches!(l, Live::Truncated { .. })),
         "{seen:?}"
     );
-    let tools: Vec<&str> = seen
-        .iter()
-        .filter_map(|l| match l {
-            Live::ToolCall { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(tools, ["reschedule_appointment", "end_call"]);
+    assert_eq!(tool_names(&seen), ["reschedule_appointment", "end_call"]);
 
     // The callee heard the greeting cut short, then the rest, and was hung up on. (On a
     // loaded machine the second window may also overlap the agent: at least one clear.)
@@ -89,19 +123,7 @@ async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording()
     let recording_ms = report["recording"]["duration_ms"].as_u64().unwrap();
     assert!(recording_ms > 8000, "{recording_ms}");
     support::assert_stereo_mulaw_wav(&folder.join("recording.wav"), 8000);
-    // Caller left, agent right, as the callee heard it: the greeting first, cut short when
-    // the callee spoke over it at 2.0 s.
-    let [caller, agent] = support::channel_activity(&folder.join("recording.wav"));
-    let first = voice_agent::demo::CALLER_SPEECH[0];
-    assert!(
-        (caller[0].0 - first.0.as_secs_f64()).abs() < 0.05,
-        "caller: {caller:?}"
-    );
-    assert!(agent[0].0 < 0.5, "the agent speaks first: {agent:?}");
-    assert!(
-        agent[0].1 > 1.0 && agent[0].1 < 2.5,
-        "the greeting stops at the barge-in: {agent:?}"
-    );
+    assert_greeting_cut_at_the_barge_in(&folder.join("recording.wav"));
 
     // One outcome line, with the call's ids.
     let lines = support::outcome_lines(&run.out_dir);
@@ -115,33 +137,11 @@ async fn the_demo_call_reaches_its_outcome_and_leaves_a_report_and_a_recording()
 /// and there is no truncation to send).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_over_gpt_live_reaches_the_same_outcome_with_a_report_and_a_recording() {
-    let out = support::temp_dir("demo-live");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&seen);
-    let watcher: Watcher = Arc::new(move |live: &Live| sink.lock().unwrap().push(live.clone()));
-
-    let run = voice_agent::demo::run_with_model(&out, Some(watcher), "gpt-live-1")
-        .await
-        .unwrap();
-
-    assert!(run.outcome.reached(), "{:?}", run.outcome);
-    assert_eq!(run.outcome.outcome, "reschedule_requested");
-    assert!(
-        run.outcome.why.contains("end_call ended the call"),
-        "{}",
-        run.outcome.why
-    );
+    let (run, seen) = run_demo("demo-live", "gpt-live-1").await;
 
     // The agent's lines, one per turn: the greeting cut at the barge-in, the answer after
     // the reschedule call, the goodbye; the caller's two turns.
-    let seen = seen.lock().unwrap().clone();
-    let said: Vec<&str> = seen
-        .iter()
-        .filter_map(|l| match l {
-            Live::Said { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let said = said(&seen);
     assert!(
         said.iter()
             .any(|t| t.starts_with("Hello Jane, this is Bright Smile Dental")),
@@ -157,14 +157,7 @@ async fn the_demo_over_gpt_live_reaches_the_same_outcome_with_a_report_and_a_rec
         !seen.iter().any(|l| matches!(l, Live::Truncated { .. })),
         "Live has no truncation: {seen:?}"
     );
-    let tools: Vec<&str> = seen
-        .iter()
-        .filter_map(|l| match l {
-            Live::ToolCall { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(tools, ["reschedule_appointment", "end_call"]);
+    assert_eq!(tool_names(&seen), ["reschedule_appointment", "end_call"]);
     assert!(!run.record.clears.is_empty(), "{:?}", run.record.clears);
 
     // The report: the barge-in with what the caller heard of the greeting, the two tools,
@@ -198,17 +191,7 @@ async fn the_demo_over_gpt_live_reaches_the_same_outcome_with_a_report_and_a_rec
         "the hang-up waited {duration} ms: the goodbye ends near 12 s"
     );
     support::assert_stereo_mulaw_wav(&folder.join("recording.wav"), 8000);
-    let [caller, agent] = support::channel_activity(&folder.join("recording.wav"));
-    let first = voice_agent::demo::CALLER_SPEECH[0];
-    assert!(
-        (caller[0].0 - first.0.as_secs_f64()).abs() < 0.05,
-        "caller: {caller:?}"
-    );
-    assert!(agent[0].0 < 0.5, "the agent speaks first: {agent:?}");
-    assert!(
-        agent[0].1 > 1.0 && agent[0].1 < 2.5,
-        "the greeting stops at the barge-in: {agent:?}"
-    );
+    assert_greeting_cut_at_the_barge_in(&folder.join("recording.wav"));
 
     // The bot spoke Live to the mock: one outcome line with the call's ids.
     let lines = support::outcome_lines(&run.out_dir);
