@@ -13,7 +13,8 @@
 //!   authenticated, accept errors; `throttle`: rate-limited log lines;
 //! - `stream`: one stream from `start` (signed context) to its outcome line;
 //! - `legs`: the Twilio and OpenAI legs of the bridge;
-//! - `outbound`: the call's TwiML and REST request; `calls`: `call` and `batch`;
+//! - `outbound`: the call's TwiML and REST request; `calls`: `call` and the one-shot batch;
+//! - `campaign`: `batch`'s resumable campaign (SQLite store, states, retries, calling hours);
 //! - `serve`: the `serve` command and the bot every server is built from;
 //! - `check`: the preflight; `demo`: the offline demo; `advice`: what to do about the
 //!   agent's known refusals, in the command line's words; `retirement`: the model's
@@ -27,6 +28,8 @@ pub mod advice;
 pub mod appointment;
 #[path = "../examples/outbound_call/calls.rs"]
 pub mod calls;
+#[path = "../examples/outbound_call/campaign/mod.rs"]
+pub mod campaign;
 #[path = "../examples/outbound_call/check.rs"]
 pub mod check;
 #[path = "../examples/outbound_call/config.rs"]

@@ -44,6 +44,10 @@ pub struct Appointment {
     /// The number to call (E.164); `call --to` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// The callee's IANA time zone (`America/New_York`), for `batch`'s calling hours;
+    /// without it the machine's zone is assumed (with a warning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// An appointment that could not be read.
@@ -70,6 +74,7 @@ impl Appointment {
             callback_number: Some("+14155550123".to_owned()),
             organization: Some("Bright Smile Dental".to_owned()),
             to: None,
+            time_zone: None,
         }
     }
 
@@ -167,6 +172,7 @@ impl Appointment {
             callback_number: fields.get(CALLBACK).cloned(),
             organization: fields.get(ORGANIZATION).cloned(),
             to: None,
+            time_zone: None,
         })
     }
 

@@ -137,6 +137,7 @@ impl CallArgs {
             callback_number: self.callback.clone(),
             organization: self.org.clone(),
             to: Some(self.to.clone()),
+            time_zone: None,
         })
     }
 }

@@ -547,3 +547,34 @@ async fn a_look_up_page_without_its_list_is_a_decode_error() {
         .expect_err("no list");
     assert!(matches!(&err, Error::Decode { status: 200, .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn fetch_call_gets_the_call_and_types_its_status() {
+    let (url, mut requests) = server(vec![(200, call_json("no-answer"))]).await;
+    let call = client(&url)
+        .fetch_call(&CallSid::new(CALL))
+        .await
+        .expect("fetched");
+    assert_eq!(call.sid.as_str(), CALL);
+    assert_eq!(call.status, Some(CallStatus::NoAnswer));
+    assert!(call.status.as_ref().is_some_and(CallStatus::is_final));
+    let request = requests.recv().await.expect("a request");
+    request.assert_twilio_get(&format!("/2010-04-01/Accounts/{ACCOUNT}/Calls/{CALL}.json"));
+}
+
+#[tokio::test]
+async fn fetching_an_unknown_call_is_twilios_20404() {
+    let body = r#"{"code": 20404, "message": "The requested resource was not found", "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404}"#;
+    let (url, _requests) = server(vec![(404, body.to_owned())]).await;
+    let err = client(&url)
+        .fetch_call(&CallSid::new(CALL))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Api(api) => {
+            assert_eq!(api.status(), 404);
+            assert_eq!(api.code(), Some(20404));
+        }
+        other => panic!("expected Twilio's error, got {other:?}"),
+    }
+}

@@ -142,6 +142,51 @@ impl Client {
         result
     }
 
+    /// One call as Twilio knows it now
+    /// (`GET /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`): its `status`,
+    /// `answered_by`, times and duration. What a program that lost track of a call (it
+    /// crashed between placing it and hearing its final status callback) asks before it
+    /// decides anything about it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] when Twilio refuses (20404: no such call on this account, 20003:
+    /// wrong credentials), and the transport and decoding errors of every request.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use twilio_media_stream::{rest::Client, CallSid};
+    /// # async fn run(client: Client) -> Result<(), twilio_media_stream::rest::Error> {
+    /// let call = client.fetch_call(&CallSid::new("CA0123456789abcdef0123456789abcdef")).await?;
+    /// if call.status.as_ref().is_some_and(|s| s.is_final()) {
+    ///     // the call is over: its status says how it ended
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn fetch_call(&self, call_sid: &CallSid) -> Result<Call, Error> {
+        let url = self.calls_url(Some(call_sid));
+        let result = self.get(url, &[]).await;
+        match &result {
+            Ok(call) => {
+                let call: &Call = call;
+                tracing::debug!(
+                    account_sid = %self.account_sid,
+                    call_sid = %call_sid,
+                    status = call.status.as_ref().map(|s| s.as_str()),
+                    "twilio call fetched"
+                );
+            }
+            Err(err) => tracing::warn!(
+                account_sid = %self.account_sid,
+                call_sid = %call_sid,
+                "twilio call could not be fetched: {err}"
+            ),
+        }
+        result
+    }
+
     /// Hangs up a call in progress (`Status=completed`).
     ///
     /// # Errors
