@@ -74,8 +74,12 @@ impl Options {
 pub enum Command {
     /// Call one number about one appointment, serve its stream, and print the outcome.
     Call(CallArgs),
-    /// Call every appointment of a file, paced, appending outcomes to outcomes.jsonl.
+    /// Import a list of appointments into the campaign database and call them: resumable
+    /// after a crash, retried, paced, inside calling hours; outcomes also go to outcomes.jsonl.
     Batch(BatchArgs),
+    /// Read the campaign database: `status` (counts, who needs a person) or `export`.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
     /// Serve streams and webhooks only (calls placed elsewhere, load tests).
     Serve(ServeArgs),
     /// Check the OpenAI key, model and interface, and the Twilio account and number,
@@ -148,9 +152,58 @@ pub struct BatchArgs {
     /// A JSON array of appointments, each with `to`.
     #[arg(long)]
     pub appointments: PathBuf,
-    /// Calls placed per second at most (Twilio's default limit is 1).
+    /// Calls placed per second at most (Twilio's default limit is 1), across restarts.
     #[arg(long, default_value_t = 1.0)]
     pub cps: f64,
+    /// The campaign database (SQLite) [default: <out>/campaign.sqlite].
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Calls at most per appointment, the first included (busy, no answer, failed are retried).
+    #[arg(long, default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Seconds to wait after the first unanswered call; doubled after each further one.
+    #[arg(long, default_value_t = 600)]
+    pub retry_after: u64,
+    /// Calls in flight at most.
+    #[arg(long, default_value_t = 5)]
+    pub max_in_flight: usize,
+    /// When calls may start, in the callee's local time (`time_zone`, else this machine's).
+    #[arg(long, default_value = "09:00-19:00")]
+    pub calling_hours: String,
+    /// Seconds without news of a call before Twilio is asked about it.
+    #[arg(long, default_value_t = 60)]
+    pub poll: u64,
+}
+
+/// `campaign`.
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Counts by state, and the appointments that need a person.
+    Status(DbArgs),
+    /// Every appointment with its state and outcome, as CSV or JSON.
+    Export(ExportArgs),
+}
+
+/// The database of `campaign status`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The campaign database [default: <out>/campaign.sqlite].
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+}
+
+/// `campaign export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The campaign database [default: <out>/campaign.sqlite].
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// csv or json.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// The file to write [default: standard output].
+    #[arg(long)]
+    pub output: Option<PathBuf>,
 }
 
 /// `serve`.

@@ -20,11 +20,12 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use twilio_media_stream::simulator::CallEnd;
 use voice_agent::appointment::Appointment;
 use voice_agent::calls::{self, Waits};
+use voice_agent::campaign::{list, report, run as campaign_run, state, store};
 use voice_agent::config::{self, Env, Needs, e164_problem};
 use voice_agent::tools::Decision;
 use voice_agent::transcript;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{BatchArgs, CampaignCommand, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -86,11 +87,28 @@ async fn run(cli: Cli) -> ExitCode {
             .unwrap_or_else(|| openai_realtime::client::DEFAULT_MODEL.to_owned());
         return demo(out, &model).await;
     };
+    if let Command::Campaign(campaign) = &command {
+        let out = options
+            .out_dir
+            .clone()
+            .or_else(|| std::env::var_os("OUTPUT_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("out"));
+        return campaign_command(campaign, &out);
+    }
+    // The list is refused whole, every problem listed, before anything else.
+    let batch_list = match &command {
+        Command::Batch(args) => match list::read(&args.appointments) {
+            Ok(list) => Some(list),
+            Err(err) => return fail(&err.to_string()),
+        },
+        _ => None,
+    };
     let env = match Env::load() {
         Ok(env) => env,
         Err(err) => return config_error(&err),
     };
     let needs = match &command {
+        Command::Campaign(_) => Needs::Check,
         Command::Call(_) | Command::Batch(_) => Needs::PlaceCalls,
         Command::Serve(_) => Needs::Serve,
         Command::Check => Needs::Check,
@@ -126,41 +144,119 @@ async fn run(cli: Cli) -> ExitCode {
                 Err(err) => fail(&err),
             }
         }
-        Command::Batch(args) => {
-            if !(args.cps.is_finite() && args.cps > 0.0) {
-                return fail("--cps must be a positive number of calls per second");
-            }
-            let list = match Appointment::list_from_file(&args.appointments) {
-                Ok(list) => list,
-                Err(err) => return fail(&err.to_string()),
-            };
-            let mut calls_to_place = Vec::new();
-            for appointment in list {
-                let to = appointment.to.clone().unwrap_or_default();
-                if let Some(problem) = e164_problem(&format!("`to` of {}", appointment.id), &to) {
-                    return fail(&problem);
-                }
-                calls_to_place.push((appointment, to));
-            }
-            let count = calls_to_place.len();
-            let listener = match voice_agent::serve::listen(&config).await {
-                Ok(listener) => listener,
-                Err(err) => return fail(&err),
-            };
-            match calls::batch(
-                &config,
-                listener,
-                calls_to_place,
-                args.cps,
-                Waits::default(),
-            )
-            .await
-            {
-                Ok((results, _refused)) => print_results(&results, count),
-                Err(err) => fail(&err),
+        Command::Batch(args) => batch(&config, &args, batch_list.unwrap_or_default()).await,
+        Command::Campaign(_) => ExitCode::SUCCESS,
+    }
+}
+
+/// `batch`: import the list into the campaign database, then run the campaign to its end.
+async fn batch(
+    config: &config::Config,
+    args: &BatchArgs,
+    appointments: Vec<(Appointment, String)>,
+) -> ExitCode {
+    if !(args.cps.is_finite() && args.cps > 0.0) {
+        return fail("--cps must be a positive number of calls per second");
+    }
+    let hours = match state::CallingHours::parse(&args.calling_hours) {
+        Ok(hours) => hours,
+        Err(err) => return fail(&format!("--calling-hours: {err}")),
+    };
+    let clock = match campaign_run::Clock::from_env() {
+        Ok(clock) => clock,
+        Err(err) => return fail(&err),
+    };
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| config.out_dir.join("campaign.sqlite"));
+    let mut store = match store::Store::open(&db) {
+        Ok(store) => store,
+        Err(err) => return fail(&err.to_string()),
+    };
+    let imported = match store.import(&appointments, clock.now_secs()) {
+        Ok(imported) => imported,
+        Err(err) => return fail(&err.to_string()),
+    };
+    tracing::info!(
+        db = %db.display(),
+        added = imported.added,
+        known = imported.known.len(),
+        "campaign imported"
+    );
+    let default_zone = jiff::tz::TimeZone::system();
+    let zoneless = appointments.iter().filter(|(a, _)| a.time_zone.is_none()).count();
+    if zoneless > 0 {
+        tracing::warn!(
+            appointments = zoneless,
+            zone = default_zone.iana_name().unwrap_or("the system's"),
+            hours = %hours,
+            "appointments without time_zone keep calling hours in this machine's zone"
+        );
+    }
+    let listener = match voice_agent::serve::listen(config).await {
+        Ok(listener) => listener,
+        Err(err) => return fail(&err),
+    };
+    let settings = campaign_run::Settings {
+        calls_per_second: args.cps,
+        max_in_flight: args.max_in_flight,
+        retry: state::RetryPolicy {
+            max_attempts: args.max_attempts,
+            backoff: std::time::Duration::from_secs(args.retry_after),
+            ..state::RetryPolicy::default()
+        },
+        hours,
+        default_zone,
+        clock,
+        poll: std::time::Duration::from_secs(args.poll.max(1)),
+    };
+    if let Err(err) = campaign_run::run(config, listener, store, settings).await {
+        return fail(&err);
+    }
+    campaign_command(&CampaignCommand::Status(cli::DbArgs { db: Some(db) }), &config.out_dir)
+}
+
+/// `campaign status` and `campaign export`.
+fn campaign_command(command: &CampaignCommand, out: &std::path::Path) -> ExitCode {
+    let db = match command {
+        CampaignCommand::Status(args) => args.db.clone(),
+        CampaignCommand::Export(args) => args.db.clone(),
+    }
+    .unwrap_or_else(|| out.join("campaign.sqlite"));
+    let store = match store::Store::open_existing(&db) {
+        Ok(store) => store,
+        Err(err) => return fail(&err.to_string()),
+    };
+    let rows = match store.rows() {
+        Ok(rows) => rows,
+        Err(err) => return fail(&err.to_string()),
+    };
+    let text = match command {
+        CampaignCommand::Status(_) => match store.counts() {
+            Ok(counts) => report::status(&counts, &rows),
+            Err(err) => return fail(&err.to_string()),
+        },
+        CampaignCommand::Export(args) => match args.format.as_str() {
+            "csv" => report::csv(&rows),
+            "json" => report::json(&rows) + "\n",
+            other => return fail(&format!("--format {other:?}: use csv or json")),
+        },
+    };
+    match command {
+        CampaignCommand::Export(cli::ExportArgs {
+            output: Some(path), ..
+        }) => {
+            if let Err(err) = std::fs::write(path, text) {
+                return fail(&format!("cannot write {}: {err}", path.display()));
             }
         }
+        _ => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
     }
+    let open = rows.iter().any(|r| !r.state.is_final());
+    if open { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 async fn demo(out: PathBuf, model: &str) -> ExitCode {

@@ -169,7 +169,7 @@ impl Drop for Serve {
 
 /// Copies a pipe into `output` line by line; the first `serving` line's `addr` goes to
 /// `addr`.
-fn collect(
+pub fn collect(
     pipe: impl Read + Send + 'static,
     output: Arc<Mutex<String>>,
     addr: Option<std::sync::mpsc::Sender<SocketAddr>>,

@@ -8,6 +8,7 @@
 
 mod agent_failures;
 mod call;
+mod campaign;
 mod check;
 mod connections;
 mod demo;

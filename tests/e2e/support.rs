@@ -115,10 +115,14 @@ pub struct StandIn {
     pub url: String,
     pub requests: mpsc::UnboundedReceiver<Received>,
     pub log: Arc<Mutex<Vec<Received>>>,
+    /// What `GET .../Calls/{CallSid}.json` answers: the call's `status` by CallSid
+    /// (`queued` when created; unknown sids get Twilio's 404, error 20404).
+    pub calls: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
 #[derive(Clone)]
 struct StandInState {
+    calls: Arc<Mutex<BTreeMap<String, String>>>,
     create: Create,
     created: Arc<AtomicU64>,
     tx: mpsc::UnboundedSender<Received>,
@@ -128,7 +132,9 @@ struct StandInState {
 pub async fn stand_in(create: Create) -> StandIn {
     let (tx, requests) = mpsc::unbounded_channel();
     let log = Arc::new(Mutex::new(Vec::new()));
+    let calls = Arc::new(Mutex::new(BTreeMap::new()));
     let state = StandInState {
+        calls: Arc::clone(&calls),
         create,
         created: Arc::new(AtomicU64::new(0)),
         tx,
@@ -141,7 +147,7 @@ pub async fn stand_in(create: Create) -> StandIn {
         )
         .route(
             "/2010-04-01/Accounts/{account}/Calls/{call}",
-            post(update_call),
+            post(update_call).get(fetch_call),
         )
         .route("/2010-04-01/Accounts/{account}", get(account))
         .route(
@@ -152,7 +158,12 @@ pub async fn stand_in(create: Create) -> StandIn {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    StandIn { url, requests, log }
+    StandIn {
+        url,
+        requests,
+        log,
+        calls,
+    }
 }
 
 impl StandInState {
@@ -216,6 +227,11 @@ async fn create_call(
                 .into_response();
         }
     };
+    state
+        .calls
+        .lock()
+        .unwrap()
+        .insert(sid.clone(), "queued".to_owned());
     (
         StatusCode::CREATED,
         axum::Json(json!({
@@ -242,6 +258,33 @@ async fn update_call(
     }
     let sid = call.trim_end_matches(".json");
     axum::Json(json!({"sid": sid, "status": "completed"})).into_response()
+}
+
+async fn fetch_call(
+    State(state): State<StandInState>,
+    Path((account, call)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/2010-04-01/Accounts/{account}/Calls/{call}");
+    if let Err(response) = state.record("GET", path, &headers, b"") {
+        return *response;
+    }
+    let sid = call.trim_end_matches(".json");
+    let status = state.calls.lock().unwrap().get(sid).cloned();
+    match status {
+        Some(status) => axum::Json(json!({
+            "sid": sid,
+            "account_sid": account,
+            "status": status,
+            "direction": "outbound-api"
+        }))
+        .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"code": 20404, "message": "The requested resource was not found", "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404})),
+        )
+            .into_response(),
+    }
 }
 
 async fn account(

@@ -376,7 +376,15 @@ impl Runner {
             self.flights.remove(call_sid);
             return Ok(());
         }
-        match state::on_status(status, row.attempts, now, &self.settings.retry) {
+        let next = state::on_status(status, row.attempts, now, &self.settings.retry);
+        tracing::info!(
+            appointment_id = %id,
+            %call_sid,
+            status = status.as_str(),
+            state = %next.map_or(row.state, |n| n.state),
+            "campaign call status"
+        );
+        match next {
             Some(next) => {
                 self.store
                     .transition(&id, next.state, next.next_attempt_at, Some(status.as_str()), None, now)
