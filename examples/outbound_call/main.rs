@@ -185,7 +185,10 @@ async fn batch(
         "campaign imported"
     );
     let default_zone = jiff::tz::TimeZone::system();
-    let zoneless = appointments.iter().filter(|(a, _)| a.time_zone.is_none()).count();
+    let zoneless = appointments
+        .iter()
+        .filter(|(a, _)| a.time_zone.is_none())
+        .count();
     if zoneless > 0 {
         tracing::warn!(
             appointments = zoneless,
@@ -214,7 +217,10 @@ async fn batch(
     if let Err(err) = campaign_run::run(config, listener, store, settings).await {
         return fail(&err);
     }
-    campaign_command(&CampaignCommand::Status(cli::DbArgs { db: Some(db) }), &config.out_dir)
+    campaign_command(
+        &CampaignCommand::Status(cli::DbArgs { db: Some(db) }),
+        &config.out_dir,
+    )
 }
 
 /// `campaign status` and `campaign export`.
@@ -256,7 +262,11 @@ fn campaign_command(command: &CampaignCommand, out: &std::path::Path) -> ExitCod
         }
     }
     let open = rows.iter().any(|r| !r.state.is_final());
-    if open { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if open {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 async fn demo(out: PathBuf, model: &str) -> ExitCode {

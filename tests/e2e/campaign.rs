@@ -257,7 +257,9 @@ async fn a_campaign_killed_at_every_stage_calls_nobody_reached_twice_and_ends_fi
     assert_eq!(placed[1].one("To"), Some("+14155550102"));
     let output = run.kill();
     assert!(
-        fetches(&twilio).iter().any(|p| p.ends_with(&format!("{}.json", sid(1)))),
+        fetches(&twilio)
+            .iter()
+            .any(|p| p.ends_with(&format!("{}.json", sid(1)))),
         "apt_1's call was not looked up:\n{output}"
     );
     // Nobody answered apt_2's call meanwhile.
@@ -277,7 +279,10 @@ async fn a_campaign_killed_at_every_stage_calls_nobody_reached_twice_and_ends_fi
     assert!(status.success(), "{output}");
     assert!(output.contains("done     2"), "{output}");
     assert!(output.contains("gave_up  1"), "{output}");
-    assert!(output.contains("apt_2 +14155550102 (Bob): gave up after 2 attempts (last status busy)"), "{output}");
+    assert!(
+        output.contains("apt_2 +14155550102 (Bob): gave up after 2 attempts (last status busy)"),
+        "{output}"
+    );
 
     // 5. After the final callback: a restart dials nobody and ends at once.
     let run = Batch::start(&dir, &twilio, DAY);
@@ -289,7 +294,12 @@ async fn a_campaign_killed_at_every_stage_calls_nobody_reached_twice_and_ends_fi
         .collect();
     assert_eq!(
         tos,
-        ["+14155550101", "+14155550102", "+14155550103", "+14155550102"],
+        [
+            "+14155550101",
+            "+14155550102",
+            "+14155550103",
+            "+14155550102"
+        ],
         "only the unanswered apt_2 was called again"
     );
 
@@ -297,19 +307,36 @@ async fn a_campaign_killed_at_every_stage_calls_nobody_reached_twice_and_ends_fi
     let db = db(&dir).display().to_string();
     let (status, text) = example::run(&dir, &[], &["campaign", "status", "--db", &db]);
     assert!(status.success(), "{text}");
-    assert!(text.contains("pending  0\ndialing  0\nin_call  0\ndone     2\nfailed   0\ngave_up  1"), "{text}");
-    let (status, json) = example::run(&dir, &[], &["campaign", "export", "--db", &db, "--format", "json"]);
+    assert!(
+        text.contains("pending  0\ndialing  0\nin_call  0\ndone     2\nfailed   0\ngave_up  1"),
+        "{text}"
+    );
+    let (status, json) = example::run(
+        &dir,
+        &[],
+        &["campaign", "export", "--db", &db, "--format", "json"],
+    );
     assert!(status.success(), "{json}");
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
     let states: Vec<(&str, &str, u64)> = rows
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["appointment_id"].as_str().unwrap(), r["state"].as_str().unwrap(), r["attempts"].as_u64().unwrap()))
+        .map(|r| {
+            (
+                r["appointment_id"].as_str().unwrap(),
+                r["state"].as_str().unwrap(),
+                r["attempts"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         states,
-        [("apt_1", "done", 1), ("apt_2", "gave_up", 2), ("apt_3", "done", 1)]
+        [
+            ("apt_1", "done", 1),
+            ("apt_2", "gave_up", 2),
+            ("apt_3", "done", 1)
+        ]
     );
 }
 
@@ -324,9 +351,18 @@ fn a_bad_list_is_refused_whole_and_nothing_is_dialled() {
     // No Twilio at all: refused before the configuration is even read.
     let (status, output) = example::run(&dir, &[], &["batch", "--appointments", "list.json"]);
     assert!(!status.success(), "{output}");
-    assert!(output.contains("the list was refused, nothing was imported or dialled (3 problems)"), "{output}");
-    assert!(output.contains("line 3, entry 1 (a): `id` \"a\" is also the id on line 2"), "{output}");
-    assert!(output.contains("`time_zone` \"Nowhere/Town\" is not an IANA time zone"), "{output}");
+    assert!(
+        output.contains("the list was refused, nothing was imported or dialled (3 problems)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("line 3, entry 1 (a): `id` \"a\" is also the id on line 2"),
+        "{output}"
+    );
+    assert!(
+        output.contains("`time_zone` \"Nowhere/Town\" is not an IANA time zone"),
+        "{output}"
+    );
     assert!(!dir.join("out").exists(), "no database was made");
 }
 
@@ -339,5 +375,8 @@ fn a_corrupt_database_is_a_clear_error_not_a_fresh_start() {
     let (status, output) = example::run(&dir, &[], &["campaign", "status", "--out", "out"]);
     assert!(!status.success(), "{output}");
     assert!(output.contains("is not a usable SQLite file"), "{output}");
-    assert_eq!(std::fs::read(dir.join("out/campaign.sqlite")).unwrap(), junk);
+    assert_eq!(
+        std::fs::read(dir.join("out/campaign.sqlite")).unwrap(),
+        junk
+    );
 }

@@ -5,6 +5,26 @@
 /// A fragment of each message, and the file that prints or logs it.
 const MESSAGES: &[(&str, &str)] = &[
     (
+        "the list was refused, nothing was imported or dialled",
+        "examples/outbound_call/campaign/list.rs",
+    ),
+    (
+        "is locked: another batch is running on it",
+        "examples/outbound_call/campaign/store.rs",
+    ),
+    (
+        "is not a usable SQLite file",
+        "examples/outbound_call/campaign/store.rs",
+    ),
+    (
+        "before Twilio returned a CallSid: placing it again",
+        "examples/outbound_call/campaign/run.rs",
+    ),
+    (
+        "appointments without time_zone keep calling hours in this machine's zone",
+        "examples/outbound_call/main.rs",
+    ),
+    (
         "the configuration cannot work",
         "examples/outbound_call/config.rs",
     ),

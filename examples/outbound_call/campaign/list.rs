@@ -161,15 +161,40 @@ mod tests {
         let err = check("list.json", text).unwrap_err();
         let problems = err.problems.join("\n");
         assert_eq!(err.problems.len(), 6, "{problems}");
-        assert!(problems.contains("line 3, entry 1 (a): `id` \"a\" is also the id on line 2"), "{problems}");
-        assert!(problems.contains("line 4, entry 2 (c): `to` "), "{problems}");
+        assert!(
+            problems.contains("line 3, entry 1 (a): `id` \"a\" is also the id on line 2"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 4, entry 2 (c): `to` "),
+            "{problems}"
+        );
         assert!(problems.contains("E.164"), "{problems}");
-        assert!(problems.contains("line 5, entry 3 (d): `time_zone` \"Mars/Olympus\" is not an IANA time zone"), "{problems}");
-        assert!(problems.contains("line 6, entry 4 (e): `name` is empty"), "{problems}");
-        assert!(problems.contains("line 6, entry 4 (e): `to` (the number to call) is missing"), "{problems}");
-        assert!(problems.contains("line 7, entry 5: missing field `name`"), "{problems}");
+        assert!(
+            problems.contains(
+                "line 5, entry 3 (d): `time_zone` \"Mars/Olympus\" is not an IANA time zone"
+            ),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 6, entry 4 (e): `name` is empty"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 6, entry 4 (e): `to` (the number to call) is missing"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("line 7, entry 5: missing field `name`"),
+            "{problems}"
+        );
         let shown = err.to_string();
-        assert!(shown.starts_with("list.json: the list was refused, nothing was imported or dialled (6 problems):"), "{shown}");
+        assert!(
+            shown.starts_with(
+                "list.json: the list was refused, nothing was imported or dialled (6 problems):"
+            ),
+            "{shown}"
+        );
     }
 
     #[test]

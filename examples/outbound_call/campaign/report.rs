@@ -42,7 +42,12 @@ pub fn needs_a_person(row: &Row) -> Option<String> {
 pub fn status(counts: &BTreeMap<&'static str, usize>, rows: &[Row]) -> String {
     let mut text = String::new();
     for state in State::ALL {
-        let _ = writeln!(text, "{:<8} {}", state.as_str(), counts.get(state.as_str()).copied().unwrap_or(0));
+        let _ = writeln!(
+            text,
+            "{:<8} {}",
+            state.as_str(),
+            counts.get(state.as_str()).copied().unwrap_or(0)
+        );
     }
     let attention: Vec<(&Row, String)> = rows
         .iter()
@@ -53,7 +58,11 @@ pub fn status(counts: &BTreeMap<&'static str, usize>, rows: &[Row]) -> String {
     } else {
         let _ = writeln!(text, "needs a person ({}):", attention.len());
         for (row, why) in attention {
-            let _ = writeln!(text, "  {} {} ({}): {why}", row.id, row.to, row.appointment.name);
+            let _ = writeln!(
+                text,
+                "  {} {} ({}): {why}",
+                row.id, row.to, row.appointment.name
+            );
         }
     }
     text
@@ -172,11 +181,27 @@ mod tests {
         counts.insert("done", 4);
         counts.insert("gave_up", 1);
         let text = status(&counts, &rows);
-        assert!(text.starts_with("pending  0\ndialing  0\nin_call  0\ndone     4\nfailed   0\ngave_up  1\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "pending  0\ndialing  0\nin_call  0\ndone     4\nfailed   0\ngave_up  1\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("needs a person (3):"), "{text}");
-        assert!(text.contains("  b +14155550101 (Jane Doe): asked for another time"), "{text}");
-        assert!(text.contains("  c +14155550101 (Jane Doe): gave up after 3 attempts (last status no-answer)"), "{text}");
-        assert!(text.contains("  e +14155550101 (Jane Doe): declined"), "{text}");
+        assert!(
+            text.contains("  b +14155550101 (Jane Doe): asked for another time"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  c +14155550101 (Jane Doe): gave up after 3 attempts (last status no-answer)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  e +14155550101 (Jane Doe): declined"),
+            "{text}"
+        );
         assert!(!text.contains("  a "), "{text}");
         assert!(!text.contains("  d "), "{text}");
     }

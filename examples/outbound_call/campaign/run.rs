@@ -275,7 +275,14 @@ impl Runner {
                         "the last run stopped while placing this call, before Twilio returned a CallSid: placing it again"
                     );
                     self.store
-                        .transition(&row.id, State::Pending, 0, None, Some("interrupted while placing the call"), now)
+                        .transition(
+                            &row.id,
+                            State::Pending,
+                            0,
+                            None,
+                            Some("interrupted while placing the call"),
+                            now,
+                        )
                         .map_err(|e| e.to_string())?;
                 }
                 Some(call_sid) => {
@@ -338,10 +345,12 @@ impl Runner {
                 // Twilio's refusal is final (a bad number stays bad); a request that failed
                 // on the way may be retried like an unanswered call.
                 let next = match err {
-                    PlaceError::Rest(rest::Error::Api(_)) | PlaceError::Context(_) => state::Transition {
-                        state: State::Failed,
-                        next_attempt_at: 0,
-                    },
+                    PlaceError::Rest(rest::Error::Api(_)) | PlaceError::Context(_) => {
+                        state::Transition {
+                            state: State::Failed,
+                            next_attempt_at: 0,
+                        }
+                    }
                     PlaceError::Rest(_) => state::on_status(
                         &CallStatus::Failed,
                         attempt,
@@ -354,7 +363,14 @@ impl Runner {
                     }),
                 };
                 self.store
-                    .transition(&row.id, next.state, next.next_attempt_at, None, Some(&message), clock.now_secs())
+                    .transition(
+                        &row.id,
+                        next.state,
+                        next.next_attempt_at,
+                        None,
+                        Some(&message),
+                        clock.now_secs(),
+                    )
                     .map_err(|e| e.to_string())?;
                 self.store
                     .record_outcome(&row.id, "call_failed", None, clock.now_secs())
@@ -387,7 +403,14 @@ impl Runner {
         match next {
             Some(next) => {
                 self.store
-                    .transition(&id, next.state, next.next_attempt_at, Some(status.as_str()), None, now)
+                    .transition(
+                        &id,
+                        next.state,
+                        next.next_attempt_at,
+                        Some(status.as_str()),
+                        None,
+                        now,
+                    )
                     .map_err(|e| e.to_string())?;
                 if next.state != State::InCall {
                     tracing::info!(appointment_id = %id, %call_sid, status = status.as_str(), state = %next.state, attempt = row.attempts, "call ended");
@@ -396,7 +419,14 @@ impl Runner {
             }
             None => {
                 self.store
-                    .transition(&id, row.state, row.next_attempt_at, Some(status.as_str()), None, now)
+                    .transition(
+                        &id,
+                        row.state,
+                        row.next_attempt_at,
+                        Some(status.as_str()),
+                        None,
+                        now,
+                    )
                     .map_err(|e| e.to_string())?;
             }
         }
@@ -421,7 +451,12 @@ impl Runner {
                 };
                 let folder = outcome.folder.as_ref().map(|f| f.display().to_string());
                 self.store
-                    .record_outcome(&row.id, &outcome.outcome, folder.as_deref(), self.settings.clock.now_secs())
+                    .record_outcome(
+                        &row.id,
+                        &outcome.outcome,
+                        folder.as_deref(),
+                        self.settings.clock.now_secs(),
+                    )
                     .map_err(|e| e.to_string())?;
                 if let Some(flight) = self.flights.get_mut(&outcome.call_sid) {
                     // The stream ended: the final callback should follow soon.
@@ -445,7 +480,11 @@ impl Runner {
             let Some(id) = self.flights.get(&call_sid).map(|f| f.id.clone()) else {
                 continue;
             };
-            match self.client.fetch_call(&CallSid::new(call_sid.as_str())).await {
+            match self
+                .client
+                .fetch_call(&CallSid::new(call_sid.as_str()))
+                .await
+            {
                 Ok(call) => {
                     let status = call.status.unwrap_or(CallStatus::Queued);
                     tracing::info!(appointment_id = %id, %call_sid, status = status.as_str(), "call looked up on Twilio");
@@ -460,7 +499,14 @@ impl Runner {
                     self.flights.remove(&call_sid);
                     let now = self.settings.clock.now_secs();
                     self.store
-                        .transition(&id, State::Pending, 0, None, Some("Twilio knows no such call"), now)
+                        .transition(
+                            &id,
+                            State::Pending,
+                            0,
+                            None,
+                            Some("Twilio knows no such call"),
+                            now,
+                        )
                         .map_err(|e| e.to_string())?;
                 }
                 Err(err) => {

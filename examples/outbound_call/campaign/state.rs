@@ -247,12 +247,18 @@ mod tests {
         for state in State::ALL {
             assert_eq!(State::parse(state.as_str()), Some(state));
             if state.is_final() {
-                assert!(State::ALL.iter().all(|&to| !state.may_become(to)), "{state}");
+                assert!(
+                    State::ALL.iter().all(|&to| !state.may_become(to)),
+                    "{state}"
+                );
             }
         }
         assert_eq!(State::parse("ringing"), None);
         assert!(State::Pending.may_become(State::Dialing));
-        assert!(!State::Pending.may_become(State::Done), "nothing is done without a call");
+        assert!(
+            !State::Pending.may_become(State::Done),
+            "nothing is done without a call"
+        );
         assert!(!State::Pending.may_become(State::InCall));
         assert!(State::Dialing.may_become(State::InCall));
         assert!(State::InCall.may_become(State::Pending));
@@ -290,18 +296,28 @@ mod tests {
     fn answered_calls_are_done_and_ringing_changes_nothing() {
         let policy = RetryPolicy::default();
         assert_eq!(
-            on_status(&CallStatus::Completed, 1, 0, &policy).unwrap().state,
+            on_status(&CallStatus::Completed, 1, 0, &policy)
+                .unwrap()
+                .state,
             State::Done
         );
         assert_eq!(
-            on_status(&CallStatus::InProgress, 1, 0, &policy).unwrap().state,
+            on_status(&CallStatus::InProgress, 1, 0, &policy)
+                .unwrap()
+                .state,
             State::InCall
         );
         assert_eq!(
-            on_status(&CallStatus::Canceled, 1, 0, &policy).unwrap().state,
+            on_status(&CallStatus::Canceled, 1, 0, &policy)
+                .unwrap()
+                .state,
             State::Failed
         );
-        for status in [CallStatus::Queued, CallStatus::Initiated, CallStatus::Ringing] {
+        for status in [
+            CallStatus::Queued,
+            CallStatus::Initiated,
+            CallStatus::Ringing,
+        ] {
             assert_eq!(on_status(&status, 1, 0, &policy), None, "{status:?}");
         }
     }

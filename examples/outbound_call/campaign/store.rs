@@ -406,7 +406,14 @@ impl Store {
                 "UPDATE appointments SET state = ?2, next_attempt_at = ?3, \
                  last_status = COALESCE(?4, last_status), last_error = COALESCE(?5, last_error), \
                  updated_at = ?6 WHERE id = ?1",
-                params![id, to.as_str(), next_attempt_at as i64, status, error, now as i64],
+                params![
+                    id,
+                    to.as_str(),
+                    next_attempt_at as i64,
+                    status,
+                    error,
+                    now as i64
+                ],
             )
             .map_err(|e| self.err(&e))?;
         Ok(())
@@ -491,18 +498,13 @@ fn check(row: &Row, to: State) -> Result<(), StoreError> {
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let bad = |index: usize, why: String| {
-        rusqlite::Error::FromSqlConversionFailure(
-            index,
-            rusqlite::types::Type::Text,
-            why.into(),
-        )
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, why.into())
     };
     let json: String = r.get(1)?;
     let appointment: Appointment =
         serde_json::from_str(&json).map_err(|err| bad(1, err.to_string()))?;
     let state: String = r.get(4)?;
-    let state =
-        State::parse(&state).ok_or_else(|| bad(4, format!("unknown state {state:?}")))?;
+    let state = State::parse(&state).ok_or_else(|| bad(4, format!("unknown state {state:?}")))?;
     Ok(Row {
         id: r.get(0)?,
         appointment,
@@ -538,10 +540,8 @@ mod tests {
     use super::*;
 
     fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "voice-agent-store-{}-{name}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("voice-agent-store-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir.join("campaign.sqlite")
@@ -591,7 +591,14 @@ mod tests {
             .transition("a", State::Done, 0, None, None, 1)
             .unwrap_err();
         assert!(
-            matches!(err, StoreError::Transition { from: State::Pending, to: State::Done, .. }),
+            matches!(
+                err,
+                StoreError::Transition {
+                    from: State::Pending,
+                    to: State::Done,
+                    ..
+                }
+            ),
             "{err}"
         );
         assert_eq!(store.start_dialing("a", 1).unwrap(), 1);
@@ -602,11 +609,17 @@ mod tests {
             .transition("a", State::Pending, 99, Some("busy"), None, 3)
             .unwrap();
         assert_eq!(store.start_dialing("a", 100).unwrap(), 2);
-        assert_eq!(store.row("a").unwrap().call_sid, None, "the old call is forgotten");
+        assert_eq!(
+            store.row("a").unwrap().call_sid,
+            None,
+            "the old call is forgotten"
+        );
         store
             .transition("a", State::Done, 0, Some("completed"), None, 4)
             .unwrap();
-        store.record_outcome("a", "confirmed", Some("out/CA2"), 5).unwrap();
+        store
+            .record_outcome("a", "confirmed", Some("out/CA2"), 5)
+            .unwrap();
         let row = store.row("a").unwrap();
         assert_eq!(row.outcome.as_deref(), Some("confirmed"));
         assert_eq!(row.last_status.as_deref(), Some("completed"));
@@ -633,7 +646,11 @@ mod tests {
         std::fs::write(&path, &junk).unwrap();
         let err = Store::open(&path).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(..)), "{err}");
-        assert_eq!(std::fs::read(&path).unwrap(), junk, "never a silent fresh start");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            junk,
+            "never a silent fresh start"
+        );
         let err = Store::open_existing(&path).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(..)), "{err}");
     }
@@ -646,6 +663,9 @@ mod tests {
             conn.pragma_update(None, "user_version", 99).unwrap();
         }
         let err = Store::open(&path).unwrap_err();
-        assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 99, .. }),
+            "{err}"
+        );
     }
 }
