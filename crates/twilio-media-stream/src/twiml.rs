@@ -462,6 +462,7 @@ pub struct Say {
     text: String,
     voice: Option<String>,
     language: Option<String>,
+    loop_count: Option<u32>,
 }
 
 impl Say {
@@ -471,6 +472,7 @@ impl Say {
             text: text.into(),
             voice: None,
             language: None,
+            loop_count: None,
         }
     }
 
@@ -486,10 +488,29 @@ impl Say {
         self
     }
 
+    /// Sets `loop`: how many times Twilio says the text (Twilio's default is 1; `0`
+    /// repeats it until the call ends, up to 1000 times), e.g. a voicemail message said
+    /// twice.
+    ///
+    /// ```
+    /// use twilio_media_stream::twiml::{Say, VoiceResponse};
+    ///
+    /// let twiml = VoiceResponse::new().say(Say::new("Please call us back.").loop_count(2));
+    /// assert_eq!(
+    ///     twiml.to_xml_without_declaration(),
+    ///     "<Response><Say loop=\"2\">Please call us back.</Say></Response>"
+    /// );
+    /// ```
+    pub fn loop_count(mut self, times: u32) -> Self {
+        self.loop_count = Some(times);
+        self
+    }
+
     fn into_element(self) -> Element {
         Element::new("Say")
             .optional_attribute("voice", self.voice)
             .optional_attribute("language", self.language)
+            .optional_attribute("loop", self.loop_count.map(|n| n.to_string()))
             .text(self.text)
     }
 }

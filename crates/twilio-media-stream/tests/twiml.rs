@@ -158,3 +158,23 @@ fn declaration_is_the_only_difference_between_the_two_forms() {
         Some(without.as_str())
     );
 }
+
+/// `loop` (no SDK document in the fixture has it): written in the SDK's alphabetical
+/// attribute order, between `language` and `voice`; `0` (until the call ends) is kept.
+#[test]
+fn say_loop_sits_in_alphabetical_order() {
+    let xml = VoiceResponse::new()
+        .say(
+            Say::new("Please call us back.")
+                .voice("Polly.Joanna")
+                .language("en-US")
+                .loop_count(2),
+        )
+        .say(Say::new("Hold on.").loop_count(0))
+        .to_xml_without_declaration();
+    assert_eq!(
+        xml,
+        "<Response><Say language=\"en-US\" loop=\"2\" voice=\"Polly.Joanna\">Please call us back.</Say>\
+         <Say loop=\"0\">Hold on.</Say></Response>"
+    );
+}
