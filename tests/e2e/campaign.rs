@@ -340,6 +340,33 @@ async fn a_campaign_killed_at_every_stage_calls_nobody_reached_twice_and_ends_fi
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_after_dialing_is_written_but_before_twilio_answers_places_the_call_again() {
+    let twilio = support::stand_in(Create::StallFirst).await;
+    let dir = support::temp_dir("campaign-kill-dialing");
+    let one: Vec<serde_json::Value> = serde_json::from_str(LIST).unwrap();
+    std::fs::write(
+        dir.join("list.json"),
+        serde_json::to_string(&one[..1]).unwrap(),
+    )
+    .unwrap();
+
+    // `dialing` is written before the request: the stand-in holds it unanswered.
+    let run = Batch::start(&dir, &twilio, DAY);
+    wait_creates(&twilio, 1);
+    let _ = run.kill();
+
+    let run = Batch::start(&dir, &twilio, DAY);
+    run.wait_for("before Twilio returned a CallSid: placing it again");
+    let placed = wait_creates(&twilio, 2);
+    assert_eq!(placed[1].one("To"), Some("+14155550101"));
+    callback(run.addr, &placed[1], 1, "completed").await;
+    let (status, output) = run.wait();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("done     1"), "{output}");
+    assert_eq!(creates(&twilio).len(), 2, "{output}");
+}
+
 #[test]
 fn a_bad_list_is_refused_whole_and_nothing_is_dialled() {
     let dir = support::temp_dir("campaign-bad-list");

@@ -106,6 +106,9 @@ pub enum Create {
     Created(&'static str),
     /// 201 with a new sid each time (`CA…01`, `CA…02`, …).
     Sequential,
+    /// The first request is recorded and never answered (a process killed while it
+    /// waits for Twilio); the next ones as `Sequential`.
+    StallFirst,
     /// An error answer: status and Twilio's error JSON.
     Refused(u16, Value),
 }
@@ -125,6 +128,7 @@ struct StandInState {
     calls: Arc<Mutex<BTreeMap<String, String>>>,
     create: Create,
     created: Arc<AtomicU64>,
+    stalled: Arc<AtomicU64>,
     tx: mpsc::UnboundedSender<Received>,
     log: Arc<Mutex<Vec<Received>>>,
 }
@@ -137,6 +141,7 @@ pub async fn stand_in(create: Create) -> StandIn {
         calls: Arc::clone(&calls),
         create,
         created: Arc::new(AtomicU64::new(0)),
+        stalled: Arc::new(AtomicU64::new(0)),
         tx,
         log: Arc::clone(&log),
     };
@@ -216,6 +221,13 @@ async fn create_call(
     let sid = match &state.create {
         Create::Created(sid) => (*sid).to_owned(),
         Create::Sequential => {
+            let n = state.created.fetch_add(1, Ordering::Relaxed) + 1;
+            format!("CA{n:032x}")
+        }
+        Create::StallFirst => {
+            if state.stalled.fetch_add(1, Ordering::Relaxed) == 0 {
+                std::future::pending::<()>().await;
+            }
             let n = state.created.fetch_add(1, Ordering::Relaxed) + 1;
             format!("CA{n:032x}")
         }
