@@ -1,7 +1,8 @@
 //! `batch`'s campaign as a real child process (the example's binary) against the REST
 //! stand-in, killed with SIGKILL at each stage and started again on the same database:
 //! nobody reached is called twice, a call whose fate is unknown is looked up on Twilio
-//! instead of redialled, unanswered calls are retried up to `--max-attempts`, calling
+//! instead of redialled (by its CallSid, or among the calls to the number when the run
+//! stopped before Twilio returned one), unanswered calls are retried up to `--max-attempts`, calling
 //! hours hold on the injected clock (`OUTBOUND_CALL_TEST_NOW`), and every appointment
 //! ends final.
 
@@ -340,26 +341,77 @@ async fn a_campaign_killed_at_every_stage_calls_nobody_reached_twice_and_ends_fi
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_after_dialing_is_written_but_before_twilio_answers_places_the_call_again() {
-    let twilio = support::stand_in(Create::StallFirst).await;
-    let dir = support::temp_dir("campaign-kill-dialing");
+/// A list of `LIST`'s first appointment only.
+fn write_one(dir: &Path) {
     let one: Vec<serde_json::Value> = serde_json::from_str(LIST).unwrap();
     std::fs::write(
         dir.join("list.json"),
         serde_json::to_string(&one[..1]).unwrap(),
     )
     .unwrap();
+}
 
-    // `dialing` is written before the request: the stand-in holds it unanswered.
+fn lists(twilio: &StandIn) -> usize {
+    twilio
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/Calls.json"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_before_twilio_answers_the_create_follows_the_call_twilio_created() {
+    let twilio = support::stand_in(Create::StallFirstAfterCreating).await;
+    let dir = support::temp_dir("campaign-kill-created");
+    write_one(&dir);
+
+    // `dialing` is written before the request; Twilio creates the call, its answer is
+    // lost with the process.
+    let run = Batch::start(&dir, &twilio, DAY);
+    wait_creates(&twilio, 1);
+    let _ = run.kill();
+    // The callee's phone rings meanwhile.
+    set_status(&twilio, 1, "ringing");
+
+    let run = Batch::start(&dir, &twilio, DAY);
+    run.wait_for("Twilio had created it: following it, not calling again");
+    run.wait_for("call looked up on Twilio");
+    assert!(run.output().contains("ringing"), "{}", run.output());
+    assert_eq!(
+        lists(&twilio),
+        1,
+        "the calls to the number were listed once"
+    );
+    // The callee answers and the call ends: the campaign hears it for the call it followed.
+    callback(run.addr, &creates(&twilio)[0], 1, "completed").await;
+    let (status, output) = run.wait();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("done     1"), "{output}");
+    assert_eq!(
+        creates(&twilio).len(),
+        1,
+        "nobody was called twice:\n{output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_before_twilio_created_anything_places_the_call_again() {
+    let twilio = support::stand_in(Create::StallFirst).await;
+    let dir = support::temp_dir("campaign-kill-dialing");
+    write_one(&dir);
+
+    // `dialing` is written before the request; the request never creates a call.
     let run = Batch::start(&dir, &twilio, DAY);
     wait_creates(&twilio, 1);
     let _ = run.kill();
 
     let run = Batch::start(&dir, &twilio, DAY);
-    run.wait_for("before Twilio returned a CallSid: placing it again");
+    run.wait_for("Twilio has no call to this number since: placing it again");
     let placed = wait_creates(&twilio, 2);
     assert_eq!(placed[1].one("To"), Some("+14155550101"));
+    assert_eq!(lists(&twilio), 1);
     callback(run.addr, &placed[1], 1, "completed").await;
     let (status, output) = run.wait();
     assert!(status.success(), "{output}");

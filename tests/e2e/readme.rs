@@ -17,7 +17,15 @@ const MESSAGES: &[(&str, &str)] = &[
         "examples/outbound_call/campaign/store.rs",
     ),
     (
-        "before Twilio returned a CallSid: placing it again",
+        "Twilio had created it: following it, not calling again",
+        "examples/outbound_call/campaign/run.rs",
+    ),
+    (
+        "Twilio has no call to this number since: placing it again",
+        "examples/outbound_call/campaign/run.rs",
+    ),
+    (
+        "the last run stopped while placing its call, and Twilio",
         "examples/outbound_call/campaign/run.rs",
     ),
     (

@@ -106,9 +106,13 @@ pub enum Create {
     Created(&'static str),
     /// 201 with a new sid each time (`CA…01`, `CA…02`, …).
     Sequential,
-    /// The first request is recorded and never answered (a process killed while it
-    /// waits for Twilio); the next ones as `Sequential`.
+    /// The first request is recorded and never answered, and no call is created (a
+    /// process killed while its request was on the way); the next ones as `Sequential`.
     StallFirst,
+    /// The first request creates its call (listed by `GET .../Calls.json`) but its answer
+    /// never comes (a process killed after Twilio created the call, before it heard the
+    /// CallSid); the next ones as `Sequential`.
+    StallFirstAfterCreating,
     /// An error answer: status and Twilio's error JSON.
     Refused(u16, Value),
 }
@@ -123,9 +127,20 @@ pub struct StandIn {
     pub calls: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
+/// A call the stand-in created: what `GET .../Calls.json` lists.
+#[derive(Debug, Clone)]
+struct Created {
+    sid: String,
+    to: Option<String>,
+    from: Option<String>,
+    /// RFC 2822, as Twilio writes it.
+    date_created: String,
+}
+
 #[derive(Clone)]
 struct StandInState {
     calls: Arc<Mutex<BTreeMap<String, String>>>,
+    listed: Arc<Mutex<Vec<Created>>>,
     create: Create,
     created: Arc<AtomicU64>,
     stalled: Arc<AtomicU64>,
@@ -139,6 +154,7 @@ pub async fn stand_in(create: Create) -> StandIn {
     let calls = Arc::new(Mutex::new(BTreeMap::new()));
     let state = StandInState {
         calls: Arc::clone(&calls),
+        listed: Arc::new(Mutex::new(Vec::new())),
         create,
         created: Arc::new(AtomicU64::new(0)),
         stalled: Arc::new(AtomicU64::new(0)),
@@ -148,7 +164,7 @@ pub async fn stand_in(create: Create) -> StandIn {
     let app = Router::new()
         .route(
             "/2010-04-01/Accounts/{account}/Calls.json",
-            post(create_call),
+            post(create_call).get(list_calls),
         )
         .route(
             "/2010-04-01/Accounts/{account}/Calls/{call}",
@@ -172,6 +188,23 @@ pub async fn stand_in(create: Create) -> StandIn {
 }
 
 impl StandInState {
+    /// Creates the call `sid` (`queued`, dated now): fetched and listed from here on.
+    fn add_call(&self, sid: &str, request: &Received) -> String {
+        let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC);
+        let date_created = jiff::fmt::rfc2822::to_string(&now).unwrap();
+        self.calls
+            .lock()
+            .unwrap()
+            .insert(sid.to_owned(), "queued".to_owned());
+        self.listed.lock().unwrap().push(Created {
+            sid: sid.to_owned(),
+            to: request.one("To").map(str::to_owned),
+            from: request.one("From").map(str::to_owned),
+            date_created: date_created.clone(),
+        });
+        date_created
+    }
+
     /// Records the request; `Err` with Twilio's 20003 answer when basic auth is wrong.
     fn record(
         &self,
@@ -231,6 +264,15 @@ async fn create_call(
             let n = state.created.fetch_add(1, Ordering::Relaxed) + 1;
             format!("CA{n:032x}")
         }
+        Create::StallFirstAfterCreating => {
+            let n = state.created.fetch_add(1, Ordering::Relaxed) + 1;
+            let sid = format!("CA{n:032x}");
+            if state.stalled.fetch_add(1, Ordering::Relaxed) == 0 {
+                state.add_call(&sid, &received);
+                std::future::pending::<()>().await;
+            }
+            sid
+        }
         Create::Refused(status, body) => {
             return (
                 StatusCode::from_u16(*status).unwrap(),
@@ -239,11 +281,7 @@ async fn create_call(
                 .into_response();
         }
     };
-    state
-        .calls
-        .lock()
-        .unwrap()
-        .insert(sid.clone(), "queued".to_owned());
+    let date_created = state.add_call(&sid, &received);
     (
         StatusCode::CREATED,
         axum::Json(json!({
@@ -252,9 +290,54 @@ async fn create_call(
             "status": "queued",
             "to": received.one("To"),
             "from": received.one("From"),
-            "direction": "outbound-api"
+            "direction": "outbound-api",
+            "date_created": date_created
         })),
     )
+        .into_response()
+}
+
+/// `GET .../Calls.json`: the calls created, newest first, filtered by `To` and `From`.
+async fn list_calls(
+    State(state): State<StandInState>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let path = format!("/2010-04-01/Accounts/{account}/Calls.json");
+    if let Err(response) = state.record("GET", path, &headers, b"") {
+        return *response;
+    }
+    let query: BTreeMap<String, String> = uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let statuses = state.calls.lock().unwrap().clone();
+    let calls: Vec<Value> = state
+        .listed
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|c| query.get("To").is_none_or(|to| c.to.as_ref() == Some(to)))
+        .filter(|c| {
+            query
+                .get("From")
+                .is_none_or(|from| c.from.as_ref() == Some(from))
+        })
+        .map(|c| {
+            json!({
+                "sid": c.sid,
+                "account_sid": account,
+                "status": statuses.get(&c.sid),
+                "to": c.to,
+                "from": c.from,
+                "direction": "outbound-api",
+                "date_created": c.date_created
+            })
+        })
+        .collect();
+    axum::Json(json!({"calls": calls, "page": 0, "page_size": 50, "next_page_uri": null}))
         .into_response()
 }
 

@@ -1,6 +1,6 @@
-//! Twilio's Voice REST API, for what an outbound bot needs: create a call, hang it up,
-//! redirect it to new TwiML, and check beforehand that the account is active and may call
-//! from a number (feature `rest`).
+//! Twilio's Voice REST API, for what an outbound bot needs: create a call, look one up or
+//! list them, hang it up, redirect it to new TwiML, and check beforehand that the account
+//! is active and may call from a number (feature `rest`).
 //!
 //! [`Client`] talks to `https://api.twilio.com` (configurable, e.g. to a loopback server in
 //! tests) with HTTP Basic auth (account SID and auth token) over reqwest and rustls with the
@@ -40,6 +40,7 @@
 
 mod account;
 mod call;
+mod call_list;
 mod client;
 mod error;
 
@@ -50,5 +51,6 @@ pub use call::{
     Call, CallInstructions, CreateCall, MAX_TWIML_CHARS, MachineDetection, StatusCallbackEvent,
     UpdateCall, UpdateStatus,
 };
+pub use call_list::{ListCalls, MAX_PAGE_SIZE};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ApiError, Error, TransportError};

@@ -10,8 +10,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use twilio_media_stream::callback::CallStatus;
 use twilio_media_stream::rest::{
-    AccountStatus, AccountType, CallInstructions, Client, CreateCall, Error, MachineDetection,
-    StatusCallbackEvent,
+    AccountStatus, AccountType, CallInstructions, Client, CreateCall, Error, ListCalls,
+    MachineDetection, StatusCallbackEvent,
 };
 use twilio_media_stream::twiml::{Connect, Method, Stream, VoiceResponse};
 use twilio_media_stream::{AuthToken, CallSid};
@@ -577,4 +577,72 @@ async fn fetching_an_unknown_call_is_twilios_20404() {
         }
         other => panic!("expected Twilio's error, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn list_calls_sends_the_filters_and_reads_the_page() {
+    let page = format!(
+        r#"{{"calls":[{}],"end":0,"first_page_uri":"/x","next_page_uri":null,"page":0,"page_size":20,"previous_page_uri":null,"start":0,"uri":"/x"}}"#,
+        call_json("ringing")
+    );
+    let (url, mut requests) = server(vec![
+        (200, page),
+        (200, r#"{"calls":[],"page":0,"page_size":50}"#.to_owned()),
+        (200, r#"{"page":0}"#.to_owned()),
+    ])
+    .await;
+    let client = client(&url);
+    let calls = client
+        .list_calls(
+            &ListCalls::new()
+                .to("+14155550100")
+                .from("+15005550006")
+                .status(CallStatus::Ringing)
+                .page_size(20),
+        )
+        .await
+        .expect("listed");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].sid.as_str(), CALL);
+    assert_eq!(calls[0].status, Some(CallStatus::Ringing));
+    assert_eq!(
+        calls[0].date_created.as_deref(),
+        Some("Tue, 24 Nov 2026 17:40:00 +0000")
+    );
+    requests
+        .recv()
+        .await
+        .expect("a request")
+        .assert_twilio_get(&format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/Calls.json?To=%2B14155550100&From=%2B15005550006&Status=ringing&PageSize=20"
+        ));
+
+    assert!(
+        client
+            .list_calls(&ListCalls::new())
+            .await
+            .expect("listed")
+            .is_empty()
+    );
+    requests
+        .recv()
+        .await
+        .expect("a request")
+        .assert_twilio_get(&format!("/2010-04-01/Accounts/{ACCOUNT}/Calls.json"));
+
+    let err = client
+        .list_calls(&ListCalls::new())
+        .await
+        .expect_err("no list");
+    assert!(matches!(&err, Error::Decode { status: 200, .. }), "{err:?}");
+}
+
+#[test]
+fn a_page_size_beyond_twilios_maximum_is_sent_as_the_maximum() {
+    let query = ListCalls::new().page_size(5000).to_query();
+    assert_eq!(query, [("PageSize", "1000".to_owned())]);
+    assert_eq!(
+        ListCalls::new().page_size(0).to_query(),
+        [("PageSize", "1".to_owned())]
+    );
 }

@@ -165,6 +165,7 @@ mod tests {
             outcome: outcome.map(str::to_owned),
             report_path: None,
             updated_at: 0,
+            dialed_at_ms: None,
         }
     }
 

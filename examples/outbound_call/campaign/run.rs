@@ -3,9 +3,12 @@
 //! appointment through its states as Twilio's callbacks and look-ups say.
 //!
 //! A call whose fate is unknown (its row says `dialing` or `in_call` with a CallSid) is
-//! looked up with `GET .../Calls/{CallSid}.json`, never dialled again blindly; a row in
+//! looked up with `GET .../Calls/{CallSid}.json`, never dialled again blindly. A row in
 //! `dialing` without a CallSid is one whose create request never returned (the crash came
-//! between writing `dialing` and Twilio's answer), and is placed again.
+//! between writing `dialing` and Twilio's answer): Twilio may have created the call all the
+//! same, so the calls to that number since the request went out are listed
+//! (`GET .../Calls.json?To=…&From=…`); the one found is followed, and the call is placed
+//! again only when Twilio has none.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,8 +21,9 @@ use tokio::sync::{broadcast, oneshot};
 use tokio::time::Instant;
 use twilio_media_stream::callback::CallStatus;
 use twilio_media_stream::ids::CallSid;
-use twilio_media_stream::rest;
+use twilio_media_stream::rest::{self, Call, ListCalls};
 
+use super::lookup;
 use super::state::{self, CallingHours, RetryPolicy, State};
 use super::store::{Row, Store};
 use twilio_media_stream::context::SigningSecret;
@@ -269,21 +273,47 @@ impl Runner {
             }
             match &row.call_sid {
                 None => {
-                    tracing::warn!(
-                        appointment_id = %row.id,
-                        attempt = row.attempts,
-                        "the last run stopped while placing this call, before Twilio returned a CallSid: placing it again"
-                    );
-                    self.store
-                        .transition(
-                            &row.id,
-                            State::Pending,
-                            0,
-                            None,
-                            Some("interrupted while placing the call"),
-                            now,
-                        )
-                        .map_err(|e| e.to_string())?;
+                    match self.created_by_last_run(&row).await? {
+                        Some(call) => {
+                            let status = call.status.clone().unwrap_or(CallStatus::Queued);
+                            tracing::warn!(
+                                appointment_id = %row.id,
+                                attempt = row.attempts,
+                                call_sid = %call.sid,
+                                status = status.as_str(),
+                                "the last run stopped while placing this call, before Twilio returned a CallSid; Twilio had created it: following it, not calling again"
+                            );
+                            self.store
+                                .set_call_sid(&row.id, call.sid.as_str(), status.as_str(), now)
+                                .map_err(|e| e.to_string())?;
+                            self.summary.looked_up += 1;
+                            self.flights.insert(
+                                call.sid.to_string(),
+                                Flight {
+                                    id: row.id.clone(),
+                                    check_at: Instant::now(),
+                                },
+                            );
+                        }
+                        None => {
+                            tracing::warn!(
+                                appointment_id = %row.id,
+                                attempt = row.attempts,
+                                to = %row.to,
+                                "the last run stopped while placing this call, before Twilio returned a CallSid; Twilio has no call to this number since: placing it again"
+                            );
+                            self.store
+                            .transition(
+                                &row.id,
+                                State::Pending,
+                                0,
+                                None,
+                                Some("interrupted while placing the call; Twilio had not created it"),
+                                now,
+                            )
+                            .map_err(|e| e.to_string())?;
+                        }
+                    }
                 }
                 Some(call_sid) => {
                     tracing::info!(appointment_id = %row.id, %call_sid, state = %row.state, "resuming: looking the call up on Twilio");
@@ -301,12 +331,49 @@ impl Runner {
         self.check_flights().await
     }
 
+    /// The call Twilio created for `row`'s attempt although the last run never heard its
+    /// CallSid, or `None` when Twilio has none.
+    ///
+    /// # Errors
+    ///
+    /// Twilio cannot be asked: then nobody is called (placing it again could ring the
+    /// callee twice), and the run stops saying so.
+    async fn created_by_last_run(&self, row: &Row) -> Result<Option<Call>, String> {
+        let filter = ListCalls::new()
+            .to(row.to.as_str())
+            .from(self.from.as_str())
+            .page_size(20);
+        let calls = self.client.list_calls(&filter).await.map_err(|err| {
+            format!(
+                "appointment {}: the last run stopped while placing its call, and Twilio \
+                 cannot be asked whether it created it ({err}); nobody was called again: run \
+                 batch again once Twilio answers",
+                row.id
+            )
+        })?;
+        // Rows of version 1 have no real dialling time: their last change is when
+        // `dialing` was written.
+        let since = row.dialed_at_ms.unwrap_or(row.updated_at as i64 * 1000);
+        let mut taken = std::collections::HashSet::new();
+        for call in &calls {
+            if let Some(other) = self
+                .store
+                .by_call_sid(call.sid.as_str())
+                .map_err(|e| e.to_string())?
+                .filter(|other| other.id != row.id)
+            {
+                taken.insert(other.call_sid.unwrap_or_default());
+            }
+        }
+        Ok(lookup::created_since(&calls, since, |sid| taken.contains(sid)).cloned())
+    }
+
     async fn dial(&mut self, row: &Row) -> Result<(), String> {
         let clock = self.settings.clock;
         // Written before the request: a crash from here on leaves `dialing`.
         let attempt = self
             .store
-            .start_dialing(&row.id, clock.now_secs())
+            .start_dialing(&row.id, clock.now_secs(), real_now_ms())
             .map_err(|e| e.to_string())?;
         self.store
             .set_meta(LAST_PLACED, &clock.now_ms().to_string())
@@ -519,6 +586,12 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// Now on the machine's real clock (never the test clock), unix milliseconds: what
+/// Twilio's `date_created` is compared with.
+fn real_now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -18,7 +18,10 @@ use super::state::State;
 use crate::appointment::Appointment;
 
 /// The schema, one SQL file per version, applied in order.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_appointments.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_appointments.sql"),
+    include_str!("migrations/0002_dialed_at.sql"),
+];
 
 /// Why the store cannot be used.
 #[derive(Debug)]
@@ -114,6 +117,10 @@ pub struct Row {
     pub report_path: Option<String>,
     /// Unix seconds of the last change.
     pub updated_at: u64,
+    /// When the current attempt's create request went out: unix milliseconds on the
+    /// machine's real clock (what Twilio's `date_created` is compared with), `None` for a
+    /// row dialled before schema version 2.
+    pub dialed_at_ms: Option<i64>,
 }
 
 /// What an import did.
@@ -133,7 +140,8 @@ pub struct Store {
 }
 
 const COLUMNS: &str = "id, appointment, to_number, time_zone, state, attempts, next_attempt_at, \
-                       call_sid, last_status, last_error, outcome, report_path, updated_at";
+                       call_sid, last_status, last_error, outcome, report_path, updated_at, \
+                       dialed_at_ms";
 
 impl Store {
     /// Opens (or creates) the campaign at `path` for the runner: WAL, exclusive, the
@@ -342,19 +350,21 @@ impl Store {
     }
 
     /// `pending -> dialing`, one more attempt, the last call forgotten: written before
-    /// the create request. Returns the attempt's number.
+    /// the create request, with the real time it goes out (`dialed_at_ms`). Returns the
+    /// attempt's number.
     ///
     /// # Errors
     ///
     /// Not pending, or the file cannot be written.
-    pub fn start_dialing(&self, id: &str, now: u64) -> Result<u32, StoreError> {
+    pub fn start_dialing(&self, id: &str, now: u64, dialed_at_ms: i64) -> Result<u32, StoreError> {
         let row = self.row(id)?;
         check(&row, State::Dialing)?;
         self.conn
             .execute(
                 "UPDATE appointments SET state = 'dialing', attempts = attempts + 1, \
-                 call_sid = NULL, last_status = NULL, updated_at = ?2 WHERE id = ?1",
-                params![id, now as i64],
+                 call_sid = NULL, last_status = NULL, updated_at = ?2, dialed_at_ms = ?3 \
+                 WHERE id = ?1",
+                params![id, now as i64, dialed_at_ms],
             )
             .map_err(|e| self.err(&e))?;
         Ok(row.attempts + 1)
@@ -519,6 +529,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         outcome: r.get(10)?,
         report_path: r.get(11)?,
         updated_at: r.get::<_, i64>(12)?.max(0) as u64,
+        dialed_at_ms: r.get(13)?,
     })
 }
 
@@ -564,7 +575,7 @@ mod tests {
             let mut store = Store::open(&path).unwrap();
             let first = store.import(&list(&["a", "b"]), 10).unwrap();
             assert_eq!(first.added, 2);
-            store.start_dialing("a", 11).unwrap();
+            store.start_dialing("a", 11, 11_000).unwrap();
         }
         let mut store = Store::open(&path).unwrap();
         let again = store.import(&list(&["a", "b", "c"]), 12).unwrap();
@@ -580,6 +591,38 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_version_1_file_is_migrated_and_keeps_its_rows() {
+        let path = temp("migrate-v1");
+        {
+            // A file as the first schema left it, with a row mid-dial.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO appointments (id, appointment, to_number, state, attempts, updated_at) \
+                 VALUES ('a', ?1, '+14155550101', 'dialing', 1, 7)",
+                [serde_json::to_string(&Appointment::demo()).unwrap()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        let row = store.row("a").unwrap();
+        assert_eq!(
+            (row.state, row.attempts, row.updated_at),
+            (State::Dialing, 1, 7)
+        );
+        assert_eq!(
+            row.dialed_at_ms, None,
+            "unknown for a row dialled by version 1"
+        );
     }
 
     #[test]
@@ -601,14 +644,15 @@ mod tests {
             ),
             "{err}"
         );
-        assert_eq!(store.start_dialing("a", 1).unwrap(), 1);
+        assert_eq!(store.start_dialing("a", 1, 1_000).unwrap(), 1);
+        assert_eq!(store.row("a").unwrap().dialed_at_ms, Some(1_000));
         store.set_call_sid("a", "CA1", "queued", 2).unwrap();
         let row = store.by_call_sid("CA1").unwrap().unwrap();
         assert_eq!(row.id, "a");
         store
             .transition("a", State::Pending, 99, Some("busy"), None, 3)
             .unwrap();
-        assert_eq!(store.start_dialing("a", 100).unwrap(), 2);
+        assert_eq!(store.start_dialing("a", 100, 100_000).unwrap(), 2);
         assert_eq!(
             store.row("a").unwrap().call_sid,
             None,
@@ -623,7 +667,7 @@ mod tests {
         let row = store.row("a").unwrap();
         assert_eq!(row.outcome.as_deref(), Some("confirmed"));
         assert_eq!(row.last_status.as_deref(), Some("completed"));
-        assert!(store.start_dialing("a", 6).is_err(), "done is final");
+        assert!(store.start_dialing("a", 6, 6_000).is_err(), "done is final");
         assert_eq!(store.counts().unwrap()["done"], 1);
         store.set_meta("last_placed_ms", "5").unwrap();
         store.set_meta("last_placed_ms", "6").unwrap();

@@ -16,6 +16,7 @@ use super::account::{
     Account, IncomingPhoneNumber, IncomingPhoneNumberPage, OutgoingCallerId, OutgoingCallerIdPage,
 };
 use super::call::{Call, CallInstructions, CreateCall, UpdateCall};
+use super::call_list::{CallPage, ListCalls};
 use super::error::{ApiError, Error, TransportError};
 
 /// Twilio's API host.
@@ -185,6 +186,41 @@ impl Client {
             ),
         }
         result
+    }
+
+    /// The account's calls that match `filter`, most recent first, first page only
+    /// (`GET /2010-04-01/Accounts/{AccountSid}/Calls.json?To=…&From=…`).
+    ///
+    /// What a program that lost the answer to its create request asks: Twilio may have
+    /// created the call all the same, and placing it again would ring the callee twice.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] when Twilio refuses (20003: wrong credentials), [`Error::Decode`] for
+    /// a page without its `calls`, and the transport errors of every request.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use twilio_media_stream::rest::{Client, ListCalls};
+    /// # async fn run(client: Client) -> Result<(), twilio_media_stream::rest::Error> {
+    /// let calls = client
+    ///     .list_calls(&ListCalls::new().to("+14155550101").from("+15005550006").page_size(20))
+    ///     .await?;
+    /// for call in &calls {
+    ///     println!("{} {:?} created {:?}", call.sid, call.status, call.date_created);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn list_calls(&self, filter: &ListCalls) -> Result<Vec<Call>, Error> {
+        let url = self.calls_url(None);
+        let query = filter.to_query();
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page: Result<CallPage, Error> = self.get(url, &query).await;
+        let calls = self.logged("call list", page.map(|p| p.calls))?;
+        tracing::debug!(account_sid = %self.account_sid, found = calls.len(), "twilio calls listed");
+        Ok(calls)
     }
 
     /// Hangs up a call in progress (`Status=completed`).
