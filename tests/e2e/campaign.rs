@@ -37,7 +37,12 @@ struct Batch {
 
 impl Batch {
     fn start(dir: &Path, twilio: &StandIn, now: &str) -> Self {
-        let env = env(dir, twilio, now);
+        Self::start_with(dir, twilio, now, "ws://127.0.0.1:9/v1/realtime")
+    }
+
+    /// With the agent at `realtime_url` (a mock OpenAI server).
+    fn start_with(dir: &Path, twilio: &StandIn, now: &str, realtime_url: &str) -> Self {
+        let env = env(dir, twilio, now, realtime_url);
         let mut child = Command::new(example::binary())
             .args(batch_args(dir))
             .env_clear()
@@ -109,14 +114,14 @@ impl Drop for Batch {
     }
 }
 
-fn env(dir: &Path, twilio: &StandIn, now: &str) -> Vec<(String, String)> {
+fn env(dir: &Path, twilio: &StandIn, now: &str, realtime_url: &str) -> Vec<(String, String)> {
     [
         ("TWILIO_ACCOUNT_SID", support::ACCOUNT_SID),
         ("TWILIO_AUTH_TOKEN", support::AUTH_TOKEN),
         ("TWILIO_FROM_NUMBER", support::FROM),
         ("OPENAI_API_KEY", support::OPENAI_API_KEY),
         ("PUBLIC_URL", &format!("https://{}", support::PUBLIC_HOST)),
-        ("OPENAI_REALTIME_URL", "ws://127.0.0.1:9/v1/realtime"),
+        ("OPENAI_REALTIME_URL", realtime_url),
         ("TWILIO_API_URL", &twilio.url),
         ("PORT", "0"),
         ("OUTPUT_DIR", &dir.join("out").display().to_string()),
@@ -339,6 +344,77 @@ async fn a_campaign_killed_at_every_stage_calls_nobody_reached_twice_and_ends_fi
             ("apt_3", "done", 1)
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_stream_ran_is_followed_after_a_kill_and_its_outcome_kept() {
+    use openai_realtime::mock::MockServer;
+    use twilio_media_stream::ids::CallSid;
+    use twilio_media_stream::simulator::{CallScript, CallerAudio};
+    use voice_agent::appointment::Appointment;
+
+    let appointment = Appointment::demo();
+    let mock = MockServer::builder()
+        .api_key(support::OPENAI_API_KEY)
+        .script(voice_agent::demo::script(&appointment))
+        .start()
+        .await
+        .unwrap();
+    let twilio = support::stand_in(Create::Sequential).await;
+    let dir = support::temp_dir("campaign-stream");
+    let mut entry = serde_json::to_value(&appointment).unwrap();
+    entry["to"] = "+14155550101".into();
+    entry["time_zone"] = "America/New_York".into();
+    std::fs::write(
+        dir.join("list.json"),
+        serde_json::json!([entry]).to_string(),
+    )
+    .unwrap();
+
+    // The call is placed, answered, and its stream runs through the simulator: the
+    // callee asks to reschedule.
+    let run = Batch::start_with(&dir, &twilio, DAY, &mock.url());
+    let placed = wait_creates(&twilio, 1);
+    set_status(&twilio, 1, "in-progress");
+    callback(run.addr, &placed[0], 1, "in-progress").await;
+    let (stream_url, parameters) = support::stream_of(placed[0].one("Twiml").unwrap());
+    let record = CallScript::new(format!("ws://{}/media-stream", run.addr))
+        .auth_token(AuthToken::new(support::AUTH_TOKEN))
+        .signature_url(&stream_url)
+        .call_sid(CallSid::new(sid(1)))
+        .parameters(parameters)
+        .caller_audio(CallerAudio::speech(voice_agent::demo::CALLER_SPEECH))
+        .max_duration(Duration::from_secs(45))
+        .run()
+        .await
+        .unwrap();
+    assert!(record.media_received > 0, "the callee heard the agent");
+    run.wait_for("campaign outcome recorded");
+    // Killed before Twilio's final callback; the call ends while it is down.
+    let _ = run.kill();
+    set_status(&twilio, 1, "completed");
+
+    // The restart looks the call up, does not place it again, and keeps the outcome.
+    let run = Batch::start(&dir, &twilio, DAY);
+    let (status, output) = run.wait();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("done     1"), "{output}");
+    assert!(
+        output.contains("apt_demo_42 +14155550101 (Jane Doe): asked for another time"),
+        "the rescheduling callee needs a person:\n{output}"
+    );
+    assert_eq!(creates(&twilio).len(), 1, "nobody was called twice");
+    let db = db(&dir).display().to_string();
+    let (status, json) = example::run(
+        &dir,
+        &[],
+        &["campaign", "export", "--db", &db, "--format", "json"],
+    );
+    assert!(status.success(), "{json}");
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(rows[0]["state"], "done", "{rows}");
+    assert_eq!(rows[0]["outcome"], "reschedule_requested", "{rows}");
+    assert!(rows[0]["report_path"].is_string(), "{rows}");
 }
 
 /// A list of `LIST`'s first appointment only.

@@ -525,6 +525,12 @@ impl Runner {
                         self.settings.clock.now_secs(),
                     )
                     .map_err(|e| e.to_string())?;
+                tracing::info!(
+                    appointment_id = %row.id,
+                    call_sid = %outcome.call_sid,
+                    outcome = %outcome.outcome,
+                    "campaign outcome recorded"
+                );
                 if let Some(flight) = self.flights.get_mut(&outcome.call_sid) {
                     // The stream ended: the final callback should follow soon.
                     flight.check_at = Instant::now() + self.settings.poll;
