@@ -38,6 +38,8 @@ pub mod config;
 pub mod connections;
 #[path = "../examples/outbound_call/demo.rs"]
 pub mod demo;
+#[path = "../examples/outbound_call/drain.rs"]
+pub mod drain;
 #[path = "../examples/outbound_call/legs.rs"]
 pub mod legs;
 #[path = "../examples/outbound_call/outbound.rs"]

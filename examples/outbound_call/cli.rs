@@ -212,4 +212,8 @@ pub struct ServeArgs {
     /// Record every call as a stereo WAV (off by default: it costs 16 KB per second per call).
     #[arg(long)]
     pub record: bool,
+    /// After SIGTERM (or Ctrl-C), how long the calls in progress may go on before each
+    /// gets the fallback message and ends, in seconds [env: DRAIN_TIMEOUT_SECS; default 600].
+    #[arg(long, value_name = "SECS")]
+    pub drain_timeout: Option<u64>,
 }

@@ -450,9 +450,15 @@ pub struct Config {
     /// `HEADER_READ_TIMEOUT_MS` (default 10000) and `MAX_UNAUTHENTICATED_CONNECTIONS`
     /// (default 128): what a connection may hold before it authenticates.
     pub limits: Limits,
+    /// `--drain-timeout` / `DRAIN_TIMEOUT_SECS` (default 600): how long `serve`'s calls
+    /// in progress may go on after SIGTERM before they get the fallback and end.
+    pub drain_timeout: std::time::Duration,
     /// Values that look wrong but may work; log them at start.
     pub warnings: Vec<String>,
 }
+
+/// The default drain deadline: ten minutes, longer than most calls.
+pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 600;
 
 /// Configuration that cannot work: every problem found, with what to set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -696,6 +702,7 @@ pub fn load(env: &Env, options: &AgentOptions, needs: Needs) -> Result<Config, C
         .unwrap_or_else(|| PathBuf::from("out"));
 
     let limits = limits(env, &mut problems);
+    let drain_timeout = drain_timeout(env, &mut problems);
 
     if !problems.is_empty() {
         return Err(ConfigError { problems });
@@ -734,8 +741,24 @@ pub fn load(env: &Env, options: &AgentOptions, needs: Needs) -> Result<Config, C
         bind,
         out_dir,
         limits,
+        drain_timeout,
         warnings,
     })
+}
+
+/// `DRAIN_TIMEOUT_SECS`: a whole number of seconds (0: end the calls at once).
+fn drain_timeout(env: &Env, problems: &mut Vec<String>) -> std::time::Duration {
+    let secs = match env.get("DRAIN_TIMEOUT_SECS") {
+        None => DEFAULT_DRAIN_TIMEOUT_SECS,
+        Some(raw) => raw.trim().parse::<u64>().unwrap_or_else(|_| {
+            problems.push(format!(
+                "DRAIN_TIMEOUT_SECS {raw:?} is not a whole number of seconds \
+                 (default {DEFAULT_DRAIN_TIMEOUT_SECS})"
+            ));
+            DEFAULT_DRAIN_TIMEOUT_SECS
+        }),
+    };
+    std::time::Duration::from_secs(secs)
 }
 
 /// `HEADER_READ_TIMEOUT_MS` and `MAX_UNAUTHENTICATED_CONNECTIONS`, each a positive whole
@@ -968,6 +991,29 @@ mod tests {
         };
         let err = load(&env, &options, Needs::Serve).unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
+    }
+
+    #[test]
+    fn the_drain_deadline_has_a_default_and_refuses_nonsense() {
+        let load_with = |value: Option<&'static str>| {
+            let mut pairs = full();
+            pairs.extend(value.map(|v| ("DRAIN_TIMEOUT_SECS", v)));
+            load(
+                &Env::from_pairs(pairs),
+                &AgentOptions::default(),
+                Needs::Serve,
+            )
+        };
+        let config = load_with(None).unwrap();
+        assert_eq!(config.drain_timeout, std::time::Duration::from_secs(600));
+        let config = load_with(Some("30")).unwrap();
+        assert_eq!(config.drain_timeout, std::time::Duration::from_secs(30));
+        let err = load_with(Some("ten minutes")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("DRAIN_TIMEOUT_SECS \"ten minutes\""),
+            "{err}"
+        );
     }
 
     #[test]

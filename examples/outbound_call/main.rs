@@ -126,10 +126,13 @@ async fn run(cli: Cli) -> ExitCode {
     };
     match command {
         Command::Check => check(&config).await,
-        Command::Serve(args) => match voice_agent::serve::run(&config, args.record).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => fail(&err),
-        },
+        Command::Serve(args) => {
+            let mut config = config;
+            if let Some(secs) = args.drain_timeout {
+                config.drain_timeout = std::time::Duration::from_secs(secs);
+            }
+            serve_command(&config, args.record).await
+        }
         Command::Call(args) => {
             let appointment = match args.appointment() {
                 Ok(appointment) => appointment,
@@ -396,4 +399,12 @@ fn config_error(err: &config::ConfigError) -> ExitCode {
 fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
+}
+
+/// `serve`: runs until a signal, drained (see `voice_agent::drain`).
+async fn serve_command(config: &voice_agent::config::Config, record: bool) -> ExitCode {
+    match voice_agent::serve::run(config, record).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use openai_realtime::Dialect;
 use tokio::net::TcpListener;
@@ -107,7 +108,10 @@ pub fn announce(config: &Config, bot: &Bot, addr: SocketAddr) {
     }
 }
 
-/// Runs `serve` until Ctrl-C.
+/// Runs `serve` until SIGTERM or Ctrl-C, then drains ([`crate::drain`]): new calls are
+/// refused at once, the calls in progress go on up to [`Config::drain_timeout`], then
+/// each remaining one gets the fallback and ends; a second signal ends them at once.
+/// Returns once every call's report and outcome are written.
 ///
 /// # Errors
 ///
@@ -122,12 +126,114 @@ pub async fn run(config: &Config, record: bool) -> Result<(), String> {
     tokio::spawn(async move {
         crate::retirement::log_at_start(&agent, crate::retirement::today()).await
     });
-    crate::server::serve(listener, bot, async {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => tracing::info!("Ctrl-C: stopping"),
-            Err(err) => tracing::error!(error = %err, "cannot listen for Ctrl-C: stopping"),
+    let mut signals = Signals::new();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(crate::server::serve(listener, Arc::clone(&bot), async {
+        let _ = stopped.await;
+    }));
+    tokio::select! {
+        () = signals.next() => {}
+        ended = &mut server => {
+            // The accept loop does not end on its own unless it failed for good.
+            return match ended {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(err)) => Err(format!("server failed: {err}")),
+                Err(err) => Err(format!("server task ended abnormally: {err}")),
+            };
         }
-    })
-    .await
-    .map_err(|err| format!("server failed: {err}"))
+    }
+    drain(&bot, &mut signals, config.drain_timeout).await;
+    let _ = stop.send(());
+    crate::server::join(server).await;
+    Ok(())
+}
+
+/// The drain after the first signal: see [`run`].
+async fn drain(bot: &Bot, signals: &mut Signals, deadline: Duration) {
+    let drain = &bot.drain;
+    drain.begin();
+    let calls = drain.calls();
+    tracing::info!(
+        calls_in_progress = calls,
+        drain_timeout_secs = deadline.as_secs(),
+        "draining: /readyz answers 503 and new calls are refused; the calls in progress go on (a second signal ends them at once)"
+    );
+    tokio::select! {
+        () = drain.idle() => {
+            tracing::info!("drained: no call in progress; stopping");
+            return;
+        }
+        () = tokio::time::sleep(deadline) => {
+            tracing::warn!(
+                calls_in_progress = drain.calls(),
+                drain_timeout_secs = deadline.as_secs(),
+                "the drain deadline passed: the calls still in progress get the fallback message and end"
+            );
+        }
+        () = signals.next() => {
+            tracing::warn!(
+                calls_in_progress = drain.calls(),
+                "second signal: the calls in progress get the fallback message and end now"
+            );
+        }
+    }
+    drain.end_calls();
+    // Each call plays its fallback (bounded by the bridge's playout grace) and writes its
+    // report; a third signal stops without waiting for them.
+    tokio::select! {
+        () = drain.idle() => tracing::info!("every call ended and was reported; stopping"),
+        () = signals.next() => tracing::warn!(
+            calls_in_progress = drain.calls(),
+            "another signal: stopping before every call's report is written"
+        ),
+    }
+}
+
+/// SIGTERM and Ctrl-C (SIGINT), each delivery once.
+struct Signals {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let terminate = match signal(SignalKind::terminate()) {
+                Ok(signal) => Some(signal),
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot listen for SIGTERM: only Ctrl-C drains");
+                    None
+                }
+            };
+            Self { terminate }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// The next SIGTERM or Ctrl-C.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        let terminate = async {
+            match self.terminate.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = terminate => tracing::info!("SIGTERM"),
+            result = tokio::signal::ctrl_c() => match result {
+                Ok(()) => tracing::info!("Ctrl-C"),
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot listen for Ctrl-C: stopping");
+                }
+            },
+        }
+    }
 }

@@ -7,6 +7,8 @@
 //! | `POST /twilio/status?apt_id=…` | call status callbacks: logged; a call that was never answered is an outcome |
 //! | `POST /twilio/amd?<signed context>` | answering-machine verdicts: a machine gets the voicemail |
 //! | `POST /twilio/stream-status` | `<Stream>` status callbacks: a failed stream's reason is logged |
+//! | `GET /healthz` | 200 while the process runs (liveness) |
+//! | `GET /readyz` | 200 while it takes calls, 503 once it drains ([`crate::drain`]) |
 //!
 //! Stateless: the webhooks carry what they need in their (signed) URLs, and the stream
 //! carries the appointment in its signed context; nothing about a call is kept between
@@ -35,6 +37,7 @@ use voice_bridge::BridgeConfig;
 use crate::appointment::Appointment;
 use crate::config::{AgentConfig, PublicUrl};
 use crate::connections::{self, Admission, Limits};
+use crate::drain::Drain;
 use crate::output::{CallOutcome, Output};
 use crate::tap::Watcher;
 use crate::tools::Decision;
@@ -97,6 +100,8 @@ pub struct Bot {
     /// What the service says of the model over the GA interface, asked once when a call
     /// is refused the retired beta interface ([`crate::advice::model_over_ga`]).
     pub model_over_ga: tokio::sync::OnceCell<String>,
+    /// Whether new calls are taken, and the calls in progress ([`crate::drain`]).
+    pub drain: Arc<Drain>,
 }
 
 /// A [`Watcher`] with a `Debug` impl.
@@ -124,6 +129,7 @@ impl Bot {
             events,
             limits: Limits::default(),
             model_over_ga: tokio::sync::OnceCell::new(),
+            drain: Arc::new(Drain::new()),
         }
     }
 
@@ -164,7 +170,33 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .route("/twilio/status", post(status_callback))
         .route("/twilio/amd", post(amd_callback))
         .route("/twilio/stream-status", post(stream_status_callback))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .with_state(bot)
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: 200 while new calls are taken, 503 once the server drains.
+async fn readyz(State(bot): State<Arc<Bot>>) -> Response {
+    if bot.drain.is_accepting() {
+        "ready\n".into_response()
+    } else {
+        draining_response()
+    }
+}
+
+/// 503 with `Retry-After`: this instance takes no new calls.
+fn draining_response() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "5")],
+        "draining: this instance is shutting down and takes no new calls\n",
+    )
+        .into_response()
 }
 
 /// Serves until `shutdown` completes, within the bot's [`Limits`] (see
@@ -194,6 +226,15 @@ pub async fn join(server: tokio::task::JoinHandle<std::io::Result<()>>) {
 }
 
 async fn media_stream(State(bot): State<Arc<Bot>>, request: Request<Body>) -> Response {
+    if !bot.drain.is_accepting() {
+        tracing::warn!(
+            route = "/media-stream",
+            status = 503,
+            calls_in_progress = bot.drain.calls(),
+            "media stream refused: the server is draining (SIGTERM) and takes no new calls"
+        );
+        return draining_response();
+    }
     crate::stream::accept(bot, request)
 }
 

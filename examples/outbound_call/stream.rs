@@ -54,7 +54,10 @@ pub fn accept(bot: Arc<Bot>, mut request: Request<Body>) -> Response {
             if let Some(admission) = request.extensions().get::<Admission>() {
                 admission.authenticated();
             }
+            // Counted from here to the written report: a drain waits for it.
+            let guard = bot.drain.call();
             tokio::spawn(async move {
+                let _guard = guard;
                 match pending.socket().await {
                     Ok(socket) => run(bot, socket).await,
                     Err(err) => tracing::warn!("media stream upgrade failed: {err}"),
@@ -148,6 +151,7 @@ async fn run_call(
     let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
     let agent = crate::legs::agent_leg(&bot.agent, &appointment);
     let report = Bridge::new(call, agent)
+        .with_shutdown(bot.drain.ending())
         .with_config(bot.bridge.clone())
         .with_tools(tools.clone())
         .with_observer((crate::tap::observer(watcher), recorder.as_mut()))

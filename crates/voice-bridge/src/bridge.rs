@@ -54,6 +54,21 @@ pub struct Bridge<C, A, T = NoTools, O = NoObserver> {
     tools: T,
     observer: O,
     config: BridgeConfig,
+    shutdown: Shutdown,
+}
+
+/// The program's request to end the call early ([`Bridge::with_shutdown`]).
+#[derive(Default)]
+struct Shutdown(Option<BoxFuture<'static, String>>);
+
+impl std::fmt::Debug for Shutdown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Shutdown(armed)"
+        } else {
+            "Shutdown(none)"
+        })
+    }
 }
 
 impl<C: CallLeg, A: AgentLeg> Bridge<C, A, NoTools, NoObserver> {
@@ -65,6 +80,7 @@ impl<C: CallLeg, A: AgentLeg> Bridge<C, A, NoTools, NoObserver> {
             tools: NoTools,
             observer: NoObserver,
             config: BridgeConfig::default(),
+            shutdown: Shutdown::default(),
         }
     }
 }
@@ -84,6 +100,7 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
             tools,
             observer: self.observer,
             config: self.config,
+            shutdown: self.shutdown,
         }
     }
 
@@ -97,7 +114,33 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
             tools: self.tools,
             observer,
             config: self.config,
+            shutdown: self.shutdown,
         }
+    }
+
+    /// Ends the call early when `signal` completes, with the reason it yields: the caller
+    /// gets the configured fallback (as when the agent fails), the agent leg is closed,
+    /// and the report's reason is [`EndReason::Shutdown`](crate::report::EndReason::Shutdown).
+    /// What a server does to the calls still running when its drain deadline passes.
+    /// A call already ending (a goodbye, a fallback) finishes as it was.
+    ///
+    /// ```
+    /// use voice_bridge::{Bridge, memory};
+    /// # async fn example() {
+    /// let (call, _phone) = memory::call_leg(64);
+    /// let (agent, _model) = memory::agent_leg(64);
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let bridge = Bridge::new(call, agent).with_shutdown(async move {
+    ///     let _ = stopped.await;
+    ///     "the server is shutting down".to_owned()
+    /// });
+    /// # drop(stop);
+    /// # let _ = bridge;
+    /// # }
+    /// ```
+    pub fn with_shutdown(mut self, signal: impl Future<Output = String> + Send + 'static) -> Self {
+        self.shutdown = Shutdown(Some(Box::pin(signal)));
+        self
     }
 
     /// Runs the call to its end and returns its report.
@@ -130,6 +173,7 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
             tools,
             observer,
             config,
+            shutdown,
         } = self;
         // Before either leg is polled: the agent's connect logs inside the span, with the
         // ids if the call leg has them already.
@@ -149,6 +193,7 @@ impl<C: CallLeg, A: AgentLeg, T: ToolHandler, O: BridgeObserver> Bridge<C, A, T,
             span: span.clone(),
             ids_recorded,
             agent_closing_by: None,
+            shutdown: shutdown.0,
         };
         driver.drive(&tools).instrument(span).await
     }
@@ -185,10 +230,20 @@ struct Driver<C, A, O> {
     ids_recorded: bool,
     /// When the agent leg's last commands must be done by (set once the call has ended).
     agent_closing_by: Option<Instant>,
+    /// The program's request to end the call; `None` once it has come (or without one).
+    shutdown: Option<BoxFuture<'static, String>>,
 }
 
 fn now() -> std::time::Instant {
     Instant::now().into_std()
+}
+
+/// The program's shutdown signal, or never.
+async fn shutdown_signal(signal: &mut Option<BoxFuture<'static, String>>) -> String {
+    match signal {
+        Some(signal) => signal.await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<std::time::Instant>) {
@@ -225,6 +280,10 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
                     self.engine.handle_tool_result(now(), result);
                 }
                 () = sleep_until(deadline) => self.engine.handle_timeout(now()),
+                why = shutdown_signal(&mut self.shutdown) => {
+                    self.shutdown = None;
+                    self.engine.shut_down(now(), &why);
+                }
             }
         }
     }

@@ -361,6 +361,19 @@ impl Engine {
         self.after_input();
     }
 
+    /// Ends the call on the program's request (e.g. a server's drain deadline passed):
+    /// the caller gets the configured fallback, as when the agent fails, and the agent leg
+    /// is closed after it; the report's reason is [`EndReason::Shutdown`] with `why`.
+    /// Does nothing once the call is ending.
+    pub fn shut_down(&mut self, now: Instant, why: &str) {
+        self.advance(now);
+        if self.is_ended() {
+            return;
+        }
+        self.shut_down_with_fallback(why);
+        self.after_input();
+    }
+
     /// Feeds the outcome of a tool call the engine asked for with [`Action::RunTool`].
     pub fn handle_tool_result(&mut self, now: Instant, result: ToolResult) {
         self.advance(now);

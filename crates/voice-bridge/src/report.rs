@@ -141,6 +141,14 @@ pub enum EndReason {
     },
     /// The report was taken before the call ended (the bridge was stopped).
     Stopped,
+    /// The program running the bridge asked it to end the call (e.g. its server is
+    /// shutting down and the drain deadline passed,
+    /// [`Bridge::with_shutdown`](crate::Bridge::with_shutdown)); the caller got the
+    /// fallback and the agent leg was closed.
+    Shutdown {
+        /// Why, in the program's words.
+        why: String,
+    },
 }
 
 impl EndReason {
@@ -254,6 +262,7 @@ impl fmt::Display for EndReason {
                 write!(f, "no audio went either way for {limit_ms} ms")
             }
             Self::Stopped => f.write_str("the bridge was stopped before the call ended"),
+            Self::Shutdown { why } => write!(f, "the call was ended by its server: {why}"),
         }
     }
 }

@@ -81,8 +81,30 @@ impl Engine {
         // its words (the OpenAI client logs a refusal once): here only its kind, so the
         // same text is not logged twice; the report keeps every word.
         tracing::warn!(why = %failure_words(&reason), "agent leg failed; giving the caller the fallback");
+        self.fall_back(Side::Agent, reason);
+    }
+
+    /// The program ends the call (see [`Engine::shut_down`](super::Engine::shut_down)):
+    /// the caller gets the fallback, then the agent is closed.
+    pub(super) fn shut_down_with_fallback(&mut self, why: &str) {
+        if matches!(
+            self.state,
+            State::FallingBack { .. } | State::Ending(_) | State::Ended
+        ) {
+            return;
+        }
+        tracing::info!(%why, "the call is ended by its server; giving the caller the fallback");
+        let reason = EndReason::Shutdown {
+            why: why.to_owned(),
+        };
+        self.fall_back(Side::Bridge, reason);
+    }
+
+    /// Records `reason` as the cause (unless one came first), closes the agent and gives
+    /// the caller the fallback.
+    fn fall_back(&mut self, side: Side, reason: EndReason) {
         if self.cause.is_none() {
-            self.cause = Some((Side::Agent, reason));
+            self.cause = Some((side, reason));
         }
         let close = std::mem::replace(&mut self.agent_open, false);
         if !self.call_open {

@@ -1715,3 +1715,44 @@ fn audio_beyond_the_limit_ahead_is_cut_with_the_rest_of_its_item() {
     let report = s.report();
     assert_eq!(report.counters.agent_audio_cut_ms, 3_200);
 }
+
+#[test]
+fn a_shutdown_plays_the_fallback_closes_the_agent_and_says_why() {
+    let config = BridgeConfig {
+        fallback: fallback_audio(),
+        ..Default::default()
+    };
+    let mut s = Scenario::connected_with(config, CallCapabilities::NONE);
+    let now = s.now;
+    s.engine.shut_down(now, "drain deadline passed");
+    assert_eq!(
+        s.drain(),
+        [
+            "call: play fallback 1000ms",
+            "call: mark vb-0",
+            "agent: close",
+        ]
+    );
+    // A second request changes nothing: the fallback is already playing.
+    let now = s.now;
+    s.engine.shut_down(now, "again");
+    assert!(s.drain().is_empty());
+    assert_eq!(s.echo(0), ["call: hang up", "end by bridge: shutdown"]);
+    let report = s.report();
+    assert_eq!(report.outcome.ended_by, Side::Bridge);
+    assert_eq!(
+        report.outcome.reason,
+        EndReason::Shutdown {
+            why: "drain deadline passed".into()
+        }
+    );
+    assert!(!report.outcome.reason.is_agent_failure());
+    assert_eq!(
+        report.outcome.reason.to_string(),
+        "the call was ended by its server: drain deadline passed"
+    );
+    assert_eq!(
+        report.outcome.fallback,
+        Some(FallbackUsed::Audio { heard: true })
+    );
+}
