@@ -172,14 +172,14 @@ mod tests {
         let why = ending.await.unwrap();
         assert!(why.contains("drain deadline passed"), "{why}");
 
-        let idle = drain.idle();
-        tokio::pin!(idle);
-        assert!(
-            futures_util::poll!(idle.as_mut()).is_pending(),
-            "a call is still running"
-        );
+        let idle = tokio::spawn({
+            let drain = Arc::clone(&drain);
+            async move { drain.idle().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!idle.is_finished(), "a call is still running");
         drop(second);
-        idle.await;
+        idle.await.unwrap();
         assert_eq!(drain.calls(), 0);
     }
 
