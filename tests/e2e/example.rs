@@ -149,6 +149,36 @@ impl Serve {
         self.output.lock().unwrap().clone()
     }
 
+    /// Sends it SIGTERM (what a deploy or `docker stop` sends), through `kill(1)`.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill -TERM {}", self.child.id());
+    }
+
+    /// Waits (up to `limit`) for it to exit on its own: its status and everything it
+    /// wrote. Killed, and the test fails, past the limit.
+    pub fn wait_exit(mut self, limit: Duration) -> (std::process::ExitStatus, String) {
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("the example's status") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("serve did not exit within {limit:?}:\n{}", self.output());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        (status, self.output())
+    }
+
     /// Stops it and returns everything it wrote.
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();

@@ -13,6 +13,7 @@ mod check;
 mod connections;
 mod demo;
 mod example;
+mod instances;
 mod live;
 mod logs;
 mod readme;
