@@ -152,6 +152,31 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// The reason's kind as one short word, the `kind` tag of its JSON form (e.g.
+    /// `"agent_not_started"`): a bounded set, fit for a metric's label or a log field.
+    ///
+    /// ```
+    /// use voice_bridge::report::EndReason;
+    ///
+    /// assert_eq!(EndReason::IdleTimeout { limit_ms: 30_000 }.kind(), "idle_timeout");
+    /// assert_eq!(EndReason::Stopped.kind(), "stopped");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CallEnded { .. } => "call_ended",
+            Self::AgentEnded { .. } => "agent_ended",
+            Self::AgentNotStarted { .. } => "agent_not_started",
+            Self::AgentNotReady { .. } => "agent_not_ready",
+            Self::AgentStalled { .. } => "agent_stalled",
+            Self::AudioUnsupported { .. } => "audio_unsupported",
+            Self::ToolEndedCall { .. } => "tool_ended_call",
+            Self::HandedOver { .. } => "handed_over",
+            Self::MaxDuration { .. } => "max_duration",
+            Self::IdleTimeout { .. } => "idle_timeout",
+            Self::Stopped => "stopped",
+        }
+    }
+
     /// Whether the agent leg failed (ended, never started, was not ready, stalled, or
     /// spoke audio the call cannot carry): the caller got the fallback.
     pub fn is_agent_failure(&self) -> bool {
@@ -388,6 +413,30 @@ pub struct Timings {
     pub turns: Vec<Turn>,
 }
 
+impl Timings {
+    /// From the call leg's start (the callee answered: Twilio's `start`) to the first agent
+    /// audio sent to the caller, in milliseconds: the silence the callee heard before the
+    /// agent spoke. `None` if either did not happen. When the bridge began before the
+    /// call's start, only the time after the start counts.
+    ///
+    /// (The agent's connect time is [`agent_ready_ms`](Self::agent_ready_ms) itself: an
+    /// agent leg starts connecting when the bridge starts.)
+    ///
+    /// ```
+    /// use voice_bridge::report::Timings;
+    ///
+    /// let mut timings = Timings::default();
+    /// assert_eq!(timings.first_audio_after_start_ms(), None);
+    /// timings.call_started_ms = Some(40);
+    /// timings.first_agent_audio_ms = Some(1_240);
+    /// assert_eq!(timings.first_audio_after_start_ms(), Some(1_200));
+    /// ```
+    pub fn first_audio_after_start_ms(&self) -> Option<u64> {
+        let audio = self.first_agent_audio_ms?;
+        Some(audio.saturating_sub(self.call_started_ms?))
+    }
+}
+
 /// One turn's latency.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -570,6 +619,59 @@ mod tests {
             // Without a fallback, the outcome is the reason alone.
             assert_eq!(outcome(reason, None), words);
         }
+    }
+
+    #[test]
+    fn each_end_reason_kind_is_its_json_tag() {
+        let end = || LegEnd::Finished;
+        let reasons = [
+            EndReason::CallEnded { end: end() },
+            EndReason::AgentEnded { end: end() },
+            EndReason::AgentNotStarted { end: end() },
+            EndReason::AgentNotReady {
+                limit_ms: 1,
+                waiting_for: None,
+            },
+            EndReason::AgentStalled {
+                awaited: Awaited::Answer,
+                limit_ms: 1,
+            },
+            EndReason::AudioUnsupported {
+                message: "opus".into(),
+            },
+            EndReason::ToolEndedCall { tool: "t".into() },
+            EndReason::HandedOver {
+                tool: "t".into(),
+                to: HandOver::Continue,
+            },
+            EndReason::MaxDuration { limit_ms: 1 },
+            EndReason::IdleTimeout { limit_ms: 1 },
+            EndReason::Stopped,
+        ];
+        for reason in reasons {
+            let json = serde_json::to_value(&reason).unwrap();
+            assert_eq!(json["kind"], reason.kind(), "{reason:?}");
+        }
+    }
+
+    #[test]
+    fn first_audio_counts_from_the_calls_start() {
+        let timings = |started, audio| Timings {
+            call_started_ms: started,
+            first_agent_audio_ms: audio,
+            ..Timings::default()
+        };
+        assert_eq!(
+            timings(Some(100), Some(1_600)).first_audio_after_start_ms(),
+            Some(1_500)
+        );
+        // Audio sent before the start was announced (an early agent) counts as none.
+        assert_eq!(
+            timings(Some(900), Some(800)).first_audio_after_start_ms(),
+            Some(0)
+        );
+        assert_eq!(timings(None, Some(800)).first_audio_after_start_ms(), None);
+        assert_eq!(timings(Some(10), None).first_audio_after_start_ms(), None);
     }
 
     #[test]
