@@ -20,6 +20,7 @@
 //!   agent's known refusals, in the command line's words; `retirement`: the model's
 //!   announced shutdown date (`check`'s line, `serve`'s warning at start);
 //! - `tap`: the bridge's observer, reporting what happens live; `transcript` prints it;
+//! - `metrics`: `GET /metrics` (Prometheus text format), a registry per bot;
 //! - `output`: report, recording (`voice_bridge::recording`) and outcome lines on disk.
 
 #[path = "../examples/outbound_call/advice.rs"]
@@ -42,6 +43,8 @@ pub mod demo;
 pub mod drain;
 #[path = "../examples/outbound_call/legs.rs"]
 pub mod legs;
+#[path = "../examples/outbound_call/metrics.rs"]
+pub mod metrics;
 #[path = "../examples/outbound_call/outbound.rs"]
 pub mod outbound;
 #[path = "../examples/outbound_call/output.rs"]

@@ -9,6 +9,7 @@
 //! | `POST /twilio/stream-status` | `<Stream>` status callbacks: a failed stream's reason is logged |
 //! | `GET /healthz` | 200 while the process runs (liveness) |
 //! | `GET /readyz` | 200 while it takes calls, 503 once it drains ([`crate::drain`]) |
+//! | `GET /metrics` | the Prometheus text format ([`crate::metrics`]) |
 //!
 //! Stateless: the webhooks carry what they need in their (signed) URLs, and the stream
 //! carries the appointment in its signed context; nothing about a call is kept between
@@ -38,6 +39,7 @@ use crate::appointment::Appointment;
 use crate::config::{AgentConfig, PublicUrl};
 use crate::connections::{self, Admission, Limits};
 use crate::drain::Drain;
+use crate::metrics::Metrics;
 use crate::output::{CallOutcome, Output};
 use crate::tap::Watcher;
 use crate::tools::Decision;
@@ -102,6 +104,8 @@ pub struct Bot {
     pub model_over_ga: tokio::sync::OnceCell<String>,
     /// Whether new calls are taken, and the calls in progress ([`crate::drain`]).
     pub drain: Arc<Drain>,
+    /// What `GET /metrics` shows: this bot's own registry ([`crate::metrics`]).
+    pub metrics: Metrics,
 }
 
 /// A [`Watcher`] with a `Debug` impl.
@@ -130,6 +134,7 @@ impl Bot {
             limits: Limits::default(),
             model_over_ga: tokio::sync::OnceCell::new(),
             drain: Arc::new(Drain::new()),
+            metrics: Metrics::new(),
         }
     }
 
@@ -172,6 +177,11 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .route("/twilio/stream-status", post(stream_status_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::route))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&bot),
+            crate::metrics::count_webhooks,
+        ))
         .with_state(bot)
 }
 

@@ -150,15 +150,19 @@ async fn run_call(
     let mut recorder = bot.record.then(CallRecorder::new);
     let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
     let agent = crate::legs::agent_leg(&bot.agent, &appointment);
+    let active = bot.metrics.call_started();
+    let observer = (bot.metrics.observer(), recorder.as_mut());
     let report = Bridge::new(call, agent)
         .with_shutdown(bot.drain.ending())
         .with_config(bot.bridge.clone())
         .with_tools(tools.clone())
-        .with_observer((crate::tap::observer(watcher), recorder.as_mut()))
+        .with_observer((crate::tap::observer(watcher), observer))
         .run()
         .await;
+    drop(active);
 
     let mut outcome = summarize(&call_sid, &stream_sid, &appointment, &tools, &report);
+    bot.metrics.call_finished(&outcome.outcome, &report);
     if let Some(advice) = beta_refused(&bot, &report).await {
         outcome.why = advice;
     }

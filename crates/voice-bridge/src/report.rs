@@ -174,6 +174,7 @@ impl EndReason {
             Self::MaxDuration { .. } => "max_duration",
             Self::IdleTimeout { .. } => "idle_timeout",
             Self::Stopped => "stopped",
+            Self::Shutdown { .. } => "shutdown",
         }
     }
 
@@ -647,6 +648,9 @@ mod tests {
             EndReason::MaxDuration { limit_ms: 1 },
             EndReason::IdleTimeout { limit_ms: 1 },
             EndReason::Stopped,
+            EndReason::Shutdown {
+                why: "SIGTERM".into(),
+            },
         ];
         for reason in reasons {
             let json = serde_json::to_value(&reason).unwrap();
