@@ -268,7 +268,9 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
                     Action::End(outcome) => {
                         // The engine logged the end ("call ended"); this is its echo.
                         tracing::debug!(ended_by = %outcome.ended_by, "bridge finished");
-                        return self.engine.into_report();
+                        let mut report = self.engine.into_report();
+                        report.agent_sessions = self.agent.sessions();
+                        return report;
                     }
                 }
             }

@@ -439,6 +439,7 @@ impl Engine {
             counters: self.counters,
             errors: self.errors,
             agent_usage: self.agent_usage,
+            agent_sessions: Vec::new(),
         }
     }
 

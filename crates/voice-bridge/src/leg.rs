@@ -61,6 +61,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::agent::{AgentCommand, AgentEvent, AgentUsage};
+use crate::agent_session::AgentSessionInfo;
 use crate::call::{CallCommand, CallEvent};
 use crate::ids::{CallId, StreamId};
 
@@ -126,6 +127,16 @@ pub trait AgentLeg: Send {
     fn final_usage(&mut self) -> Option<AgentUsage> {
         None
     }
+
+    /// The service sessions the leg ran the call on, in order, each with when and why it
+    /// ended: one for most legs, several when a long call was continued in fresh sessions
+    /// before the service's limit ([`OpenAiLeg`](crate::OpenAiLeg) with its
+    /// [`RenewalPolicy`](crate::RenewalPolicy)). The bridge asks once, when the call has
+    /// ended, and lists them in the report's `agent_sessions`. Default: none (the leg does
+    /// not tell).
+    fn sessions(&self) -> Vec<AgentSessionInfo> {
+        Vec::new()
+    }
 }
 
 #[async_trait]
@@ -155,6 +166,10 @@ impl<T: AgentLeg + ?Sized> AgentLeg for Box<T> {
 
     fn final_usage(&mut self) -> Option<AgentUsage> {
         (**self).final_usage()
+    }
+
+    fn sessions(&self) -> Vec<AgentSessionInfo> {
+        (**self).sessions()
     }
 }
 

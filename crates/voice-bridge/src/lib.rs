@@ -187,6 +187,7 @@
 
 #[cfg(any(feature = "twilio", feature = "openai"))]
 pub mod adapter;
+mod agent_session;
 mod agent;
 pub mod audio;
 mod bridge;
@@ -207,6 +208,7 @@ pub use agent::{
     AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, AgentUsage, Interruption,
     ResponseDone, ResponseStatus, Speaker, Transcript,
 };
+pub use agent_session::{AgentSessionInfo, SessionEnd};
 pub use bridge::Bridge;
 pub use call::{AudioSource, CallCapabilities, CallCommand, CallEvent, CallStart, HandOver};
 pub use config::{BridgeConfig, Fallback};
@@ -232,7 +234,7 @@ pub use openai_realtime;
 pub use twilio_media_stream;
 
 #[cfg(feature = "openai")]
-pub use adapter::openai::OpenAiLeg;
+pub use adapter::openai::{OpenAiLeg, RenewalPolicy};
 #[cfg(feature = "openai")]
 pub use adapter::openai_live::OpenAiLiveLeg;
 #[cfg(feature = "twilio")]

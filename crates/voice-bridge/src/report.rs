@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::agent::{AgentUsage, Speaker};
+use crate::agent_session::AgentSessionInfo;
 use crate::call::HandOver;
 use crate::ids::{CallId, DtmfDigit, ItemId, StreamId, ToolCallId};
 use crate::leg::{LegEnd, Side};
@@ -44,6 +45,10 @@ pub struct CallReport {
     /// What the agent's service billed, as it last reported it (GPT-Live's session
     /// seconds); `None` when the agent leg reports no usage.
     pub agent_usage: Option<AgentUsage>,
+    /// The agent sessions the call ran on, in order, with when and why each ended
+    /// ([`AgentLeg::sessions`](crate::AgentLeg::sessions)); empty when the agent leg does
+    /// not tell.
+    pub agent_sessions: Vec<AgentSessionInfo>,
 }
 
 /// How and why a call ended.
