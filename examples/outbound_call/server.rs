@@ -118,6 +118,11 @@ impl std::fmt::Debug for WatcherSlot {
     }
 }
 
+/// The longest call the bot serves: 2 hours. Longer than the agent's session limit (the
+/// OpenAI leg continues a call in a fresh session before it), short enough to end a call
+/// that nobody hangs up (a stuck line, a loop between two bots).
+pub const MAX_CALL_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
+
 impl Bot {
     /// A bot with these settings, no watcher, reports on, recordings on.
     pub fn new(auth: Auth, agent: AgentConfig, output: Output) -> Self {
@@ -127,7 +132,11 @@ impl Bot {
             agent,
             rest: None,
             output,
-            bridge: BridgeConfig::default(),
+            bridge: {
+                let mut bridge = BridgeConfig::default();
+                bridge.max_call_duration = Some(MAX_CALL_DURATION);
+                bridge
+            },
             record: true,
             watcher: None,
             events,

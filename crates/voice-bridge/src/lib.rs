@@ -187,8 +187,8 @@
 
 #[cfg(any(feature = "twilio", feature = "openai"))]
 pub mod adapter;
-mod agent_session;
 mod agent;
+mod agent_session;
 pub mod audio;
 mod bridge;
 mod call;

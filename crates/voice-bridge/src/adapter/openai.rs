@@ -85,7 +85,9 @@
 //! # }
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+mod renewal;
+
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::pin::Pin;
 
@@ -103,10 +105,14 @@ use crate::agent::{
     AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, AgentUsage, ResponseDone,
     ResponseStatus, Speaker, Transcript,
 };
+use crate::agent_session::{AgentSessionInfo, SessionEnd, unix_ms_now};
 use crate::audio::{AudioChunk, AudioFormat};
 use crate::ids::{ItemId, ResponseId};
 use crate::leg::{AgentLeg, LegEnd, LegError};
 use crate::tool::ToolCall;
+
+pub use renewal::RenewalPolicy;
+use renewal::{History, Planner, RenewalError, Step, SwitchCause};
 
 /// The service's answer to a `response.cancel` with no response running.
 const CANCEL_NOT_ACTIVE: &str = "response_cancel_not_active";
@@ -142,6 +148,7 @@ pub struct OpenAiLegBuilder {
     config: Config,
     session: RealtimeSession,
     speak_first: bool,
+    renewal: RenewalPolicy,
 }
 
 impl OpenAiLegBuilder {
@@ -182,11 +189,32 @@ impl OpenAiLegBuilder {
         self
     }
 
+    /// When a long call continues in a fresh session before the service's limit (its
+    /// `expires_at`; 60 minutes on OpenAI). Default [`RenewalPolicy::default`]: from 5
+    /// minutes before it, at the next turn boundary, and at 1 minute before it whatever
+    /// the turn. [`RenewalPolicy::disabled`] lets the session expire with the call.
+    pub fn renewal(mut self, policy: RenewalPolicy) -> Self {
+        self.renewal = policy;
+        self
+    }
+
     /// The leg. Nothing is connected until the bridge first asks it for an event.
     pub fn build(self) -> OpenAiLeg {
         // A speak-first session asks for a response as soon as it is confirmed.
         let requested = self.speak_first;
+        // A fresh session continues the conversation: it does not greet again.
+        let mut renew = self.clone();
+        renew.speak_first = false;
         OpenAiLeg {
+            planner: Planner::new(self.renewal),
+            renew: Box::new(renew),
+            history: History::default(),
+            caller_speaking: false,
+            tools_waiting: HashSet::new(),
+            sessions: Vec::new(),
+            renewing: None,
+            standby: None,
+            retiring: None,
             state: State::Idle(Box::new(self)),
             pending: VecDeque::new(),
             output: AudioFormat::MuLaw,
@@ -259,6 +287,24 @@ pub struct OpenAiLeg {
     told_error: Option<ApiError>,
     /// Tokens of every `response.done` so far (the Realtime API bills by the token).
     usage: AgentUsage,
+    /// When to continue in a fresh session.
+    planner: Planner,
+    /// The settings a fresh session is opened with (no greeting).
+    renew: Box<OpenAiLegBuilder>,
+    /// The conversation so far, to seed a fresh session with.
+    history: History,
+    /// The service heard the caller start speaking and not yet stop.
+    caller_speaking: bool,
+    /// Tool calls told to the bridge whose result has not been sent yet.
+    tools_waiting: HashSet<String>,
+    /// Every session of the call, the current one last.
+    sessions: Vec<AgentSessionInfo>,
+    /// Opening the fresh session, or seeding it before the switch.
+    renewing: Option<BoxFuture<'static, Result<Open, RenewalError>>>,
+    /// The fresh session, confirmed, waiting for the switch.
+    standby: Option<Open>,
+    /// The old session being closed after a switch (its late events are dropped).
+    retiring: Option<BoxFuture<'static, ()>>,
 }
 
 enum State {
@@ -327,6 +373,7 @@ impl OpenAiLeg {
             config,
             session: RealtimeSession::phone_call(),
             speak_first: false,
+            renewal: RenewalPolicy::default(),
         }
     }
 
@@ -370,6 +417,10 @@ impl OpenAiLeg {
                                 "openai: session confirmed");
                             self.output = open.ready.output;
                             self.vad_interrupts = open.vad_interrupts;
+                            self.planner
+                                .on_session(tokio::time::Instant::now(), open.sender.time_left());
+                            self.sessions
+                                .push(AgentSessionInfo::started(&open.session_id, unix_ms_now()));
                             self.state = State::Open {
                                 sender: std::sync::Arc::new(open.sender),
                                 events: open.events,
@@ -391,8 +442,14 @@ impl OpenAiLeg {
                         }
                     }
                 }
-                State::Open { events, sender } => {
-                    let Some(item) = events.next().await else {
+                State::Open { .. } => {
+                    let Some(item) = self.next_open_event().await else {
+                        continue;
+                    };
+                    let State::Open { sender, .. } = &self.state else {
+                        continue;
+                    };
+                    let Some(item) = item else {
                         let end = match sender.close_frame() {
                             // The service ended the session with a normal close while the
                             // call was on: say so with its code, it is why the caller
@@ -414,6 +471,9 @@ impl OpenAiLeg {
                             }
                         };
                         self.state = State::Done;
+                        self.end_session(SessionEnd::Ended {
+                            reason: end.to_string(),
+                        });
                         return Ok(AgentEvent::Ended(end));
                     };
                     match item {
@@ -423,6 +483,11 @@ impl OpenAiLeg {
                         }
                         Err(error) => {
                             if let Some(event) = self.on_error(&error) {
+                                if let AgentEvent::Ended(end) = &event {
+                                    self.end_session(SessionEnd::Ended {
+                                        reason: end.to_string(),
+                                    });
+                                }
                                 return Ok(event);
                             }
                         }
@@ -431,6 +496,198 @@ impl OpenAiLeg {
                 State::Done => return Err(LegError::new("the openai leg has already ended")),
             }
         }
+    }
+
+    /// Whether the call is between turns: no response running or asked for, the caller
+    /// not speaking, no tool call waiting for its result.
+    fn at_turn_boundary(&self) -> bool {
+        !self.responding
+            && !self.requested
+            && self.creating.is_none()
+            && !self.create_deferred
+            && !self.caller_speaking
+            && self.tools_waiting.is_empty()
+    }
+
+    /// The current session's id, for lines.
+    fn session_id(&self) -> &str {
+        self.sessions.last().map_or("", |s| s.id.as_str())
+    }
+
+    /// Records the current session's end in [`AgentLeg::sessions`].
+    fn end_session(&mut self, end: SessionEnd) {
+        if let Some(last) = self.sessions.last_mut() {
+            last.end(unix_ms_now(), end);
+        }
+    }
+
+    /// The open session's next event (`Some(None)`: its stream ended), meanwhile driving
+    /// the renewal: `None` when a renewal step happened instead, so the caller loops.
+    async fn next_open_event(&mut self) -> Option<Option<Result<ServerEvent, ClientError>>> {
+        match self
+            .planner
+            .poll(tokio::time::Instant::now(), self.at_turn_boundary())
+        {
+            Step::Open => self.start_renewal(),
+            Step::Switch(cause) => self.start_switch(cause),
+            Step::Wait => {}
+        }
+        enum Wake {
+            Item(Option<Result<ServerEvent, ClientError>>),
+            Renewal(Result<Open, RenewalError>),
+            Retired,
+            Timer,
+        }
+        let wake_at = self.planner.next_wake();
+        let wake = {
+            let State::Open { events, .. } = &mut self.state else {
+                return None;
+            };
+            let renewing = &mut self.renewing;
+            let retiring = &mut self.retiring;
+            tokio::select! {
+                biased;
+                result = async {
+                    match renewing {
+                        Some(renewing) => renewing.await,
+                        None => std::future::pending().await,
+                    }
+                } => Wake::Renewal(result),
+                () = async {
+                    match retiring {
+                        Some(retiring) => retiring.await,
+                        None => std::future::pending().await,
+                    }
+                } => Wake::Retired,
+                item = events.next() => Wake::Item(item),
+                () = async {
+                    match wake_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => Wake::Timer,
+            }
+        };
+        match wake {
+            Wake::Item(item) => return Some(item),
+            Wake::Renewal(result) => {
+                self.renewing = None;
+                match result {
+                    Ok(open) if self.planner.is_switching() => self.finish_switch(open),
+                    Ok(open) => {
+                        tracing::debug!(session_id = %open.session_id,
+                            "openai: the fresh session is ready; switching at the next turn boundary");
+                        self.standby = Some(open);
+                        self.planner.opened();
+                    }
+                    Err(error) => self.renewal_failed(&error),
+                }
+            }
+            Wake::Retired => self.retiring = None,
+            Wake::Timer => {}
+        }
+        None
+    }
+
+    /// Starts opening the fresh session, with the same settings and no greeting.
+    fn start_renewal(&mut self) {
+        self.planner.opening();
+        let setup = (*self.renew).clone();
+        let url = display_url(&setup.config);
+        tracing::info!(session_id = %self.session_id(),
+            time_left_ms = self.planner.expires().map(|at| {
+                u64::try_from(at.saturating_duration_since(tokio::time::Instant::now()).as_millis())
+                    .unwrap_or(u64::MAX)
+            }),
+            "openai: the session's time limit is near; opening a fresh session to continue the call");
+        self.renewing = Some(
+            async move {
+                let connected = connect(setup, url).await.map_err(RenewalError::opening)?;
+                confirm(connected).await.map_err(RenewalError::opening)
+            }
+            .boxed(),
+        );
+    }
+
+    /// Starts seeding the fresh session with the conversation so far; the switch follows.
+    fn start_switch(&mut self, cause: SwitchCause) {
+        let Some(open) = self.standby.take() else {
+            self.planner.failed();
+            return;
+        };
+        self.planner.switching(cause);
+        let events = self.history.events();
+        self.renewing = Some(
+            async move {
+                for event in &events {
+                    open.sender
+                        .send(event)
+                        .await
+                        .map_err(RenewalError::seeding)?;
+                }
+                Ok(open)
+            }
+            .boxed(),
+        );
+    }
+
+    /// The fresh session has the conversation: audio goes to it from now on, and the old
+    /// one is closed.
+    fn finish_switch(&mut self, open: Open) {
+        let at_turn_boundary = self.planner.cause() == SwitchCause::TurnBoundary;
+        if open.ready.output != self.output {
+            tracing::warn!(session_id = %open.session_id, was = %self.output,
+                now = %open.ready.output,
+                "openai: the fresh session confirmed another output format");
+        }
+        let old_id = self.session_id().to_owned();
+        self.output = open.ready.output;
+        self.vad_interrupts = open.vad_interrupts;
+        self.responding = false;
+        self.requested = false;
+        self.interrupted = false;
+        self.caller_speaking = false;
+        self.last_item = None;
+        self.told_error = None;
+        self.end_session(SessionEnd::Renewed { at_turn_boundary });
+        self.planner
+            .on_session(tokio::time::Instant::now(), open.sender.time_left());
+        self.sessions
+            .push(AgentSessionInfo::started(&open.session_id, unix_ms_now()));
+        tracing::info!(old_session_id = %old_id, session_id = %open.session_id,
+            items = self.history.len(), at_turn_boundary,
+            "openai: the call continues in a fresh session, carrying the conversation");
+        let old = std::mem::replace(
+            &mut self.state,
+            State::Open {
+                sender: std::sync::Arc::new(open.sender),
+                events: open.events,
+            },
+        );
+        if let State::Open { sender, mut events } = old {
+            self.retiring = Some(
+                async move {
+                    if let Err(error) = sender.close().await {
+                        tracing::debug!(%error, "openai: closing the old session failed");
+                    }
+                    // Its last events (the close's answer) are read and dropped.
+                    let drain = async { while events.next().await.is_some() {} };
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
+                }
+                .boxed(),
+            );
+        }
+    }
+
+    /// The renewal failed: one line, one non-fatal error for the report; the call stays
+    /// on the current session until it ends.
+    fn renewal_failed(&mut self, error: &RenewalError) {
+        self.planner.failed();
+        tracing::warn!(session_id = %self.session_id(), %error,
+            "openai: the call stays on its session until the service's limit ends it");
+        self.pending.push_back(AgentEvent::Error(
+            AgentError::new(format!("openai: {error}"), false).with_code("session_renewal_failed"),
+        ));
     }
 
     /// The session did not start: the leg's end. The client logged the cause with all
@@ -459,16 +716,27 @@ impl OpenAiLeg {
                     }
                 }
             }
+            ServerEvent::InputAudioBufferCommitted(committed) => {
+                self.caller_speaking = false;
+                self.history.user_item(committed.item_id.as_str());
+                return;
+            }
             ServerEvent::InputAudioBufferSpeechStarted(_) => {
+                self.caller_speaking = true;
                 // The service cancels the response in progress at this speech start.
                 self.interrupted |= self.vad_interrupts && self.responding;
                 AgentEvent::SpeechStarted
             }
-            ServerEvent::InputAudioBufferSpeechStopped(_) => AgentEvent::SpeechStopped,
+            ServerEvent::InputAudioBufferSpeechStopped(_) => {
+                self.caller_speaking = false;
+                AgentEvent::SpeechStopped
+            }
             ServerEvent::ResponseOutputAudioTranscriptDelta(delta) => {
                 transcript(Speaker::Agent, delta.item_id.as_str(), delta.delta, false)
             }
             ServerEvent::ResponseOutputAudioTranscriptDone(done) => {
+                self.history
+                    .assistant_text(done.item_id.as_str(), &done.transcript);
                 transcript(Speaker::Agent, done.item_id.as_str(), done.transcript, true)
             }
             ServerEvent::ConversationItemInputAudioTranscriptionDelta(delta) => {
@@ -477,13 +745,22 @@ impl OpenAiLeg {
                 };
                 transcript(Speaker::Caller, delta.item_id.as_str(), text, false)
             }
-            ServerEvent::ConversationItemInputAudioTranscriptionCompleted(done) => transcript(
-                Speaker::Caller,
-                done.item_id.as_str(),
-                done.transcript,
-                true,
-            ),
+            ServerEvent::ConversationItemInputAudioTranscriptionCompleted(done) => {
+                self.history
+                    .user_text(done.item_id.as_str(), &done.transcript);
+                transcript(
+                    Speaker::Caller,
+                    done.item_id.as_str(),
+                    done.transcript,
+                    true,
+                )
+            }
             ServerEvent::ResponseOutputItemAdded(added) => {
+                if let Item::Message(message) = &added.item {
+                    if let Some(id) = &message.id {
+                        self.history.assistant_item(id.as_str());
+                    }
+                }
                 self.note_function(&added.item);
                 return;
             }
@@ -497,6 +774,8 @@ impl OpenAiLeg {
                     .name
                     .or_else(|| self.names.remove(call_id))
                     .unwrap_or_default();
+                self.history.call(call_id, &name, &done.arguments);
+                self.tools_waiting.insert(call_id.to_owned());
                 let arguments = serde_json::from_str(&done.arguments)
                     .unwrap_or_else(|_| Value::String(done.arguments.clone()));
                 AgentEvent::ToolCall(ToolCall::new(call_id, name, arguments))
@@ -732,6 +1011,7 @@ async fn connect(setup: OpenAiLegBuilder, url: String) -> Result<Connected, Clie
         config,
         session,
         speak_first,
+        ..
     } = setup;
     let connection = Connection::connect(config).await?;
     Ok(Connected {
@@ -897,6 +1177,10 @@ impl AgentLeg for OpenAiLeg {
         self.next_event().await
     }
 
+    fn sessions(&self) -> Vec<AgentSessionInfo> {
+        self.sessions.clone()
+    }
+
     async fn send(&mut self, command: AgentCommand) -> Result<(), LegError> {
         match command {
             AgentCommand::Audio(chunk) => {
@@ -918,17 +1202,29 @@ impl AgentLeg for OpenAiLeg {
             }
             AgentCommand::CancelResponse => self.cancel_response().await,
             AgentCommand::ToolResult { call_id, output } => {
+                self.tools_waiting.remove(call_id.as_str());
+                self.history.output(call_id.as_str(), &output);
                 self.send_event(ClientEvent::function_call_output(call_id.as_str(), output))
                     .await
             }
             AgentCommand::CreateResponse => self.create_response().await,
             AgentCommand::Dtmf(digit) => {
                 let text = format!("[DTMF {digit}]");
+                self.history.user_typed(&text);
                 self.send_event(ClientEvent::item_create(Item::user_text(text)))
                     .await?;
                 self.create_response().await
             }
             AgentCommand::Close => {
+                self.renewing = None;
+                self.retiring = None;
+                if let Some(standby) = self.standby.take() {
+                    // Opened for a switch that will not come: close it, never leave it billed.
+                    let _ = standby.sender.close().await;
+                }
+                if matches!(self.state, State::Open { .. }) {
+                    self.end_session(SessionEnd::Closed);
+                }
                 let state = std::mem::replace(&mut self.state, State::Done);
                 if let State::Open { sender, .. } = state {
                     sender.close().await.map_err(|error| {

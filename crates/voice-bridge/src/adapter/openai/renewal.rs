@@ -50,7 +50,8 @@ impl Default for RenewalPolicy {
 impl RenewalPolicy {
     /// Look for a turn boundary from `margin` before the session's `expires_at`, and
     /// switch at `hard_margin` before it even mid-turn. A `hard_margin` larger than
-    /// `margin` is cut to `margin`.
+    /// `margin` is cut to `margin`. A session that lasts no longer than `margin` from its
+    /// start is not renewed (its successor would be renewed at once).
     pub fn new(margin: Duration, hard_margin: Duration) -> Self {
         Self {
             margin,
@@ -81,6 +82,35 @@ impl RenewalPolicy {
     /// Whether renewal is off ([`RenewalPolicy::disabled`]).
     pub fn is_disabled(&self) -> bool {
         !self.enabled
+    }
+}
+
+/// A fresh session could not take the call over; the call stays on the old session.
+#[derive(Debug, thiserror::Error)]
+#[error("continuing the call in a fresh session failed while {stage}: {source}")]
+pub(crate) struct RenewalError {
+    /// What the leg was doing.
+    stage: &'static str,
+    /// The client's error, with the service's words.
+    #[source]
+    source: openai_realtime::client::Error,
+}
+
+impl RenewalError {
+    /// Opening (handshake, `session.created`, `session.update`) failed.
+    pub(crate) fn opening(source: openai_realtime::client::Error) -> Self {
+        Self {
+            stage: "opening it",
+            source,
+        }
+    }
+
+    /// Sending the conversation so far failed.
+    pub(crate) fn seeding(source: openai_realtime::client::Error) -> Self {
+        Self {
+            stage: "sending it the conversation so far",
+            source,
+        }
     }
 }
 
@@ -126,6 +156,7 @@ pub(crate) struct Planner {
     policy: RenewalPolicy,
     expires: Option<Instant>,
     phase: Phase,
+    cause: SwitchCause,
 }
 
 impl Planner {
@@ -134,6 +165,7 @@ impl Planner {
             policy,
             expires: None,
             phase: Phase::Idle,
+            cause: SwitchCause::TurnBoundary,
         }
     }
 
@@ -141,7 +173,10 @@ impl Planner {
     /// it (`None`: it did not say).
     pub(crate) fn on_session(&mut self, now: Instant, time_left: Option<Duration>) {
         self.expires = time_left.map(|left| now + left);
-        self.phase = if self.policy.enabled && self.expires.is_some() {
+        // A session that lasts no longer than the margin is not renewed: its successor
+        // would be renewed at once, and so on, a session per turn.
+        let long_enough = time_left.is_some_and(|left| left > self.policy.margin);
+        self.phase = if self.policy.enabled && long_enough {
             Phase::Watching
         } else {
             Phase::Idle
@@ -194,9 +229,20 @@ impl Planner {
         self.phase = Phase::Standby;
     }
 
-    /// The leg started seeding the fresh session.
-    pub(crate) fn switching(&mut self) {
+    /// The leg started seeding the fresh session, for `cause`.
+    pub(crate) fn switching(&mut self, cause: SwitchCause) {
         self.phase = Phase::Switching;
+        self.cause = cause;
+    }
+
+    /// Whether the fresh session is being seeded (else, if anything, opened).
+    pub(crate) fn is_switching(&self) -> bool {
+        self.phase == Phase::Switching
+    }
+
+    /// Why the switch under way happens.
+    pub(crate) fn cause(&self) -> SwitchCause {
+        self.cause
     }
 
     /// Opening or seeding failed: no more tries for this session.
@@ -208,9 +254,15 @@ impl Planner {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Entry {
     /// A caller's turn, its text once transcribed.
-    User { item_id: String, text: Option<String> },
+    User {
+        item_id: String,
+        text: Option<String>,
+    },
     /// An agent's spoken item, its text once the transcript is done.
-    Assistant { item_id: String, text: Option<String> },
+    Assistant {
+        item_id: String,
+        text: Option<String>,
+    },
     /// A function call the agent made.
     Call {
         call_id: String,
@@ -230,9 +282,7 @@ pub(crate) struct History {
 impl History {
     fn find(&mut self, id: &str) -> Option<&mut Option<String>> {
         self.entries.iter_mut().find_map(|entry| match entry {
-            Entry::User { item_id, text } | Entry::Assistant { item_id, text }
-                if item_id == id =>
-            {
+            Entry::User { item_id, text } | Entry::Assistant { item_id, text } if item_id == id => {
                 Some(text)
             }
             _ => None,
@@ -273,6 +323,14 @@ impl History {
         if let Some(slot) = self.find(item_id) {
             *slot = Some(text.to_owned());
         }
+    }
+
+    /// A message the bridge typed for the caller (a key press), with no item id of ours.
+    pub(crate) fn user_typed(&mut self, text: &str) {
+        self.entries.push(Entry::User {
+            item_id: String::new(),
+            text: Some(text.to_owned()),
+        });
     }
 
     /// The agent called a function.
@@ -371,7 +429,8 @@ mod tests {
             planner.poll(Instant::now(), true),
             Step::Switch(SwitchCause::TurnBoundary)
         );
-        planner.switching();
+        planner.switching(SwitchCause::TurnBoundary);
+        assert!(planner.is_switching());
         assert_eq!(planner.poll(Instant::now(), true), Step::Wait);
     }
 
@@ -407,12 +466,6 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_session_shorter_than_the_margin_opens_at_once() {
-        let (planner, _) = planner(Duration::from_secs(3));
-        assert_eq!(planner.poll(Instant::now(), false), Step::Open);
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn no_deadline_or_renewal_off_never_renews() {
         let mut planner = Planner::new(RenewalPolicy::default());
         planner.on_session(Instant::now(), None);
@@ -421,6 +474,15 @@ mod tests {
         off.on_session(Instant::now(), Some(Duration::ZERO));
         assert_eq!(off.poll(Instant::now(), true), Step::Wait);
         assert_eq!(off.next_wake(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_no_longer_than_the_margin_is_not_renewed() {
+        let (short, _) = planner(5 * MIN);
+        assert_eq!(short.poll(Instant::now(), true), Step::Wait);
+        assert_eq!(short.next_wake(), None);
+        let (longer, start) = planner(5 * MIN + Duration::from_secs(1));
+        assert_eq!(longer.next_wake(), Some(start + Duration::from_secs(1)));
     }
 
     #[test]
@@ -433,7 +495,11 @@ mod tests {
         history
             .events()
             .iter()
-            .map(|event| serde_json::to_value(event).unwrap()["item"].clone())
+            .map(|event| {
+                let wire: serde_json::Value =
+                    serde_json::from_str(&event.encode(openai_realtime::Dialect::Ga)).unwrap();
+                wire["item"].clone()
+            })
             .collect()
     }
 
