@@ -16,6 +16,7 @@ mod example;
 mod instances;
 mod live;
 mod logs;
+mod metrics;
 mod readme;
 mod retired;
 mod secrets;

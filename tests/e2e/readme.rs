@@ -374,6 +374,34 @@ const MESSAGES: &[(&str, &str)] = &[
         "twilio: media-stream message too big; closing with 1009",
         "crates/voice-bridge/src/adapter/twilio.rs",
     ),
+    (
+        "draining: /readyz answers 503 and new calls are refused; the calls in progress go on (a second signal ends them at once)",
+        "examples/outbound_call/serve.rs",
+    ),
+    (
+        "media stream refused: the server is draining (SIGTERM) and takes no new calls",
+        "examples/outbound_call/server.rs",
+    ),
+    (
+        "the drain deadline passed: the calls still in progress get the fallback message and end",
+        "examples/outbound_call/serve.rs",
+    ),
+    (
+        "second signal: the calls in progress get the fallback message and end now",
+        "examples/outbound_call/serve.rs",
+    ),
+    (
+        "openai: the session's time limit is near; opening a fresh session to continue the call",
+        "crates/voice-bridge/src/adapter/openai.rs",
+    ),
+    (
+        "openai: the call continues in a fresh session, carrying the conversation",
+        "crates/voice-bridge/src/adapter/openai.rs",
+    ),
+    (
+        "openai: the call stays on its session until the service's limit ends it",
+        "crates/voice-bridge/src/adapter/openai.rs",
+    ),
 ];
 
 #[test]
