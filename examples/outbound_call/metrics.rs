@@ -1,7 +1,7 @@
 //! `GET /metrics`: what the bot has done, in the Prometheus text format (version 0.0.4),
 //! through the Prometheus project's Rust client (`prometheus-client`).
 //!
-//! Each [`Bot`](crate::server::Bot) keeps its own [`Metrics`] (a registry is a plain value,
+//! Each [`Bot`] keeps its own [`Metrics`] (a registry is a plain value,
 //! not a process-wide recorder), so two bots in one process count apart.
 //!
 //! | series | type | labels |

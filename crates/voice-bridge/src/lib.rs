@@ -203,6 +203,7 @@ pub mod recording;
 pub mod report;
 pub mod throttle;
 mod tool;
+pub mod warm;
 
 pub use agent::{
     AgentAudio, AgentCommand, AgentError, AgentEvent, AgentReady, AgentUsage, Interruption,

@@ -238,7 +238,8 @@ impl Engine {
         ]}));
         self.response = Some(Active {
             id: response_id,
-            started: now,
+            // The service's time to first audio: every step comes that much later.
+            started: now + self.script.latency,
             steps: plan.steps,
             items: plan.items,
             added: vec![false; n],

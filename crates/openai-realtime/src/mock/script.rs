@@ -232,6 +232,7 @@ pub struct Script {
     pub(crate) fallback: Turn,
     pub(crate) pacing: Pacing,
     pub(crate) deltas: DeltaSchedule,
+    pub(crate) latency: Duration,
 }
 
 impl Default for Script {
@@ -241,6 +242,7 @@ impl Default for Script {
             fallback: Turn::speech("Hello from the mock."),
             pacing: Pacing::default(),
             deltas: DeltaSchedule::default(),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -277,6 +279,23 @@ impl Script {
     #[must_use]
     pub fn delta_duration(mut self, delta: Duration) -> Self {
         self.deltas = DeltaSchedule::fixed(delta);
+        self
+    }
+
+    /// How long each response takes after `response.created` before its first item (and
+    /// so its first audio) comes: the service's own time to first audio, a few hundred
+    /// milliseconds on OpenAI. Default none, so tests that do not care do not wait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use openai_realtime::mock::Script;
+    ///
+    /// let script = Script::new().response_latency(Duration::from_millis(400));
+    /// # let _ = script;
+    /// ```
+    #[must_use]
+    pub fn response_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
         self
     }
 
