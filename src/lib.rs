@@ -21,6 +21,7 @@
 //!   announced shutdown date (`check`'s line, `serve`'s warning at start);
 //! - `tap`: the bridge's observer, reporting what happens live; `transcript` prints it;
 //! - `metrics`: `GET /metrics` (Prometheus text format), a registry per bot;
+//! - `warm`: agent sessions opened while the phone rings, taken by the call's stream;
 //! - `output`: report, recording (`voice_bridge::recording`) and outcome lines on disk.
 
 #[path = "../examples/outbound_call/advice.rs"]
@@ -65,6 +66,8 @@ pub mod throttle;
 pub mod tools;
 #[path = "../examples/outbound_call/transcript.rs"]
 pub mod transcript;
+#[path = "../examples/outbound_call/warm.rs"]
+pub mod warm;
 
 /// The README's Rust code blocks, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

@@ -88,7 +88,7 @@ pub fn create_call(
     appointment: &Appointment,
 ) -> CreateCall {
     CreateCall::new(to, from, twiml(public, signed, appointment))
-        .status_callback(status_callback_url(public, &appointment.id))
+        .status_callback(status_callback_url(public, signed.parameters()))
         .status_callback_events([
             StatusCallbackEvent::Initiated,
             StatusCallbackEvent::Ringing,

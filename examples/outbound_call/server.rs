@@ -43,6 +43,7 @@ use crate::metrics::Metrics;
 use crate::output::{CallOutcome, Output};
 use crate::tap::Watcher;
 use crate::tools::Decision;
+use crate::warm::WarmSessions;
 
 /// How requests are authenticated.
 #[derive(Debug)]
@@ -106,6 +107,9 @@ pub struct Bot {
     pub drain: Arc<Drain>,
     /// What `GET /metrics` shows: this bot's own registry ([`crate::metrics`]).
     pub metrics: Metrics,
+    /// Agent sessions opened while the phone rings ([`crate::warm`]); `None`: every call
+    /// connects its agent at the stream's start.
+    pub warm: Option<WarmSessions>,
 }
 
 /// A [`Watcher`] with a `Debug` impl.
@@ -144,6 +148,7 @@ impl Bot {
             model_over_ga: tokio::sync::OnceCell::new(),
             drain: Arc::new(Drain::new()),
             metrics: Metrics::new(),
+            warm: Some(WarmSessions::default()),
         }
     }
 
@@ -257,12 +262,22 @@ async fn media_stream(State(bot): State<Arc<Bot>>, request: Request<Body>) -> Re
     crate::stream::accept(bot, request)
 }
 
-/// The URL of the status callback for an appointment's call.
-pub fn status_callback_url(public: &PublicUrl, appointment_id: &str) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("apt_id", appointment_id)
-        .finish();
-    public.https_url(&format!("/twilio/status?{query}"))
+/// The URL of the status callback for an appointment's call, carrying the signed
+/// appointment (its `apt_id` among the fields): the `ringing` callback opens the agent
+/// session with it ([`crate::warm`]).
+pub fn status_callback_url(
+    public: &PublicUrl,
+    signed: impl IntoIterator<Item = (String, String)>,
+) -> String {
+    public.https_url(&format!("/twilio/status?{}", signed_query(signed)))
+}
+
+fn signed_query(signed: impl IntoIterator<Item = (String, String)>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in signed {
+        query.append_pair(&name, &value);
+    }
+    query.finish()
 }
 
 /// The URL of the AMD callback, carrying the signed appointment (the voicemail needs it).
@@ -270,11 +285,7 @@ pub fn amd_callback_url(
     public: &PublicUrl,
     signed: impl IntoIterator<Item = (String, String)>,
 ) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in signed {
-        query.append_pair(&name, &value);
-    }
-    public.https_url(&format!("/twilio/amd?{}", query.finish()))
+    public.https_url(&format!("/twilio/amd?{}", signed_query(signed)))
 }
 
 /// The URL of the `<Stream>` status callback.
@@ -343,6 +354,7 @@ async fn status_callback(
         "call status"
     );
     let status = callback.call_status.clone();
+    warm_up(&bot, &uri, callback.call_sid.as_str(), &status);
     if status.is_final() && status != CallStatus::Completed {
         let outcome = if status == CallStatus::Failed {
             "call_failed"
@@ -366,6 +378,48 @@ async fn status_callback(
         status,
     });
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// Opens the call's agent session while it rings (or once answered, if the ringing
+/// callback was missed), from the signed appointment in the callback's URL; closes it when
+/// the call ends without a stream. A URL without a valid context opens nothing (the stream
+/// connects cold, and its own check refuses a bad context).
+fn warm_up(bot: &Bot, uri: &Uri, call_sid: &str, status: &CallStatus) {
+    let Some(warm) = &bot.warm else { return };
+    if status.is_final() {
+        if warm.discard(call_sid) {
+            tracing::debug!(
+                call_sid,
+                status = status.as_str(),
+                "the call ended before its stream: its warm agent session is closed"
+            );
+        }
+        return;
+    }
+    if !matches!(status, CallStatus::Ringing | CallStatus::InProgress) {
+        return;
+    }
+    let Auth::Signed { secret, .. } = &bot.auth else {
+        return;
+    };
+    let params = uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    match secret
+        .verify(&params, SystemTime::now())
+        .map_err(|err| err.to_string())
+        .and_then(|ctx| Appointment::from_fields(ctx.fields()).map_err(|e| e.to_string()))
+    {
+        Ok(appointment) => {
+            if warm.open(call_sid, &bot.agent, &appointment) {
+                tracing::info!(call_sid, appointment_id = %appointment.id, status = status.as_str(),
+                    "opening the agent session before the stream (warm)");
+            }
+        }
+        Err(reason) => tracing::debug!(call_sid, %reason,
+            "no warm agent session: the status callback's URL has no valid call context"),
+    }
 }
 
 async fn amd_callback(

@@ -26,7 +26,7 @@ use voice_bridge::{Bridge, CallReport, LegEnd};
 use crate::advice;
 use crate::appointment::Appointment;
 use crate::connections::Admission;
-use crate::legs::CallLeg;
+use crate::legs::{AgentLegBox, CallLeg};
 use crate::output::{CallOutcome, unix_now};
 use crate::server::{Auth, Bot};
 use crate::tools::AppointmentTools;
@@ -113,6 +113,23 @@ async fn run(bot: Arc<Bot>, socket: MediaSocket) {
     run_call(bot, call, call_sid, stream_sid, appointment).await;
 }
 
+/// The call's agent leg: the session opened while the phone rang, if this instance has a
+/// good one for the call ([`crate::warm`]), else a fresh one that connects now.
+async fn agent_leg(bot: &Bot, call_sid: &str, appointment: &Appointment) -> AgentLegBox {
+    if let Some(warm) = &bot.warm {
+        if let Some(warmed) = warm.take(call_sid).await {
+            tracing::info!(
+                call_sid,
+                open_ms = u64::try_from(warmed.waited().as_millis()).unwrap_or(u64::MAX),
+                ready = warmed.was_ready(),
+                "the call takes the agent session opened while it rang (warm)"
+            );
+            return Box::new(warmed);
+        }
+    }
+    crate::legs::agent_leg(&bot.agent, appointment)
+}
+
 /// The ids a stream's `start` carried, if it came.
 fn ids(call: &CallLeg) -> (String, Option<String>) {
     (
@@ -149,7 +166,7 @@ async fn run_call(
     let tools = AppointmentTools::new(&call_sid, &appointment);
     let mut recorder = bot.record.then(CallRecorder::new);
     let watcher = bot.watcher.as_ref().map(|w| w.0.clone());
-    let agent = crate::legs::agent_leg(&bot.agent, &appointment);
+    let agent = agent_leg(&bot, &call_sid, &appointment).await;
     let active = bot.metrics.call_started();
     let observer = (bot.metrics.observer(), recorder.as_mut());
     let report = Bridge::new(call, agent)

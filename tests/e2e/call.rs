@@ -132,10 +132,15 @@ fn call_places_the_call_and_serves_its_signed_stream() {
             "{fallback}"
         );
         assert!(fallback.ends_with("<Hangup /></Response>"), "{fallback}");
-        assert_eq!(
-            create.one("StatusCallback"),
-            Some("https://bot.example.test/twilio/status?apt_id=apt_demo_42")
+        // The status callback carries the signed appointment (the ringing one opens the
+        // agent session), as the AMD callback does.
+        let status_callback = create.one("StatusCallback").unwrap();
+        assert!(
+            status_callback.starts_with("https://bot.example.test/twilio/status?")
+                && status_callback.contains("&apt_id=apt_demo_42&"),
+            "{status_callback}"
         );
+        assert!(status_callback.contains("ctx_sig=v1."), "{status_callback}");
         assert_eq!(
             create.all("StatusCallbackEvent"),
             ["initiated", "ringing", "answered", "completed"]

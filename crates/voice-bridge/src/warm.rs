@@ -60,10 +60,18 @@ pub const MAX_EARLY_EVENTS: usize = 4096;
 const CLOSE_LIMIT: Duration = Duration::from_secs(1);
 
 /// An agent leg being opened ahead of its call (see the [module docs](self)).
-#[derive(Debug)]
 pub struct WarmAgent<A> {
     claims: oneshot::Sender<oneshot::Sender<Warmed<A>>>,
     opened: Instant,
+}
+
+impl<A> std::fmt::Debug for WarmAgent<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarmAgent")
+            .field("age", &self.opened.elapsed())
+            .field("held", &!self.claims.is_closed())
+            .finish()
+    }
 }
 
 impl<A: AgentLeg + 'static> WarmAgent<A> {
