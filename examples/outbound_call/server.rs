@@ -380,6 +380,19 @@ async fn status_callback(
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// The appointment signed into a callback's URL (the call's context, as the stream carries
+/// it): a missing, forged or expired context is the reason why not.
+fn signed_appointment(secret: &SigningSecret, uri: &Uri) -> Result<Appointment, String> {
+    let params = uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let context = secret
+        .verify(&params, SystemTime::now())
+        .map_err(|err| err.to_string())?;
+    Appointment::from_fields(context.fields()).map_err(|err| err.to_string())
+}
+
 /// Opens the call's agent session while it rings (or once answered, if the ringing
 /// callback was missed), from the signed appointment in the callback's URL; closes it when
 /// the call ends without a stream. A URL without a valid context opens nothing (the stream
@@ -402,15 +415,7 @@ fn warm_up(bot: &Bot, uri: &Uri, call_sid: &str, status: &CallStatus) {
     let Auth::Signed { secret, .. } = &bot.auth else {
         return;
     };
-    let params = uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    match secret
-        .verify(&params, SystemTime::now())
-        .map_err(|err| err.to_string())
-        .and_then(|ctx| Appointment::from_fields(ctx.fields()).map_err(|e| e.to_string()))
-    {
+    match signed_appointment(secret, uri) {
         Ok(appointment) => {
             if warm.open(call_sid, &bot.agent, &appointment) {
                 tracing::info!(call_sid, appointment_id = %appointment.id, status = status.as_str(),
@@ -450,15 +455,7 @@ async fn amd_callback(
     let Auth::Signed { secret, .. } = &bot.auth else {
         return StatusCode::NO_CONTENT.into_response();
     };
-    let params = uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    let appointment = match secret
-        .verify(&params, SystemTime::now())
-        .map_err(|err| err.to_string())
-        .and_then(|ctx| Appointment::from_fields(ctx.fields()).map_err(|e| e.to_string()))
-    {
+    let appointment = match signed_appointment(secret, &uri) {
         Ok(appointment) => appointment,
         Err(reason) => {
             return refuse(

@@ -215,6 +215,8 @@ impl OpenAiLegBuilder {
             renewing: None,
             standby: None,
             retiring: None,
+            wake: None,
+            wake_at: None,
             state: State::Idle(Box::new(self)),
             pending: VecDeque::new(),
             output: AudioFormat::MuLaw,
@@ -305,6 +307,11 @@ pub struct OpenAiLeg {
     standby: Option<Open>,
     /// The old session being closed after a switch (its late events are dropped).
     retiring: Option<BoxFuture<'static, ()>>,
+    /// The timer of the planner's next deadline, armed at `wake_at` (made at its first
+    /// deadline: the leg may be built outside a runtime).
+    wake: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Where `wake` is armed; `None`: not armed.
+    wake_at: Option<tokio::time::Instant>,
 }
 
 enum State {
@@ -535,37 +542,47 @@ impl OpenAiLeg {
         enum Wake {
             Item(Option<Result<ServerEvent, ClientError>>),
             Renewal(Result<Open, RenewalError>),
+            Standby(Option<Result<ServerEvent, ClientError>>),
             Retired,
             Timer,
         }
+        // One timer for the leg, moved only when the planner's next deadline changes: not a
+        // timer armed and dropped for every event of the call.
         let wake_at = self.planner.next_wake();
+        if wake_at != self.wake_at {
+            self.wake_at = wake_at;
+            if let Some(at) = wake_at {
+                match &mut self.wake {
+                    Some(wake) => wake.as_mut().reset(at),
+                    None => self.wake = Some(Box::pin(tokio::time::sleep_until(at))),
+                }
+            }
+        }
         let wake = {
             let State::Open { events, .. } = &mut self.state else {
                 return None;
             };
             let renewing = &mut self.renewing;
             let retiring = &mut self.retiring;
+            let standby = &mut self.standby;
+            let wake = &mut self.wake;
             tokio::select! {
                 biased;
-                result = async {
-                    match renewing {
-                        Some(renewing) => renewing.await,
-                        None => std::future::pending().await,
-                    }
-                } => Wake::Renewal(result),
-                () = async {
-                    match retiring {
-                        Some(retiring) => retiring.await,
-                        None => std::future::pending().await,
-                    }
+                Some(result) = async { Some(renewing.as_mut()?.await) } => Wake::Renewal(result),
+                Some(()) = async {
+                    retiring.as_mut()?.await;
+                    Some(())
                 } => Wake::Retired,
                 item = events.next() => Wake::Item(item),
-                () = async {
-                    match wake_at {
-                        Some(at) => tokio::time::sleep_until(at).await,
-                        None => std::future::pending().await,
-                    }
-                } => Wake::Timer,
+                // The fresh session waiting for the switch is read too: its receiver sends the
+                // keepalive pings, and a failure of it is told now, not after the switch.
+                Some(item) = async { Some(standby.as_mut()?.events.next().await) } => {
+                    Wake::Standby(item)
+                }
+                Some(()) = async {
+                    wake.as_mut()?.as_mut().await;
+                    Some(())
+                }, if wake_at.is_some() => Wake::Timer,
             }
         };
         match wake {
@@ -583,10 +600,32 @@ impl OpenAiLeg {
                     Err(error) => self.renewal_failed(&error),
                 }
             }
+            Wake::Standby(item) => self.on_standby_event(item),
             Wake::Retired => self.retiring = None,
-            Wake::Timer => {}
+            Wake::Timer => self.wake_at = None,
         }
         None
+    }
+
+    /// An event of the fresh session before the switch: nothing is asked of it yet, so only
+    /// its end or an error matters, and either ends the renewal (the call stays on the
+    /// current session).
+    fn on_standby_event(&mut self, item: Option<Result<ServerEvent, ClientError>>) {
+        let error = match item {
+            Some(Ok(ServerEvent::Error(event))) => {
+                RenewalError::Standby(format!("the service's error event: {}", event.error))
+            }
+            Some(Ok(_)) => return,
+            Some(Err(error)) => RenewalError::opening(error),
+            None => RenewalError::Standby(
+                match self.standby.as_ref().and_then(|o| o.sender.close_frame()) {
+                    Some(close) => format!("the service closed it ({close})"),
+                    None => "its connection ended".to_owned(),
+                },
+            ),
+        };
+        self.standby = None;
+        self.renewal_failed(&error);
     }
 
     /// Starts opening the fresh session, with the same settings and no greeting.

@@ -87,19 +87,26 @@ impl RenewalPolicy {
 
 /// A fresh session could not take the call over; the call stays on the old session.
 #[derive(Debug, thiserror::Error)]
-#[error("continuing the call in a fresh session failed while {stage}: {source}")]
-pub(crate) struct RenewalError {
-    /// What the leg was doing.
-    stage: &'static str,
-    /// The client's error, with the service's words.
-    #[source]
-    source: openai_realtime::client::Error,
+pub(crate) enum RenewalError {
+    /// The client failed while the leg was at `stage`, with the service's words.
+    #[error("continuing the call in a fresh session failed while {stage}: {source}")]
+    Client {
+        /// What the leg was doing.
+        stage: &'static str,
+        /// The client's error.
+        #[source]
+        source: openai_realtime::client::Error,
+    },
+    /// The fresh session ended, or the service reported an error in it, before the switch.
+    #[error("continuing the call in a fresh session failed while it waited for the switch: {0}")]
+    Standby(String),
 }
 
 impl RenewalError {
-    /// Opening (handshake, `session.created`, `session.update`) failed.
+    /// Opening (handshake, `session.created`, `session.update`) failed, or the fresh
+    /// session's socket failed while it waited.
     pub(crate) fn opening(source: openai_realtime::client::Error) -> Self {
-        Self {
+        Self::Client {
             stage: "opening it",
             source,
         }
@@ -107,7 +114,7 @@ impl RenewalError {
 
     /// Sending the conversation so far failed.
     pub(crate) fn seeding(source: openai_realtime::client::Error) -> Self {
-        Self {
+        Self::Client {
             stage: "sending it the conversation so far",
             source,
         }
@@ -273,6 +280,44 @@ enum Entry {
     Output { call_id: String, output: String },
 }
 
+impl Entry {
+    /// The item it becomes in the fresh session; `None` for a message without words.
+    fn item(&self) -> Option<Item> {
+        let words = |text: &Option<String>| text.clone().filter(|t| !t.is_empty());
+        Some(match self {
+            Self::User { text, .. } => Item::user_text(words(text)?),
+            Self::Assistant { text, .. } => Item::Message(MessageItem::new(
+                Role::Assistant,
+                vec![ContentPart::output_text(words(text)?)],
+            )),
+            Self::Call {
+                call_id,
+                name,
+                arguments,
+            } => {
+                let mut call = FunctionCallItem::default();
+                call.call_id = Some(call_id.as_str().into());
+                call.name.clone_from(name);
+                call.arguments.clone_from(arguments);
+                Item::FunctionCall(call)
+            }
+            Self::Output { call_id, output } => {
+                Item::function_call_output(call_id.as_str(), output.clone())
+            }
+        })
+    }
+
+    /// Whether it becomes an item (see [`item`](Self::item)), without building it.
+    fn is_sent(&self) -> bool {
+        match self {
+            Self::User { text, .. } | Self::Assistant { text, .. } => {
+                text.as_deref().is_some_and(|t| !t.is_empty())
+            }
+            Self::Call { .. } | Self::Output { .. } => true,
+        }
+    }
+}
+
 /// The conversation so far, in the order of its items, to seed a fresh session with.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct History {
@@ -350,10 +395,10 @@ impl History {
         });
     }
 
-    /// How many entries have words or are tool traffic (what [`events`](Self::events)
-    /// sends).
+    /// How many items [`events`](Self::events) sends: the entries with words, and the tool
+    /// traffic.
     pub(crate) fn len(&self) -> usize {
-        self.events().len()
+        self.entries.iter().filter(|entry| entry.is_sent()).count()
     }
 
     /// The `conversation.item.create` events that rebuild the conversation, in order.
@@ -362,35 +407,8 @@ impl History {
     pub(crate) fn events(&self) -> Vec<ClientEvent> {
         self.entries
             .iter()
-            .filter_map(|entry| {
-                let item = match entry {
-                    Entry::User {
-                        text: Some(text), ..
-                    } if !text.is_empty() => Item::user_text(text.clone()),
-                    Entry::Assistant {
-                        text: Some(text), ..
-                    } if !text.is_empty() => Item::Message(MessageItem::new(
-                        Role::Assistant,
-                        vec![ContentPart::output_text(text.clone())],
-                    )),
-                    Entry::Call {
-                        call_id,
-                        name,
-                        arguments,
-                    } => {
-                        let mut call = FunctionCallItem::default();
-                        call.call_id = Some(call_id.as_str().into());
-                        call.name.clone_from(name);
-                        call.arguments.clone_from(arguments);
-                        Item::FunctionCall(call)
-                    }
-                    Entry::Output { call_id, output } => {
-                        Item::function_call_output(call_id.as_str(), output.clone())
-                    }
-                    _ => return None,
-                };
-                Some(ClientEvent::item_create(item))
-            })
+            .filter_map(Entry::item)
+            .map(ClientEvent::item_create)
             .collect()
     }
 }
