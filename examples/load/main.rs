@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example load -- run --calls 100 --secs 20
 //! cargo run --release --example load -- run --calls 100 --secs 20 --tls
+//! cargo run --release --example load -- first-audio --calls 20 --service-ms 600 --ring-ms 3000
 //! cargo run --release --example load -- run --calls 100 --bridge-cmd "target/release/examples/outbound_call serve"
 //! cargo run --release --example load -- run --calls 100 --mock-port 8099 \
 //!     --bridge-url ws://127.0.0.1:8080/media-stream --bridge-pid 12345
@@ -34,6 +35,7 @@
 
 mod bridge;
 mod caller;
+mod first_audio;
 mod probe;
 mod procfs;
 
@@ -61,6 +63,9 @@ struct Cli {
 enum Command_ {
     /// Run a load test.
     Run(RunArgs),
+    /// Time from the stream's start to the first agent audio, cold vs warm (the agent
+    /// session opened while the phone rings), in one run.
+    FirstAudio(first_audio::Args),
     /// (Internal) The bridge under test; started by `run`.
     Bridge {
         /// The agent (mock) URL.
@@ -179,6 +184,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .enable_all()
                 .build()?;
             runtime.block_on(run(args))?;
+            Ok(())
+        }
+        Command_::FirstAudio(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(first_audio::run(args))?;
             Ok(())
         }
     }
@@ -961,6 +974,36 @@ mod tests {
             "{out:#}"
         );
         assert_eq!(out["bridge_summary"]["calls"], 2, "{out:#}");
+    }
+
+    /// `first-audio`: every warm call takes the session opened while it rang (one agent
+    /// session per call, none opened twice), and a cold call waits at least the service's
+    /// latency after its start (a bound the clock cannot undercut, not a timing target).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn first_audio_compares_cold_and_warm_sessions() {
+        let args = first_audio::Args::parse_from([
+            "first-audio",
+            "--calls",
+            "2",
+            "--service-ms",
+            "300",
+            "--ring-ms",
+            "600",
+            "--spacing-ms",
+            "50",
+        ]);
+        let out = first_audio::run(args).await.expect("the run completes");
+        assert_eq!(out["errors"], json!([]), "{out:#}");
+        assert_eq!(out["agent_sessions"], 4, "{out:#}");
+        for kind in ["cold", "warm"] {
+            assert_eq!(out[kind]["at_caller"]["samples"], 2, "{out:#}");
+            assert_eq!(out[kind]["at_bridge"]["samples"], 2, "{out:#}");
+        }
+        assert_eq!(out["warm"]["took_warm_session"], 2, "{out:#}");
+        assert_eq!(out["warm"]["warm_session_ready"], 2, "{out:#}");
+        assert_eq!(out["cold"]["took_warm_session"], 0, "{out:#}");
+        let cold_fastest = out["cold"]["at_caller"]["p50_ms"].as_f64().unwrap_or(0.0);
+        assert!(cold_fastest >= 300.0, "{out:#}");
     }
 
     /// The realistic workload (40/100/200 ms deltas, 3x real time) goes through too, and
