@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example load -- first-audio --calls 20 --service-ms 600 --ring-ms 3000
+//! cargo run --release --example load -- first-audio --tls --agent-rtt-ms 80
 //! ```
 //!
 //! The mock answers `response.create` after `--service-ms` (the service's own time to
@@ -19,10 +20,11 @@
 //!
 //! It prints, for each kind, start -> first agent audio at the caller (p50, p99, max) and
 //! the same as the bridge's report saw it (`Timings::first_audio_after_start_ms`), and the
-//! bridge's share: what the caller waited beyond the part of the service's latency still
-//! left at the start (cold, all of it: the rest is the handshake, the session's
-//! confirmation and the bridge's own work; warm, what the ring did not cover, none when the
-//! phone rang longer than the service takes).
+//! wait beyond the service: what the caller waited beyond the part of the service's latency
+//! still left at the start (cold, all of it; warm, what the ring did not cover, none when
+//! the phone rang longer than the service takes). That is the bridge's share, plus, cold,
+//! the round trips of its connect (TCP, TLS, the upgrade, the session's confirmation), which
+//! `--agent-rtt-ms` puts back on loopback.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -67,9 +69,66 @@ pub struct Args {
     /// the bridge trusts): the cold connect then pays a TLS handshake too.
     #[arg(long)]
     pub tls: bool,
+    /// A round trip between the bridge and the service, in ms: the agent leg goes through
+    /// a relay that holds every chunk for half of it each way (the mock is on loopback; a
+    /// real service is tens of ms away, and a cold connect pays several round trips).
+    #[arg(long, default_value_t = 0)]
+    pub agent_rtt_ms: u64,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
+}
+
+/// Relays every connection accepted on `listener` to `to`, each chunk delivered `delay`
+/// after it was read (in order), both ways.
+async fn delaying_relay(listener: TcpListener, to: std::net::SocketAddr, delay: Duration) {
+    while let Ok((inbound, _)) = listener.accept().await {
+        tokio::spawn(async move {
+            let Ok(outbound) = TcpStream::connect(to).await else {
+                eprintln!("load first-audio: relay: cannot reach the mock at {to}");
+                return;
+            };
+            let _ = inbound.set_nodelay(true);
+            let _ = outbound.set_nodelay(true);
+            let (in_read, in_write) = inbound.into_split();
+            let (out_read, out_write) = outbound.into_split();
+            tokio::join!(
+                delayed_copy(in_read, out_write, delay),
+                delayed_copy(out_read, in_write, delay)
+            );
+        });
+    }
+}
+
+/// Copies `from` to `to`, writing each chunk `delay` after it was read; shuts `to` down at
+/// the end of `from`.
+async fn delayed_copy(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    delay: Duration,
+) {
+    let (chunks, mut queued) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+    let reader = async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            if chunks
+                .send((Instant::now() + delay, buf[..n].to_vec()))
+                .is_err()
+            {
+                break;
+            }
+        }
+    };
+    let writer = async move {
+        while let Some((at, chunk)) = queued.recv().await {
+            tokio::time::sleep_until(at).await;
+            if to.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::join!(reader, writer);
 }
 
 /// What the bridge's side saw of one call.
@@ -271,7 +330,17 @@ pub async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Er
         builder = builder.tls_self_signed();
     }
     let mock = builder.start().await?;
-    let mut agent = Config::url(mock.url())
+    let mut agent_url = mock.url();
+    let relay = if args.agent_rtt_ms > 0 {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        agent_url = agent_url.replace(&format!(":{}/", mock.addr().port()), &format!(":{port}/"));
+        let delay = Duration::from_millis(args.agent_rtt_ms) / 2;
+        Some(tokio::spawn(delaying_relay(listener, mock.addr(), delay)))
+    } else {
+        None
+    };
+    let mut agent = Config::url(agent_url)
         .with_api_key(ApiKey::new("sk-load"))
         .with_keepalive(None);
     if let Some(der) = mock.certificate_der() {
@@ -350,6 +419,9 @@ pub async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Er
     }
     accept.abort();
     http.abort();
+    if let Some(relay) = relay {
+        relay.abort();
+    }
     let sessions = mock.sessions().len();
     let reports = served
         .reports
@@ -359,7 +431,8 @@ pub async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Er
 
     let mut out = json!({
         "calls_each": args.calls, "ring_ms": args.ring_ms, "service_ms": args.service_ms,
-        "tls": args.tls, "agent_sessions": sessions, "errors": errors,
+        "tls": args.tls, "agent_rtt_ms": args.agent_rtt_ms,
+        "agent_sessions": sessions, "errors": errors,
     });
     for warm in [false, true] {
         let mut at_caller = Vec::new();
@@ -378,15 +451,15 @@ pub async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Er
             took_warm += u32::from(report.took_warm);
             warm_ready += u32::from(report.warm_ready);
         }
-        // The bridge's share: the wait beyond what was left of the service's latency at
-        // the start (all of it cold; what the ring did not cover warm).
+        // Beyond the service: the wait less what was left of the service's latency at the
+        // start (all of it cold; what the ring did not cover warm).
         let head_start = if warm { args.ring_ms } else { 0 };
         let left = args.service_ms.saturating_sub(head_start) as f64;
         let share: Vec<f64> = at_caller.iter().map(|ms| ms - left).collect();
         out[kind(warm)] = json!({
             "at_caller": quantiles(at_caller),
             "at_bridge": quantiles(at_bridge),
-            "bridge_share": quantiles(share),
+            "beyond_service": quantiles(share),
             "took_warm_session": took_warm,
             "warm_session_ready": warm_ready,
         });
@@ -406,15 +479,19 @@ fn kind(warm: bool) -> &'static str {
 fn print_table(out: &serde_json::Value) {
     let ms = |v: &serde_json::Value| v.as_f64().map_or("-".to_owned(), |v| format!("{v:.1}"));
     println!(
-        "first agent audio after the stream's start ({} calls each, ringing {} ms, service latency {} ms{}):",
+        "first agent audio after the stream's start ({} calls each, ringing {} ms, service latency {} ms, agent round trip {} ms{}):",
         out["calls_each"],
         out["ring_ms"],
         out["service_ms"],
+        out["agent_rtt_ms"],
         if out["tls"] == true { ", wss://" } else { "" }
     );
     println!(
         "  {:<6} {:>28} {:>28} {:>28}",
-        "", "at the caller p50/p99/max", "bridge report p50/p99/max", "bridge's share p50/p99/max"
+        "",
+        "at the caller p50/p99/max",
+        "bridge report p50/p99/max",
+        "beyond the service p50/p99/max"
     );
     for k in ["cold", "warm"] {
         let row = |name: &str| {
@@ -431,7 +508,7 @@ fn print_table(out: &serde_json::Value) {
             k,
             row("at_caller"),
             row("at_bridge"),
-            row("bridge_share")
+            row("beyond_service")
         );
     }
     println!(
@@ -439,7 +516,7 @@ fn print_table(out: &serde_json::Value) {
         out["warm"]["took_warm_session"], out["warm"]["warm_session_ready"], out["agent_sessions"]
     );
     println!(
-        "  (the bridge's share: the wait beyond the service's latency left at the start: all of it cold, what the ring did not cover warm)"
+        "  (beyond the service: the wait less the service's latency still left at the start, all of it cold, what the ring did not cover warm; the bridge's share, and the agent round trips of a cold connect)"
     );
     if let Some(errors) = out["errors"].as_array().filter(|e| !e.is_empty()) {
         println!("  errors: {errors:?}");
