@@ -487,7 +487,7 @@ fn print_table(out: &serde_json::Value) {
         if out["tls"] == true { ", wss://" } else { "" }
     );
     println!(
-        "  {:<6} {:>28} {:>28} {:>28}",
+        "  {:<6} {:>28} {:>28} {:>32}",
         "",
         "at the caller p50/p99/max",
         "bridge report p50/p99/max",
@@ -504,7 +504,7 @@ fn print_table(out: &serde_json::Value) {
             )
         };
         println!(
-            "  {:<6} {:>28} {:>28} {:>28}",
+            "  {:<6} {:>28} {:>28} {:>32}",
             k,
             row("at_caller"),
             row("at_bridge"),
