@@ -501,7 +501,9 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
         false => 0,
     };
     // In-process, the tool's share is the process's time less the bridge threads'.
-    let tool_cpu0 = procfs::cpu_ns(me).unwrap_or(0) - if args.in_process { bridge_cpu0 } else { 0 };
+    let tool_cpu0 = procfs::cpu_ns(me)
+        .unwrap_or(0)
+        .saturating_sub(if args.in_process { bridge_cpu0 } else { 0 });
     let machine0 = procfs::machine_jiffies();
     let load_before = procfs::loadavg();
     let started = Instant::now();
@@ -560,10 +562,14 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
     }
     let wall = started.elapsed();
     let bridge_cpu_now = bridge.cpu_ns().unwrap_or(bridge_cpu0);
-    let bridge_cpu = bridge_cpu_now - bridge_cpu0;
-    let tool_cpu = (procfs::cpu_ns(me).unwrap_or(0)
-        - if args.in_process { bridge_cpu_now } else { 0 })
-    .saturating_sub(tool_cpu0);
+    // In-process, the bridge's figure sums the live threads of that name: another run in
+    // the same process (tests run side by side) whose threads ended meanwhile makes the
+    // sum fall, hence the saturating differences.
+    let bridge_cpu = bridge_cpu_now.saturating_sub(bridge_cpu0);
+    let tool_cpu = procfs::cpu_ns(me)
+        .unwrap_or(0)
+        .saturating_sub(if args.in_process { bridge_cpu_now } else { 0 })
+        .saturating_sub(tool_cpu0);
     let machine = procfs::machine_jiffies()
         .zip(machine0)
         .map(|((b1, t1), (b0, t0))| (b1 - b0) as f64 / (t1 - t0).max(1) as f64);
