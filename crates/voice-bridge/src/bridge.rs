@@ -246,16 +246,48 @@ async fn shutdown_signal(signal: &mut Option<BoxFuture<'static, String>>) -> Str
     }
 }
 
-async fn sleep_until(deadline: Option<std::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(Instant::from_std(deadline)).await,
-        None => std::future::pending().await,
+/// The engine's timer, kept for the whole call: armed at the engine's deadline when that
+/// comes sooner than the armed one, left alone when it moves later (it then fires early,
+/// and the engine, which checks every rule against the time, does nothing but say when to
+/// come back). A caller frame moves the idle deadline later, so moving the timer with it
+/// would register and deregister a timer per frame.
+struct EngineTimer {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    armed: Option<std::time::Instant>,
+}
+
+impl EngineTimer {
+    fn new() -> Self {
+        // Not registered with the runtime until armed and polled.
+        Self {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            armed: None,
+        }
+    }
+
+    /// Arms the timer for `deadline` unless it is already armed for an earlier instant.
+    fn arm(&mut self, deadline: Option<std::time::Instant>) {
+        let Some(deadline) = deadline else { return };
+        if self.armed.is_none_or(|armed| deadline < armed) {
+            self.sleep.as_mut().reset(Instant::from_std(deadline));
+            self.armed = Some(deadline);
+        }
+    }
+
+    /// Waits for the armed instant (forever when unarmed), then disarms.
+    async fn fired(&mut self) {
+        if self.armed.is_none() {
+            return std::future::pending().await;
+        }
+        self.sleep.as_mut().await;
+        self.armed = None;
     }
 }
 
 impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
     async fn drive(mut self, tools: &dyn ToolHandler) -> CallReport {
         let mut running: FuturesUnordered<BoxFuture<'_, ToolResult>> = FuturesUnordered::new();
+        let mut timer = EngineTimer::new();
         loop {
             // The drain invariant: after every input, carry out every action.
             while let Some(action) = self.engine.poll_action() {
@@ -274,14 +306,14 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
                     }
                 }
             }
-            let deadline = self.engine.poll_timeout();
+            timer.arm(self.engine.poll_timeout());
             tokio::select! {
                 event = self.call.recv(), if self.call_leg.recv => self.on_call(event),
                 event = self.agent.recv(), if self.agent_leg.recv => self.on_agent(event),
                 Some(result) = running.next(), if !running.is_empty() => {
                     self.engine.handle_tool_result(now(), result);
                 }
-                () = sleep_until(deadline) => self.engine.handle_timeout(now()),
+                () = timer.fired() => self.engine.handle_timeout(now()),
                 why = shutdown_signal(&mut self.shutdown) => {
                     self.shutdown = None;
                     self.engine.shut_down(now(), &why);
@@ -334,15 +366,22 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
         let bound = if last { self.close_timeout } else { SEND_BOUND };
         self.observer.observe(Observed::CallCommand(&command));
         let result = {
-            let send = tokio::time::timeout(bound, self.call.send(command));
-            tokio::pin!(send);
-            loop {
-                tokio::select! {
-                    result = &mut send => break Some(result),
-                    event = self.agent.recv(), if self.agent_leg.recv && !last => {
-                        on_agent_event(&mut self.engine, &mut self.agent_leg, &mut self.observer, event);
-                        if self.engine.is_ended() {
-                            break None;
+            let mut send = self.call.send(command);
+            // Most sends finish at once (there is room in the socket's buffer): then no timer
+            // and no read of the other leg is set up for them.
+            if let Some(result) = send.as_mut().now_or_never() {
+                Some(Ok(result))
+            } else {
+                let send = tokio::time::timeout(bound, send);
+                tokio::pin!(send);
+                loop {
+                    tokio::select! {
+                        result = &mut send => break Some(result),
+                        event = self.agent.recv(), if self.agent_leg.recv && !last => {
+                            on_agent_event(&mut self.engine, &mut self.agent_leg, &mut self.observer, event);
+                            if self.engine.is_ended() {
+                                break None;
+                            }
                         }
                     }
                 }
@@ -398,20 +437,26 @@ impl<C: CallLeg, A: AgentLeg, O: BridgeObserver> Driver<C, A, O> {
         };
         self.observer.observe(Observed::AgentCommand(&command));
         let result = {
-            let send = tokio::time::timeout(bound, self.agent.send(command));
-            tokio::pin!(send);
-            loop {
-                tokio::select! {
-                    result = &mut send => break Some(result),
-                    event = self.call.recv(), if self.call_leg.recv && !last => {
-                        on_call_event(&mut self.engine, &mut self.call_leg, &mut self.observer, event);
-                        if self.engine.is_ended() {
-                            if !audio {
-                                break None;
+            let mut send = self.agent.send(command);
+            // As for the call leg: a send that finishes at once needs no timer.
+            if let Some(result) = send.as_mut().now_or_never() {
+                Some(Ok(result))
+            } else {
+                let send = tokio::time::timeout(bound, send);
+                tokio::pin!(send);
+                loop {
+                    tokio::select! {
+                        result = &mut send => break Some(result),
+                        event = self.call.recv(), if self.call_leg.recv && !last => {
+                            on_call_event(&mut self.engine, &mut self.call_leg, &mut self.observer, event);
+                            if self.engine.is_ended() {
+                                if !audio {
+                                    break None;
+                                }
+                                // This frame came before the end: finish it within the bound.
+                                let bound = closing_bound(&mut self.agent_closing_by, self.close_timeout);
+                                break Some(tokio::time::timeout(bound, &mut send).await.unwrap_or_else(Err));
                             }
-                            // This frame came before the end: finish it within the bound.
-                            let bound = closing_bound(&mut self.agent_closing_by, self.close_timeout);
-                            break Some(tokio::time::timeout(bound, &mut send).await.unwrap_or_else(Err));
                         }
                     }
                 }
