@@ -24,8 +24,10 @@ pub struct BridgeArgs {
     /// DER of a root certificate to trust for `wss://` (the mock's self-signed one).
     pub agent_root: Option<Vec<u8>>,
     pub threads: usize,
-    /// The read buffer of each Twilio socket and (unless 0) of the agent client.
+    /// The read buffer of each Twilio socket (0: tungstenite's default).
     pub read_buffer: usize,
+    /// The read buffer of each agent socket (0: the client's default).
+    pub agent_read_buffer: usize,
     /// The port to listen on (0: any free port).
     pub port: u16,
 }
@@ -167,8 +169,8 @@ async fn serve(
     // The load calls stay up however quiet they are; the tool ends them.
     config.idle_timeout = None;
 
-    if args.read_buffer > 0 {
-        agent = agent.with_read_buffer_size(args.read_buffer);
+    if args.agent_read_buffer > 0 {
+        agent = agent.with_read_buffer_size(args.agent_read_buffer);
     }
     let args_read_buffer = if args.read_buffer > 0 {
         args.read_buffer
@@ -189,7 +191,7 @@ async fn serve(
                 let summary = Arc::clone(&summary);
                 calls.spawn(async move {
                     // tungstenite zero-fills its read buffer before each read; Twilio's
-                    // frames are under 2 KiB, so 8 KiB (not the default 128 KiB).
+                    // frames are a few hundred bytes, so 2 KiB (not the default 128 KiB).
                     let mut ws_config = WebSocketConfig::default();
                     ws_config.read_buffer_size = args_read_buffer;
                     let accepted =

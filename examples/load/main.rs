@@ -77,9 +77,12 @@ enum Command_ {
         /// The port to listen on (0: any; `--bridge-cmd` runs pass "$PORT").
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// Read buffer of each socket in bytes (0: tungstenite's and the client's defaults).
-        #[arg(long, default_value_t = 8192)]
+        /// Read buffer of each Twilio socket in bytes (0: tungstenite's default, 128 KiB).
+        #[arg(long, default_value_t = 2048)]
         read_buffer: usize,
+        /// Read buffer of each agent socket in bytes (0: the client's default).
+        #[arg(long, default_value_t = 0)]
+        agent_read_buffer: usize,
     },
 }
 
@@ -110,10 +113,14 @@ struct RunArgs {
     /// Worker threads of the bridge's runtime (the built-in bridge).
     #[arg(long, default_value_t = 2)]
     bridge_threads: usize,
-    /// Read buffer of the built-in bridge's sockets, in bytes (0: the libraries' defaults,
-    /// 128 KiB for the Twilio side).
-    #[arg(long, default_value_t = 8192)]
+    /// Read buffer of the built-in bridge's Twilio sockets, in bytes (0: tungstenite's
+    /// default, 128 KiB; the default is `twilio-media-stream`'s server's, 2 KiB).
+    #[arg(long, default_value_t = 2048)]
     bridge_read_buffer: usize,
+    /// Read buffer of the built-in bridge's agent sockets, in bytes (0: the client's
+    /// default, `openai_realtime::client::DEFAULT_READ_BUFFER_SIZE`).
+    #[arg(long, default_value_t = 0)]
+    bridge_agent_read_buffer: usize,
     /// Worker threads of the tool's runtime (mock and callers).
     #[arg(long, default_value_t = 2)]
     tool_threads: usize,
@@ -164,6 +171,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             threads,
             port,
             read_buffer,
+            agent_read_buffer,
         } => {
             let agent_root = std::env::var("LOAD_AGENT_ROOT_HEX")
                 .ok()
@@ -174,6 +182,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 agent_root,
                 threads,
                 read_buffer,
+                agent_read_buffer,
                 port,
             })?;
             Ok(())
@@ -307,6 +316,7 @@ async fn start_bridge(
             agent_root: mock.certificate_der().map(<[u8]>::to_vec),
             threads: args.bridge_threads,
             read_buffer: args.bridge_read_buffer,
+            agent_read_buffer: args.bridge_agent_read_buffer,
             port: 0,
         };
         let thread = std::thread::Builder::new()
@@ -364,6 +374,8 @@ async fn start_bridge(
         .arg(args.bridge_threads.to_string())
         .arg("--read-buffer")
         .arg(args.bridge_read_buffer.to_string())
+        .arg("--agent-read-buffer")
+        .arg(args.bridge_agent_read_buffer.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -608,6 +620,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
         "bridge_url": bridge_url, "bridge_measured": measured,
         "bridge_threads": args.bridge_threads, "tool_threads": args.tool_threads,
         "bridge_read_buffer": args.bridge_read_buffer,
+        "bridge_agent_read_buffer": args.bridge_agent_read_buffer,
         "wall_s": wall.as_secs_f64(), "call_seconds": call_seconds,
         "load_average_before": load_before, "load_average_after": procfs::loadavg(),
         "machine_busy": machine,
@@ -1059,7 +1072,8 @@ mod tests {
             agent_url: format!("ws://127.0.0.1:{mock_port}/v1/realtime"),
             agent_root: None,
             threads: 1,
-            read_buffer: 8192,
+            read_buffer: 2048,
+            agent_read_buffer: 0,
             port: 0,
         };
         let thread = std::thread::spawn(move || {

@@ -46,8 +46,9 @@ pub const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(2);
 pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many bytes the client reads from its socket at a time (see
-/// [`Config::with_read_buffer_size`]).
-pub const DEFAULT_READ_BUFFER_SIZE: usize = 16 * 1024;
+/// [`Config::with_read_buffer_size`]): 4 KiB, a 200 ms audio delta (about 2.4 KB of
+/// JSON) in one read.
+pub const DEFAULT_READ_BUFFER_SIZE: usize = 4 * 1024;
 const AZURE_PREVIEW_API_VERSION: &str = "2025-04-01-preview";
 
 /// A secret credential: an OpenAI API key, an ephemeral `ek_` client secret, or an Azure key.
@@ -475,11 +476,13 @@ impl Config {
         self
     }
 
-    /// Bytes read from the socket at a time. Default [`DEFAULT_READ_BUFFER_SIZE`] (16 KiB).
+    /// Bytes read from the socket at a time. Default [`DEFAULT_READ_BUFFER_SIZE`] (4 KiB).
     ///
-    /// tungstenite zero-fills this much of its buffer before every read, so its own default
-    /// (128 KiB) cost more CPU than everything else a phone call's small frames need
-    /// (BENCHMARKS.md); larger messages still arrive whole, over several reads.
+    /// tungstenite zero-fills this much of its buffer before every read (also the reads
+    /// that find nothing), so its own default (128 KiB) cost more CPU than everything else
+    /// a phone call's small frames need, and 16 KiB still made `memset` 40 % of a bridge's
+    /// instructions (BENCHMARKS.md); the buffer is also held per session. Larger messages
+    /// still arrive whole, over several reads.
     #[must_use]
     pub fn with_read_buffer_size(mut self, bytes: usize) -> Self {
         self.read_buffer_size = bytes.max(1024);
