@@ -30,6 +30,9 @@ pub struct BridgeArgs {
     pub agent_read_buffer: usize,
     /// The port to listen on (0: any free port).
     pub port: u16,
+    /// `threads` current-thread runtimes, one per thread, the calls dealt out in turn
+    /// (instead of one multi-thread runtime with `threads` workers).
+    pub per_core: bool,
 }
 
 /// The sum of the reports, printed when the parent closes our stdin.
@@ -144,20 +147,75 @@ pub fn run(args: BridgeArgs) -> std::io::Result<()> {
 pub fn run_with(
     args: BridgeArgs,
     done: tokio::sync::oneshot::Receiver<()>,
-    ready: impl FnOnce(std::net::SocketAddr),
+    ready: impl FnOnce(std::net::SocketAddr) + Send,
 ) -> std::io::Result<serde_json::Value> {
+    if args.per_core {
+        return run_per_core(args, done, ready);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.threads.max(1))
         .thread_name(THREAD_NAME)
         .enable_all()
         .build()?;
-    runtime.block_on(serve(args, done, ready))
+    runtime.block_on(serve(args, done, ready, Vec::new()))
 }
 
+/// `--per-core`: a current-thread runtime on each of `threads` threads; the first also
+/// accepts, and each call runs wholly on one runtime (no work stealing, no cross-thread
+/// wake-ups), dealt out in turn.
+fn run_per_core(
+    args: BridgeArgs,
+    done: tokio::sync::oneshot::Receiver<()>,
+    ready: impl FnOnce(std::net::SocketAddr) + Send,
+) -> std::io::Result<serde_json::Value> {
+    let build = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let mut handles = Vec::new();
+    let mut stops = Vec::new();
+    let mut threads = Vec::new();
+    for k in 1..args.threads.max(1) {
+        let runtime = build()?;
+        handles.push(runtime.handle().clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        stops.push(stop);
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("{THREAD_NAME}-{k}"))
+                .spawn(move || {
+                    let _ = runtime.block_on(stopped);
+                })?,
+        );
+    }
+    // The accepting runtime runs on a thread of the same name, so that `--in-process`
+    // counts it too.
+    let first = build()?;
+    handles.insert(0, first.handle().clone());
+    let summary = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name(format!("{THREAD_NAME}-0"))
+            .spawn_scoped(scope, move || {
+                first.block_on(serve(args, done, ready, handles))
+            })
+            .map_err(std::io::Error::other)?
+            .join()
+            .map_err(|_| std::io::Error::other("the bridge's thread panicked"))?
+    });
+    drop(stops);
+    for thread in threads {
+        let _ = thread.join();
+    }
+    summary
+}
+
+/// Serves until `done`; each call runs on `runtimes[n % len]` (the current one if empty).
 async fn serve(
     args: BridgeArgs,
     mut done: tokio::sync::oneshot::Receiver<()>,
     ready: impl FnOnce(std::net::SocketAddr),
+    runtimes: Vec<tokio::runtime::Handle>,
 ) -> std::io::Result<serde_json::Value> {
     let mut agent = Config::url(&args.agent_url)
         .with_api_key(ApiKey::new("sk-load"))
@@ -181,15 +239,26 @@ async fn serve(
     ready(listener.local_addr()?);
     let summary = Arc::new(Mutex::new(Summary::default()));
     let mut calls = tokio::task::JoinSet::new();
+    let mut accepted_calls = 0usize;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((tcp, _)) = accepted else { continue };
                 let _ = tcp.set_nodelay(true);
+                // The socket moves to the call's runtime (its reactor) as a std socket.
+                let Ok(tcp) = tcp.into_std() else { continue };
+                let runtime = match runtimes.len() {
+                    0 => tokio::runtime::Handle::current(),
+                    n => runtimes[accepted_calls % n].clone(),
+                };
+                accepted_calls += 1;
                 let agent = OpenAiLeg::builder(agent.clone()).session(session()).build();
                 let config = config.clone();
                 let summary = Arc::clone(&summary);
-                calls.spawn(async move {
+                calls.spawn_on(async move {
+                    let Ok(tcp) = tokio::net::TcpStream::from_std(tcp) else {
+                        return;
+                    };
                     // tungstenite zero-fills its read buffer before each read; Twilio's
                     // frames are a few hundred bytes, so 2 KiB (not the default 128 KiB).
                     let mut ws_config = WebSocketConfig::default();
@@ -202,7 +271,7 @@ async fn serve(
                     let call = TwilioLeg::from_websocket(ws);
                     let report = Bridge::new(call, agent).with_config(config).run().await;
                     summary.lock().unwrap_or_else(|e| e.into_inner()).add(&report);
-                });
+                }, &runtime);
             }
             Some(_) = calls.join_next(), if !calls.is_empty() => {}
             _ = &mut done => break,

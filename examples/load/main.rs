@@ -83,6 +83,10 @@ enum Command_ {
         /// Read buffer of each agent socket in bytes (0: the client's default).
         #[arg(long, default_value_t = 0)]
         agent_read_buffer: usize,
+        /// One current-thread runtime per thread (`--threads` of them), calls dealt out in
+        /// turn, instead of one multi-thread runtime.
+        #[arg(long)]
+        per_core: bool,
     },
 }
 
@@ -121,6 +125,10 @@ struct RunArgs {
     /// default, `openai_realtime::client::DEFAULT_READ_BUFFER_SIZE`).
     #[arg(long, default_value_t = 0)]
     bridge_agent_read_buffer: usize,
+    /// The built-in bridge runs one current-thread runtime per thread (`--bridge-threads`
+    /// of them) instead of one multi-thread runtime.
+    #[arg(long)]
+    bridge_per_core: bool,
     /// Worker threads of the tool's runtime (mock and callers).
     #[arg(long, default_value_t = 2)]
     tool_threads: usize,
@@ -172,6 +180,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             port,
             read_buffer,
             agent_read_buffer,
+            per_core,
         } => {
             let agent_root = std::env::var("LOAD_AGENT_ROOT_HEX")
                 .ok()
@@ -184,6 +193,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 read_buffer,
                 agent_read_buffer,
                 port,
+                per_core,
             })?;
             Ok(())
         }
@@ -318,6 +328,7 @@ async fn start_bridge(
             read_buffer: args.bridge_read_buffer,
             agent_read_buffer: args.bridge_agent_read_buffer,
             port: 0,
+            per_core: args.bridge_per_core,
         };
         let thread = std::thread::Builder::new()
             .name("bridge-main".to_owned())
@@ -376,6 +387,7 @@ async fn start_bridge(
         .arg(args.bridge_read_buffer.to_string())
         .arg("--agent-read-buffer")
         .arg(args.bridge_agent_read_buffer.to_string())
+        .args(args.bridge_per_core.then_some("--per-core"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -621,6 +633,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, Box<dyn std::error::Err
         "bridge_threads": args.bridge_threads, "tool_threads": args.tool_threads,
         "bridge_read_buffer": args.bridge_read_buffer,
         "bridge_agent_read_buffer": args.bridge_agent_read_buffer,
+        "bridge_per_core": args.bridge_per_core,
         "wall_s": wall.as_secs_f64(), "call_seconds": call_seconds,
         "load_average_before": load_before, "load_average_after": procfs::loadavg(),
         "machine_busy": machine,
@@ -1030,6 +1043,30 @@ mod tests {
         assert!(cold_fastest >= 380.0, "{out:#}");
     }
 
+    /// `--bridge-per-core`: the calls dealt out over two current-thread runtimes go through
+    /// as on one multi-thread runtime.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_go_through_a_runtime_per_core() {
+        let args = RunArgs::parse_from([
+            "run",
+            "--calls",
+            "2",
+            "--secs",
+            "2",
+            "--ramp",
+            "0.2",
+            "--in-process",
+            "--bridge-per-core",
+        ]);
+        let out = run(args).await.expect("the run completes");
+        assert_eq!(out["calls_failed"], 0, "{out:#}");
+        assert_eq!(out["agent_frames_lost"], 0, "{out:#}");
+        assert_eq!(out["caller_frames_lost"], 0, "{out:#}");
+        assert_eq!(out["caller_frames_sent"], 200, "{out:#}");
+        assert_eq!(out["bridge_summary"]["calls"], 2, "{out:#}");
+        assert_eq!(out["bridge_summary"]["ended"]["call_ended"], 2, "{out:#}");
+    }
+
     /// The realistic workload (40/100/200 ms deltas, 3x real time) goes through too, and
     /// the call leg's messages are counted both ways.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1075,6 +1112,7 @@ mod tests {
             read_buffer: 2048,
             agent_read_buffer: 0,
             port: 0,
+            per_core: false,
         };
         let thread = std::thread::spawn(move || {
             bridge::run_with(bridge_args, done_rx, move |addr| {
