@@ -92,17 +92,27 @@ fn stops(byte: u8) -> bool {
 
 /// The index of the first `"`, `\\` or control character in `bytes`.
 ///
-/// Blocks of 32, then of 8 bytes are checked whole, without an early exit (the compiler
-/// vectorizes them); the last few bytes are searched one by one.
+/// Eight bytes at a time as one `u64` (SWAR): each of the three tests sets the top bit of
+/// every byte that matches, and may set it in bytes after a match but never before, so
+/// the lowest set bit marks the first match. A short string costs one word; the last few
+/// bytes are searched one by one.
 fn string_len(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Top bit of each byte of `v` that is below `n` (n <= 0x80).
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH;
     let mut start = 0;
-    for block in [32, 8] {
-        for chunk in bytes.get(start..)?.chunks_exact(block) {
-            if chunk.iter().fold(false, |stop, &b| stop | stops(b)) {
-                break;
-            }
-            start += block;
+    for word in bytes.chunks_exact(8) {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(word);
+        let v = u64::from_le_bytes(le);
+        let mask = below(v ^ (ONES * u64::from(b'"')), 1)
+            | below(v ^ (ONES * u64::from(b'\\')), 1)
+            | below(v, 0x20);
+        if mask != 0 {
+            return Some(start + mask.trailing_zeros() as usize / 8);
         }
+        start += 8;
     }
     let at = bytes.get(start..)?.iter().position(|&b| stops(b))?;
     Some(start + at)
@@ -183,6 +193,33 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::StreamEvent;
+
+    /// Every stop byte at every place of the first words, after bytes that sit next to the
+    /// word scan's edges (0x1F and 0x20, 0x21 and 0x23 around `"`, 0x5B and 0x5D around
+    /// `\\`, 0x7F, 0x80, 0xA0, 0xFF), and after an earlier stop.
+    #[test]
+    fn the_word_scan_finds_the_first_stop_wherever_it_is() {
+        let fillers = [0x20u8, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xA0, 0xDC, 0xFF];
+        for filler in fillers {
+            for stop in [b'"', b'\\', 0x00, 0x1F, 0x0A] {
+                for at in 0..24 {
+                    let mut bytes = vec![filler; 30];
+                    bytes[at] = stop;
+                    assert_eq!(
+                        super::string_len(&bytes),
+                        Some(at),
+                        "{filler:#x} {stop:#x} {at}"
+                    );
+                    // A second stop after the first changes nothing.
+                    if at + 1 < bytes.len() {
+                        bytes[at + 1] = b'"';
+                        assert_eq!(super::string_len(&bytes), Some(at));
+                    }
+                }
+                assert_eq!(super::string_len(&[filler; 30]), None);
+            }
+        }
+    }
     use crate::codec::DEFAULT_MAX_FRAME_LEN;
 
     /// The fast path and the full decoder agree on `text` (same event or same error).
