@@ -94,23 +94,41 @@ fn stops(byte: u8) -> bool {
 ///
 /// Eight bytes at a time as one `u64` (SWAR): each of the three tests sets the top bit of
 /// every byte that matches, and may set it in bytes after a match but never before, so
-/// the lowest set bit marks the first match. A short string costs one word; the last few
-/// bytes are searched one by one.
+/// the lowest set bit marks the first match. A short string costs one or two words; a long
+/// one (the payload) goes on in blocks of 32 checked whole; the last few bytes are
+/// searched one by one.
 fn string_len(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // Top bit of each byte of `v` that is below `n` (n <= 0x80).
     let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH;
-    let mut start = 0;
-    for word in bytes.chunks_exact(8) {
+    let word_stop = |word: &[u8]| {
         let mut le = [0u8; 8];
         le.copy_from_slice(word);
         let v = u64::from_le_bytes(le);
         let mask = below(v ^ (ONES * u64::from(b'"')), 1)
             | below(v ^ (ONES * u64::from(b'\\')), 1)
             | below(v, 0x20);
-        if mask != 0 {
-            return Some(start + mask.trailing_zeros() as usize / 8);
+        (mask != 0).then(|| mask.trailing_zeros() as usize / 8)
+    };
+    let mut start = 0;
+    // The first two words one by one (most strings end there), then blocks of 32 checked
+    // whole (vector compares), the word with the stop found again word by word.
+    for word in bytes.chunks_exact(8).take(2) {
+        if let Some(at) = word_stop(word) {
+            return Some(start + at);
+        }
+        start += 8;
+    }
+    for block in bytes.get(start..)?.chunks_exact(32) {
+        if block.iter().fold(false, |stop, &b| stop | stops(b)) {
+            break;
+        }
+        start += 32;
+    }
+    for word in bytes.get(start..)?.chunks_exact(8) {
+        if let Some(at) = word_stop(word) {
+            return Some(start + at);
         }
         start += 8;
     }
@@ -194,7 +212,8 @@ mod tests {
 
     use crate::StreamEvent;
 
-    /// Every stop byte at every place of the first words, after bytes that sit next to the
+    /// Every stop byte at every place of the first 100 bytes (the first words, the blocks
+    /// after them, the words and bytes after those), after bytes that sit next to the
     /// word scan's edges (0x1F and 0x20, 0x21 and 0x23 around `"`, 0x5B and 0x5D around
     /// `\\`, 0x7F, 0x80, 0xA0, 0xFF), and after an earlier stop.
     #[test]
@@ -202,8 +221,8 @@ mod tests {
         let fillers = [0x20u8, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xA0, 0xDC, 0xFF];
         for filler in fillers {
             for stop in [b'"', b'\\', 0x00, 0x1F, 0x0A] {
-                for at in 0..24 {
-                    let mut bytes = vec![filler; 30];
+                for at in 0..100 {
+                    let mut bytes = vec![filler; 104];
                     bytes[at] = stop;
                     assert_eq!(
                         super::string_len(&bytes),
@@ -216,7 +235,7 @@ mod tests {
                         assert_eq!(super::string_len(&bytes), Some(at));
                     }
                 }
-                assert_eq!(super::string_len(&[filler; 30]), None);
+                assert_eq!(super::string_len(&[filler; 104]), None);
             }
         }
     }
