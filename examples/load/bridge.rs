@@ -246,7 +246,13 @@ async fn serve(
                 let Ok((tcp, _)) = accepted else { continue };
                 let _ = tcp.set_nodelay(true);
                 // The socket moves to the call's runtime (its reactor) as a std socket.
-                let Ok(tcp) = tcp.into_std() else { continue };
+                let tcp = match tcp.into_std() {
+                    Ok(tcp) => tcp,
+                    Err(e) => {
+                        eprintln!("load bridge: cannot hand an accepted socket over: {e}");
+                        continue;
+                    }
+                };
                 let runtime = match runtimes.len() {
                     0 => tokio::runtime::Handle::current(),
                     n => runtimes[accepted_calls % n].clone(),
@@ -256,8 +262,12 @@ async fn serve(
                 let config = config.clone();
                 let summary = Arc::clone(&summary);
                 calls.spawn_on(async move {
-                    let Ok(tcp) = tokio::net::TcpStream::from_std(tcp) else {
-                        return;
+                    let tcp = match tokio::net::TcpStream::from_std(tcp) {
+                        Ok(tcp) => tcp,
+                        Err(e) => {
+                            eprintln!("load bridge: cannot register a call's socket: {e}");
+                            return;
+                        }
                     };
                     // tungstenite zero-fills its read buffer before each read; Twilio's
                     // frames are a few hundred bytes, so 2 KiB (not the default 128 KiB).

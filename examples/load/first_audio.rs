@@ -178,12 +178,24 @@ async fn ring(State(served): State<Arc<Served>>, Path(call_sid): Path<String>) -
 /// (else connects cold), runs the bridge, keeps the report's figures.
 async fn stream(served: Arc<Served>, tcp: TcpStream) {
     let _ = tcp.set_nodelay(true);
-    let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
-        return;
+    let ws = match tokio_tungstenite::accept_async(tcp).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            eprintln!("load first-audio: a stream's upgrade failed: {e}");
+            return;
+        }
     };
     let mut call = TwilioLeg::from_websocket(ws);
-    let Ok(Ok(start)) = tokio::time::timeout(WAIT, call.wait_start()).await else {
-        return;
+    let start = match tokio::time::timeout(WAIT, call.wait_start()).await {
+        Ok(Ok(start)) => start,
+        Ok(Err(end)) => {
+            eprintln!("load first-audio: a stream ended before its start: {end}");
+            return;
+        }
+        Err(_) => {
+            eprintln!("load first-audio: a stream sent no start within {WAIT:?}");
+            return;
+        }
     };
     let call_sid = start.call_id.to_string();
     let mut sample = Sample::default();

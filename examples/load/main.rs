@@ -978,11 +978,11 @@ fn from_hex(hex: &str) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
 
-    /// A smoke run: two short calls through the in-process bridge, nothing lost, audio
-    /// measured both ways. (Real time: about four seconds.)
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn two_short_calls_go_through_with_nothing_lost() {
-        let args = RunArgs::parse_from([
+    /// Two calls of 2 s through the in-process bridge with `extra` options: nothing lost,
+    /// audio measured both ways, both calls ended by the caller. (Real time: about four
+    /// seconds.)
+    async fn two_short_calls(extra: &[&str]) {
+        let mut argv = vec![
             "run",
             "--calls",
             "2",
@@ -991,8 +991,11 @@ mod tests {
             "--ramp",
             "0.2",
             "--in-process",
-        ]);
-        let out = run(args).await.expect("the run completes");
+        ];
+        argv.extend_from_slice(extra);
+        let out = run(RunArgs::parse_from(argv))
+            .await
+            .expect("the run completes");
         assert_eq!(out["calls_failed"], 0, "{out:#}");
         assert_eq!(out["agent_frames_lost"], 0, "{out:#}");
         assert_eq!(out["caller_frames_lost"], 0, "{out:#}");
@@ -1006,6 +1009,13 @@ mod tests {
             "{out:#}"
         );
         assert_eq!(out["bridge_summary"]["calls"], 2, "{out:#}");
+        assert_eq!(out["bridge_summary"]["ended"]["call_ended"], 2, "{out:#}");
+    }
+
+    /// A smoke run: two short calls through the in-process bridge.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_short_calls_go_through_with_nothing_lost() {
+        two_short_calls(&[]).await;
     }
 
     /// `first-audio`: every warm call takes the session opened while it rang (one agent
@@ -1047,24 +1057,7 @@ mod tests {
     /// as on one multi-thread runtime.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn calls_go_through_a_runtime_per_core() {
-        let args = RunArgs::parse_from([
-            "run",
-            "--calls",
-            "2",
-            "--secs",
-            "2",
-            "--ramp",
-            "0.2",
-            "--in-process",
-            "--bridge-per-core",
-        ]);
-        let out = run(args).await.expect("the run completes");
-        assert_eq!(out["calls_failed"], 0, "{out:#}");
-        assert_eq!(out["agent_frames_lost"], 0, "{out:#}");
-        assert_eq!(out["caller_frames_lost"], 0, "{out:#}");
-        assert_eq!(out["caller_frames_sent"], 200, "{out:#}");
-        assert_eq!(out["bridge_summary"]["calls"], 2, "{out:#}");
-        assert_eq!(out["bridge_summary"]["ended"]["call_ended"], 2, "{out:#}");
+        two_short_calls(&["--bridge-per-core"]).await;
     }
 
     /// The realistic workload (40/100/200 ms deltas, 3x real time) goes through too, and
